@@ -1,0 +1,69 @@
+"""The models this project trains, side by side: one registry line per model.
+
+A model is a key of ``MODELS``: its training branch runs under that key as a
+Kedro namespace, and its hyperparameters are the section of the same name in
+``conf/base/parameters.yml``. To add a model, add one line here and one section
+there (see the README).
+"""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import RandomForestClassifier
+from xgboost import XGBClassifier
+
+
+class Hyperparameters(BaseModel):
+    """Any keyword argument the estimator accepts; typed fields add range checks."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class ForestHyperparameters(Hyperparameters):
+    """The knobs of scikit-learn's tree ensembles that the tutorial exposes."""
+
+    n_estimators: PositiveInt
+    max_depth: PositiveInt | None = None
+    min_samples_split: int = Field(default=2, ge=2)
+
+
+class XGBoostHyperparameters(Hyperparameters):
+    """The knobs of XGBoost that the tutorial exposes, plus the tree method."""
+
+    n_estimators: PositiveInt
+    eval_metric: str = "mlogloss"
+    tree_method: Literal["exact", "approx", "hist", "auto"] = "hist"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one model: a name for humans, an estimator class, a schema."""
+
+    display_name: str
+    estimator: type[BaseEstimator]
+    schema: type[Hyperparameters] = Hyperparameters
+
+    def parameter_names(self) -> set[str]:
+        """The keyword arguments the estimator accepts."""
+        return set(self.estimator().get_params())
+
+    def build(
+        self, hyperparameters: dict[str, Any], random_state: int
+    ) -> BaseEstimator:
+        """An unfitted estimator seeded by ``random_state`` (a section's own wins)."""
+        seed = (
+            {"random_state": random_state}
+            if "random_state" in self.parameter_names()
+            else {}
+        )
+        return self.estimator(**{**seed, **hyperparameters})
+
+
+MODELS: dict[str, ModelSpec] = {
+    "random_forest": ModelSpec(
+        "Random Forest", RandomForestClassifier, ForestHyperparameters
+    ),
+    "xgboost": ModelSpec("XGBoost", XGBClassifier, XGBoostHyperparameters),
+}

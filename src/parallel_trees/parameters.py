@@ -1,0 +1,130 @@
+"""Check the whole parameter tree before any node runs.
+
+Kedro's built-in validation checks typed ``params:`` sections that nodes take,
+but this project's shared knobs are top-level scalars (``cv_folds``,
+``test_size``...) and Kedro silently ignores unknown keys such as
+``--params random_forrest.n_estimators=5``. So the whole tree is checked here,
+once, against one schema, from the ``after_context_created`` hook.
+"""
+
+import difflib
+import traceback
+from collections.abc import Mapping
+from typing import IO, Any, Literal
+
+import click
+from kedro.framework.cli.utils import KedroCliError
+from kedro.validation import ParameterValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+
+from parallel_trees.models import MODELS
+
+DATASETS = ("iris", "wine", "breast_cancer", "synthetic")
+
+
+class InvalidParametersError(ParameterValidationError, KedroCliError):
+    """Bad parameters: the ``kedro`` CLI prints the message, no traceback, exits 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the message; the traceback too with ``kedro --verbose``.
+
+        ``KedroCliError.show`` formats the *active* exception, and there is none
+        by the time click calls ``show``, so this one formats itself.
+        """
+        if self.VERBOSE_ERROR:
+            trace = "".join(traceback.format_exception(self))
+            click.secho(trace, file=file, fg="yellow", err=True)
+        click.secho(f"Error: {self.message}", file=file, fg="red", err=True)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SyntheticParams(_Strict):
+    """Size of the ``make_classification`` dataset used when ``dataset: synthetic``."""
+
+    n_samples: int = Field(ge=10)
+    n_features: int = Field(ge=1)
+    n_informative: int = Field(ge=1)
+    n_classes: int = Field(ge=2)
+
+    @model_validator(mode="after")
+    def _fits_make_classification(self) -> "SyntheticParams":
+        if self.n_informative > self.n_features:
+            raise ValueError("n_informative must be <= n_features")
+        if self.n_classes > 2**self.n_informative:
+            raise ValueError("n_classes must be <= 2 ** n_informative")
+        return self
+
+
+class SharedParams(_Strict):
+    """The knobs every model shares."""
+
+    dataset: Literal[DATASETS]
+    synthetic: SyntheticParams
+    random_state: int = Field(ge=0, le=2**32 - 1)
+    test_size: float = Field(ge=0, lt=1)
+    cv_folds: int = Field(ge=2)
+    cv_shuffle: bool
+    n_estimators: int = Field(ge=1)
+
+
+Parameters = create_model(
+    "Parameters",
+    __base__=SharedParams,
+    **{name: (spec.schema, ...) for name, spec in MODELS.items()},
+)
+
+
+def _unknown(key: str, known: set[str], where: str) -> str:
+    close = difflib.get_close_matches(key.rsplit(".", 1)[-1], known, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"{key}: unknown {where}.{hint} Allowed: {', '.join(sorted(known))}."
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return _unknown(key, set(Parameters.model_fields), "parameter")
+    if error["type"] == "missing":
+        return f"{key}: missing; set it in conf/base/parameters.yml."
+    return f"{key} = {error['input']!r}: {error['msg']}."
+
+
+def problems(params: Mapping[str, Any]) -> list[str]:
+    """Every problem with ``params``, one readable line each; empty when valid."""
+    found = []
+    try:
+        Parameters.model_validate(dict(params))
+    except ValidationError as exc:
+        found += [_describe(error) for error in exc.errors()]
+    for name, spec in MODELS.items():
+        section = params.get(name)
+        if isinstance(section, Mapping):
+            allowed = spec.parameter_names()
+            found += [
+                _unknown(
+                    f"{name}.{key}", allowed, f"{spec.estimator.__name__} parameter"
+                )
+                for key in section
+                if key not in allowed
+            ]
+    return found
+
+
+def validate_parameters(params: Mapping[str, Any]) -> None:
+    """Raise ``InvalidParametersError`` naming each bad key and what is allowed."""
+    found = problems(params)
+    if found:
+        raise InvalidParametersError(
+            "Invalid parameters (conf/<env>/parameters.yml or --params):\n"
+            + "\n".join(f"  - {line}" for line in found)
+        )

@@ -1,0 +1,53 @@
+"""Data preparation: dataset -> stratified train/test split -> shared CV folds."""
+
+from kedro.pipeline import Pipeline, node
+
+from .nodes import load_dataset, make_cv_splits, split_data
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Load the chosen dataset, split it, and fix the folds all models share."""
+    return Pipeline(
+        [
+            node(
+                load_dataset,
+                inputs=["params:dataset", "params:synthetic", "params:random_state"],
+                outputs=["features", "target"],
+                name="load_dataset",
+            ),
+            node(
+                split_data,
+                inputs=[
+                    "features",
+                    "target",
+                    "params:test_size",
+                    "params:random_state",
+                ],
+                outputs=["X_train", "X_test", "y_train", "y_test"],
+                name="split_data",
+            ),
+            node(
+                make_cv_splits,
+                inputs=[
+                    "y_train",
+                    "params:cv_folds",
+                    "params:cv_shuffle",
+                    "params:random_state",
+                ],
+                outputs="cv_splits",
+                name="make_cv_splits",
+            ),
+        ],
+        namespace="data_preparation",
+        inputs=None,
+        outputs={"X_train", "X_test", "y_train", "y_test", "cv_splits"},
+        parameters={
+            "dataset",
+            "synthetic",
+            "random_state",
+            "test_size",
+            "cv_folds",
+            "cv_shuffle",
+        },
+        tags="data_preparation",
+    )

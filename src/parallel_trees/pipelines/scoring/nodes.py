@@ -1,0 +1,73 @@
+"""The join: gather every model's scores into one record and report them."""
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def summarize_models(
+    y_train: pd.Series,
+    y_test: pd.Series,
+    dataset: str,
+    random_state: int,
+    cv_folds: int,
+    test_size: float,
+    **model_metrics: dict[str, Any],
+) -> dict[str, Any]:
+    """Collect the run's settings and each model's metrics, and log them.
+
+    Args:
+        y_train: Training labels (counted).
+        y_test: Held-out labels (counted).
+        dataset: Name of the dataset.
+        random_state: The run's seed.
+        cv_folds: Number of CV folds.
+        test_size: Fraction of rows held out.
+        **model_metrics: Each model's ``evaluate_model`` record, by namespace.
+
+    Returns:
+        The content of ``metrics.json``: ``run`` settings and ``models``.
+    """
+    summary = {
+        "run": {
+            "dataset": dataset,
+            "rows": len(y_train) + len(y_test),
+            "train_rows": len(y_train),
+            "test_rows": len(y_test),
+            "random_state": random_state,
+            "cv_folds": cv_folds,
+            "test_size": test_size,
+        },
+        "models": model_metrics,
+    }
+    width = max(len(m["display_name"]) for m in model_metrics.values())
+    rows = [f"{'model':<{width}}  CV accuracy (mean ± std)  test accuracy"]
+    rows += [
+        f"{m['display_name']:<{width}}  {_fmt(m['cv_mean'])} ± {_fmt(m['cv_std'])}"
+        f"{'':13}{_fmt(m['test_accuracy'])}"
+        for m in model_metrics.values()
+    ]
+    logger.info(
+        "Accuracy on %s (%d-fold CV on %d training rows; %d held-out rows):\n%s",
+        dataset,
+        cv_folds,
+        len(y_train),
+        len(y_test),
+        "\n".join(rows),
+    )
+    for m in model_metrics.values():
+        # The tutorial's line, without its misleading '%': accuracy is a fraction.
+        logger.info(
+            "%s Model Accuracy: %s ± %s",
+            m["display_name"],
+            round(m["cv_mean"], 3),
+            round(m["cv_std"], 3),
+        )
+    return summary

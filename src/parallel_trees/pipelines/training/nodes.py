@@ -1,0 +1,86 @@
+"""Train one model: cross-validate on the shared folds, fit, score on held-out rows."""
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import cross_val_score
+
+from parallel_trees.models import MODELS
+
+
+def train_model(
+    x_train: pd.DataFrame,
+    y_train: pd.Series,
+    cv_splits: list[tuple[np.ndarray, np.ndarray]],
+    hyperparameters: dict[str, Any],
+    random_state: int,
+    model: str,
+) -> tuple[BaseEstimator, dict[str, Any]]:
+    """Cross-validate a model on the shared folds, then fit it on all training rows.
+
+    Args:
+        x_train: Training features.
+        y_train: Training labels.
+        cv_splits: The folds every model shares.
+        hyperparameters: The model's section of the parameters.
+        random_state: Seed of the estimator (unless the section sets one).
+        model: Key of the model in ``MODELS``; bound per branch by the pipeline.
+
+    Returns:
+        The fitted estimator, and a record of its CV scores, its
+        hyperparameters and when and where (process id) it trained.
+    """
+    started_at = time.time()
+    spec = MODELS[model]
+    estimator = spec.build(hyperparameters, random_state)
+    # n_jobs=1: nested process pools inside a ParallelRunner worker stall its
+    # shutdown (see KEDRO_NOTES.md); the models run side by side instead.
+    scores = cross_val_score(estimator, x_train, y_train, cv=cv_splits, n_jobs=1)
+    fitted = clone(estimator).fit(x_train, y_train)
+    record = {
+        "display_name": spec.display_name,
+        "estimator": spec.estimator.__name__,
+        "hyperparameters": {"random_state": random_state, **hyperparameters},
+        "cv_scores": scores.tolist(),
+        "training": {
+            "pid": os.getpid(),
+            "started_at": started_at,
+            "finished_at": time.time(),
+        },
+    }
+    return fitted, record
+
+
+def evaluate_model(
+    model: BaseEstimator,
+    cv_result: dict[str, Any],
+    x_test: pd.DataFrame,
+    y_test: pd.Series,
+) -> dict[str, Any]:
+    """Summarise the CV scores and score the fitted model on the held-out rows.
+
+    Args:
+        model: The fitted estimator.
+        cv_result: The record ``train_model`` made.
+        x_test: Held-out features (may have no rows).
+        y_test: Held-out labels.
+
+    Returns:
+        ``cv_result`` plus ``cv_mean``, ``cv_std`` (population std, as the
+        tutorial) and ``test_accuracy`` (``None`` when nothing was held out).
+    """
+    scores = np.asarray(cv_result["cv_scores"])
+    test_accuracy = (
+        float(accuracy_score(y_test, model.predict(x_test))) if len(y_test) else None
+    )
+    return {
+        **cv_result,
+        "cv_mean": float(scores.mean()),
+        "cv_std": float(scores.std()),
+        "test_accuracy": test_accuracy,
+    }
