@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from sklearn import ensemble
 from sklearn.base import BaseEstimator
-from sklearn.ensemble import RandomForestClassifier
 from xgboost import XGBClassifier
 
 
@@ -21,7 +21,7 @@ class Hyperparameters(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
 
-class ForestHyperparameters(Hyperparameters):
+class ForestParams(Hyperparameters):
     """The knobs of scikit-learn's tree ensembles that the tutorial exposes."""
 
     n_estimators: PositiveInt
@@ -29,7 +29,7 @@ class ForestHyperparameters(Hyperparameters):
     min_samples_split: int = Field(default=2, ge=2)
 
 
-class XGBoostHyperparameters(Hyperparameters):
+class XGBoostParams(Hyperparameters):
     """The knobs of XGBoost that the tutorial exposes, plus the tree method."""
 
     n_estimators: PositiveInt
@@ -49,21 +49,13 @@ class ModelSpec:
         """The keyword arguments the estimator accepts."""
         return set(self.estimator().get_params())
 
-    def build(
-        self, hyperparameters: dict[str, Any], random_state: int
-    ) -> BaseEstimator:
+    def build(self, hyperparameters: dict[str, Any], random_state: int) -> BaseEstimator:
         """An unfitted estimator seeded by ``random_state`` (a section's own wins)."""
-        seed = (
-            {"random_state": random_state}
-            if "random_state" in self.parameter_names()
-            else {}
-        )
+        seed = {"random_state": random_state} if "random_state" in self.parameter_names() else {}
         return self.estimator(**{**seed, **hyperparameters})
 
 
 MODELS: dict[str, ModelSpec] = {
-    "random_forest": ModelSpec(
-        "Random Forest", RandomForestClassifier, ForestHyperparameters
-    ),
-    "xgboost": ModelSpec("XGBoost", XGBClassifier, XGBoostHyperparameters),
+    "random_forest": ModelSpec("Random Forest", ensemble.RandomForestClassifier, ForestParams),
+    "xgboost": ModelSpec("XGBoost", XGBClassifier, XGBoostParams),
 }

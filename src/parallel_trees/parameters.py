@@ -111,9 +111,7 @@ def problems(params: Mapping[str, Any]) -> list[str]:
         if isinstance(section, Mapping):
             allowed = spec.parameter_names()
             found += [
-                _unknown(
-                    f"{name}.{key}", allowed, f"{spec.estimator.__name__} parameter"
-                )
+                _unknown(f"{name}.{key}", allowed, f"{spec.estimator.__name__} parameter")
                 for key in section
                 if key not in allowed
             ]

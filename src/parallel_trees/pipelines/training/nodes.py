@@ -75,9 +75,7 @@ def evaluate_model(
         tutorial) and ``test_accuracy`` (``None`` when nothing was held out).
     """
     scores = np.asarray(cv_result["cv_scores"])
-    test_accuracy = (
-        float(accuracy_score(y_test, model.predict(x_test))) if len(y_test) else None
-    )
+    test_accuracy = float(accuracy_score(y_test, model.predict(x_test))) if len(y_test) else None
     return {
         **cv_result,
         "cv_mean": float(scores.mean()),

@@ -1,0 +1,27 @@
+from parallel_trees.pipelines.data_preparation import create_pipeline
+
+
+def test_pipeline_turns_parameters_into_split_and_folds():
+    pipeline = create_pipeline()
+    assert {n.name for n in pipeline.nodes} == {
+        "data_preparation.load_dataset",
+        "data_preparation.split_data",
+        "data_preparation.make_cv_splits",
+    }
+    assert {i for i in pipeline.inputs() if not i.startswith("params:")} == set()
+    assert {i.removeprefix("params:") for i in pipeline.inputs()} == {
+        "dataset",
+        "synthetic",
+        "random_state",
+        "test_size",
+        "cv_folds",
+        "cv_shuffle",
+    }
+    internal = {"data_preparation.features", "data_preparation.target"}
+    assert pipeline.all_outputs() - internal == {
+        "X_train",
+        "X_test",
+        "y_train",
+        "y_test",
+        "cv_splits",
+    }

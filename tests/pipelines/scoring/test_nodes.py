@@ -1,0 +1,60 @@
+import logging
+
+import pandas as pd
+import pytest
+
+from parallel_trees.pipelines.scoring.nodes import summarize_models
+
+
+def _metrics(name, mean, std, test):
+    return {
+        "display_name": name,
+        "cv_scores": [],
+        "cv_mean": mean,
+        "cv_std": std,
+        "test_accuracy": test,
+    }
+
+
+@pytest.fixture
+def summary_inputs():
+    return {
+        "y_train": pd.Series([0, 1] * 60),
+        "y_test": pd.Series([0, 1] * 15),
+        "dataset": "iris",
+        "random_state": 21,
+        "cv_folds": 5,
+        "test_size": 0.2,
+        "random_forest": _metrics("Random Forest", 0.96, 0.0249, 0.9),
+        "xgboost": _metrics("XGBoost", 0.9667, 0.0211, None),
+    }
+
+
+def test_summary_holds_run_settings_and_every_model(summary_inputs):
+    summary = summarize_models(**summary_inputs)
+    assert summary["run"] == {
+        "dataset": "iris",
+        "rows": 150,
+        "train_rows": 120,
+        "test_rows": 30,
+        "random_state": 21,
+        "cv_folds": 5,
+        "test_size": 0.2,
+    }
+    assert list(summary["models"]) == ["random_forest", "xgboost"]
+    assert summary["models"]["xgboost"] == summary_inputs["xgboost"]
+
+
+def test_logs_a_table_and_the_tutorial_lines_without_percent(summary_inputs, caplog):
+    with caplog.at_level(logging.INFO, logger="parallel_trees"):
+        summarize_models(**summary_inputs)
+    lines = caplog.text.splitlines()
+    assert any(
+        line.startswith("Random Forest  0.960 ± 0.025") and line.endswith("0.900") for line in lines
+    )
+    assert any(
+        line.startswith("XGBoost        0.967 ± 0.021") and line.endswith("n/a") for line in lines
+    )
+    assert "Random Forest Model Accuracy: 0.96 ± 0.025" in caplog.messages
+    assert "XGBoost Model Accuracy: 0.967 ± 0.021" in caplog.messages
+    assert "%" not in caplog.text

@@ -1,0 +1,91 @@
+import os
+import time
+
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import cross_val_score
+from xgboost import XGBClassifier
+
+from parallel_trees.pipelines.training.nodes import evaluate_model, train_model
+
+FOREST = {"n_estimators": 10, "max_depth": None, "min_samples_split": 2, "n_jobs": 1}
+BOOSTER = {"n_estimators": 10, "eval_metric": "mlogloss", "tree_method": "hist", "n_jobs": 1}
+
+
+@pytest.fixture(scope="module")
+def trained(iris_split, iris_folds):
+    """Each model trained once on the default run's data."""
+    x_train, _, y_train, _ = iris_split
+    return {
+        "random_forest": train_model(x_train, y_train, iris_folds, FOREST, 21, "random_forest"),
+        "xgboost": train_model(x_train, y_train, iris_folds, BOOSTER, 21, "xgboost"),
+    }
+
+
+class TestTrainModel:
+    @pytest.mark.parametrize(
+        ("model", "estimator"),
+        [("random_forest", RandomForestClassifier), ("xgboost", XGBClassifier)],
+    )
+    def test_returns_the_fitted_estimator_built_from_its_section(
+        self, trained, iris_split, model, estimator
+    ):
+        fitted, record = trained[model]
+        assert isinstance(fitted, estimator)
+        assert fitted.get_params()["n_estimators"] == 10
+        assert fitted.get_params()["random_state"] == 21
+        assert fitted.get_params()["n_jobs"] == 1
+        fitted.predict(iris_split[1])  # fitted, or this raises NotFittedError
+        assert record["estimator"] == estimator.__name__
+        assert record["hyperparameters"]["random_state"] == 21
+
+    def test_cv_scores_are_those_of_the_shared_folds(self, trained, iris_split, iris_folds):
+        x_train, _, y_train, _ = iris_split
+        expected = cross_val_score(
+            RandomForestClassifier(**FOREST, random_state=21), x_train, y_train, cv=iris_folds
+        )
+        assert trained["random_forest"][1]["cv_scores"] == pytest.approx(expected.tolist())
+        assert len(trained["xgboost"][1]["cv_scores"]) == 5
+
+    def test_records_where_and_when_it_trained(self, trained):
+        training = trained["xgboost"][1]["training"]
+        assert training["pid"] == os.getpid()
+        assert training["started_at"] <= training["finished_at"] <= time.time()
+
+    def test_section_random_state_wins_over_the_shared_one(self, iris_split, iris_folds):
+        x_train, _, y_train, _ = iris_split
+        section = {**FOREST, "random_state": 7}
+        fitted, record = train_model(x_train, y_train, iris_folds, section, 21, "random_forest")
+        assert fitted.random_state == 7
+        assert record["hyperparameters"]["random_state"] == 7
+
+    def test_same_seed_same_scores(self, trained, iris_split, iris_folds):
+        x_train, _, y_train, _ = iris_split
+        _, again = train_model(x_train, y_train, iris_folds, BOOSTER, 21, "xgboost")
+        assert again["cv_scores"] == trained["xgboost"][1]["cv_scores"]
+
+
+class TestEvaluateModel:
+    def test_adds_cv_summary_and_held_out_accuracy(self, trained, iris_split):
+        _, x_test, _, y_test = iris_split
+        fitted, record = trained["random_forest"]
+        metrics = evaluate_model(fitted, record, x_test, y_test)
+        scores = np.array(record["cv_scores"])
+        assert metrics["cv_mean"] == pytest.approx(scores.mean())
+        assert metrics["cv_std"] == pytest.approx(scores.std(ddof=0))
+        assert metrics["test_accuracy"] == pytest.approx((fitted.predict(x_test) == y_test).mean())
+        assert metrics["cv_scores"] == record["cv_scores"]
+
+    def test_nothing_held_out_gives_no_test_accuracy(self, trained, iris_split):
+        _, x_test, _, y_test = iris_split
+        fitted, record = trained["xgboost"]
+        metrics = evaluate_model(fitted, record, x_test.iloc[:0], y_test.iloc[:0])
+        assert metrics["test_accuracy"] is None
+
+    def test_known_scores_give_known_summary(self, trained, iris_split):
+        _, x_test, _, y_test = iris_split
+        record = {"cv_scores": [1.0, 0.9, 0.8, 0.9]}
+        metrics = evaluate_model(trained["xgboost"][0], record, x_test, y_test)
+        assert metrics["cv_mean"] == pytest.approx(0.9)
+        assert metrics["cv_std"] == pytest.approx(np.sqrt(0.005))

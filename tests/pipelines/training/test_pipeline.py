@@ -1,0 +1,56 @@
+import pickle
+from multiprocessing.reduction import ForkingPickler
+
+import pytest
+
+from parallel_trees.models import MODELS
+from parallel_trees.pipelines.training import create_pipeline
+from parallel_trees.pipelines.training.pipeline import create_branch
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return create_pipeline()
+
+
+def test_one_branch_per_registered_model(pipeline):
+    assert {n.namespace for n in pipeline.nodes} == set(MODELS) == {"random_forest", "xgboost"}
+    assert {n.name for n in pipeline.nodes} == {
+        f"{m}.{step}" for m in MODELS for step in ("train_model", "evaluate_model")
+    }
+
+
+def test_branches_share_inputs_and_read_their_own_section(pipeline):
+    branch = create_branch("xgboost")
+    assert branch.inputs() == {
+        "X_train",
+        "y_train",
+        "X_test",
+        "y_test",
+        "cv_splits",
+        "params:xgboost",
+        "params:random_state",
+    }
+    assert branch.all_outputs() == {"xgboost.model", "xgboost.cv_result", "xgboost_metrics"}
+    assert pipeline.outputs() == {f"{m}_metrics" for m in MODELS}
+
+
+def test_training_nodes_do_not_depend_on_each_other(pipeline):
+    for model in MODELS:
+        upstream = pipeline.to_nodes(f"{model}.train_model")
+        assert {n.namespace for n in upstream.nodes} == {model}
+        assert [n.name for n in upstream.nodes] == [f"{model}.train_model"]
+
+
+def test_training_nodes_are_template_instances(pipeline):
+    train = {n.namespace: n for n in pipeline.nodes if n.name.endswith("train_model")}
+    functions = {n.func.func for n in train.values()}
+    assert len(functions) == 1  # one function, bound to each model
+    assert {n.func.keywords["model"] for n in train.values()} == set(MODELS)
+
+
+def test_nodes_survive_the_parallel_runners_pickling_with_their_name(pipeline):
+    for node in pipeline.nodes:
+        copy = pickle.loads(ForkingPickler.dumps(node))
+        assert copy.func.__name__ in {"train_model", "evaluate_model"}
+        assert copy.name == node.name
