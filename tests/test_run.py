@@ -1,0 +1,202 @@
+"""End-to-end: the real ``kedro`` CLI, real runners, in a temporary copy of the project."""
+
+import pickle
+import re
+
+import pytest
+
+from parallel_trees.models import MODELS
+
+TRAINING = ["random_forest", "xgboost"]
+# Enough trees that each training node takes a good fraction of a second, so
+# that whether the two ran at the same time is plain from their timings.
+SLOW = "n_estimators=100"
+
+
+def overlap(a: dict, b: dict) -> float:
+    """Seconds during which two training intervals overlap (<= 0: they did not)."""
+    return min(a["finished_at"], b["finished_at"]) - max(a["started_at"], b["started_at"])
+
+
+@pytest.fixture(scope="module")
+def runs(module_project):
+    """The same run under ParallelRunner, then under the default SequentialRunner."""
+    parallel = module_project.kedro("run", "--runner=ParallelRunner", "--params", SLOW)
+    first_metrics = module_project.versions("data/08_reporting/metrics.json")[0]
+    first_bytes = (first_metrics / "metrics.json").read_bytes()
+    sequential = module_project.kedro("run", "--params", SLOW)
+    return {
+        "parallel": parallel,
+        "sequential": sequential,
+        "metrics": dict(zip(["parallel", "sequential"], module_project.metrics(), strict=True)),
+        "first_bytes": first_bytes,
+        "first_metrics": first_metrics,
+    }
+
+
+class TestParallelAndSequentialRuns:
+    def test_both_succeed_and_print_the_results(self, runs):
+        for run in (runs["parallel"], runs["sequential"]):
+            assert run.returncode == 0, run.output
+            assert re.search(r"^Random Forest Model Accuracy: 0\.\d+ ± 0\.\d+$", run.output, re.M)
+            assert re.search(r"^XGBoost Model Accuracy: 0\.\d+ ± 0\.\d+$", run.output, re.M)
+            assert "model          CV accuracy (mean ± std)  test accuracy" in run.output
+
+    def test_parallel_runner_trains_both_models_at_once_in_two_processes(self, runs):
+        rf, xgb = (runs["metrics"]["parallel"]["models"][m]["training"] for m in TRAINING)
+        assert rf["pid"] != xgb["pid"]
+        assert overlap(rf, xgb) > 0
+
+    def test_sequential_runner_trains_them_one_after_the_other(self, runs):
+        rf, xgb = (runs["metrics"]["sequential"]["models"][m]["training"] for m in TRAINING)
+        assert rf["pid"] == xgb["pid"]
+        assert overlap(rf, xgb) <= 0
+
+    def test_scores_do_not_depend_on_the_runner(self, runs):
+        parallel, sequential = runs["metrics"]["parallel"], runs["metrics"]["sequential"]
+        assert parallel["run"] == sequential["run"]
+        for model in TRAINING:
+            for key in ("cv_scores", "cv_mean", "cv_std", "test_accuracy", "hyperparameters"):
+                assert parallel["models"][model][key] == sequential["models"][model][key]
+
+    def test_metrics_hold_what_a_user_needs(self, runs):
+        metrics = runs["metrics"]["parallel"]
+        assert metrics["run"] == {
+            "dataset": "iris",
+            "rows": 150,
+            "train_rows": 120,
+            "test_rows": 30,
+            "random_state": 21,
+            "cv_folds": 5,
+            "test_size": 0.2,
+        }
+        for model in TRAINING:
+            record = metrics["models"][model]
+            assert record["display_name"] == MODELS[model].display_name
+            assert len(record["cv_scores"]) == 5
+            assert 0.8 <= record["cv_mean"] <= 1 and 0 <= record["cv_std"] < 0.2
+            assert 0.8 <= record["test_accuracy"] <= 1
+            assert record["hyperparameters"]["n_estimators"] == 100
+            assert record["hyperparameters"]["random_state"] == 21
+
+    def test_a_second_run_keeps_the_first_runs_results(self, runs, module_project):
+        metrics = module_project.versions("data/08_reporting/metrics.json")
+        assert len(metrics) == 2
+        assert (runs["first_metrics"] / "metrics.json").read_bytes() == runs["first_bytes"]
+        for model in TRAINING:
+            versions = module_project.versions(f"data/06_models/{model}.pkl")
+            assert [v.name for v in versions] == [m.name for m in metrics]
+
+    def test_saved_models_are_the_fitted_estimators(self, runs, module_project):
+        latest = module_project.versions("data/06_models/xgboost.pkl")[-1]
+        with (latest / "xgboost.pkl").open("rb") as f:
+            model = pickle.load(f)  # our own file, just written
+        assert type(model).__name__ == "XGBClassifier"
+        assert model.get_params()["n_estimators"] == 100
+        assert model.n_features_in_ == 4
+
+    def test_telemetry_stays_off_with_only_the_committed_opt_out(self, runs, module_project):
+        # With consent, kedro-telemetry would add a project_id to pyproject.toml.
+        assert "project_id" not in (module_project.root / "pyproject.toml").read_text()
+        assert (module_project.root / ".telemetry").read_text().strip() == "consent: false"
+
+
+def test_tutorial_env_prints_the_tutorials_numbers(project):
+    run = project.kedro("run", "--env", "tutorial", "--runner=ParallelRunner")
+    assert run.returncode == 0, run.output
+    lines = run.output.splitlines()
+    assert "Random Forest Model Accuracy: 0.96 ± 0.025" in lines
+    assert "XGBoost Model Accuracy: 0.967 ± 0.021" in lines
+    (metrics,) = project.metrics()
+    assert metrics["run"]["train_rows"] == 150 and metrics["run"]["test_rows"] == 0
+    assert all(m["test_accuracy"] is None for m in metrics["models"].values())
+    assert re.search(r"^Random Forest +0\.960 ± 0\.025 +n/a$", run.output, re.M)
+
+
+def test_params_override_shared_and_per_model_knobs(project):
+    run = project.kedro(
+        "run",
+        "--params",
+        "dataset=wine,test_size=0.3,cv_folds=3,n_estimators=7,"
+        "random_forest.max_depth=3,xgboost.n_estimators=4",
+    )
+    assert run.returncode == 0, run.output
+    (metrics,) = project.metrics()
+    assert metrics["run"] | {"train_rows": None, "test_rows": None} == {
+        "dataset": "wine",
+        "rows": 178,
+        "train_rows": None,
+        "test_rows": None,
+        "random_state": 21,
+        "cv_folds": 3,
+        "test_size": 0.3,
+    }
+    assert metrics["run"]["test_rows"] == 54
+    forest, booster = (metrics["models"][m] for m in TRAINING)
+    assert forest["hyperparameters"]["n_estimators"] == 7  # the shared knob
+    assert forest["hyperparameters"]["max_depth"] == 3
+    assert booster["hyperparameters"]["n_estimators"] == 4  # its own wins
+    assert len(forest["cv_scores"]) == len(booster["cv_scores"]) == 3
+
+
+def test_synthetic_dataset_is_sized_by_parameters(project):
+    run = project.kedro(
+        "run",
+        "--runner=ParallelRunner",
+        "--params",
+        "dataset=synthetic,synthetic.n_samples=400,synthetic.n_features=8,"
+        "synthetic.n_informative=4,synthetic.n_classes=4",
+    )
+    assert run.returncode == 0, run.output
+    (metrics,) = project.metrics()
+    assert metrics["run"]["rows"] == 400 and metrics["run"]["test_rows"] == 80
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("cv_folds=1", "cv_folds = 1: Input should be greater than or equal to 2"),
+        ("test_size=1.5", "test_size = 1.5: Input should be less than 1"),
+        ("n_estimators=0", "random_forest.n_estimators = 0: Input should be greater than 0"),
+        ("dataset=mnist", "dataset = 'mnist': Input should be 'iris', 'wine', 'breast_cancer'"),
+        ("random_forrest.n_estimators=5", "Did you mean 'random_forest'?"),
+        ("xgboost.max_dept=3", "xgboost.max_dept: unknown XGBClassifier parameter."),
+        ("cv_folds=five", "cv_folds = 'five': Input should be a valid integer"),
+    ],
+)
+def test_bad_parameters_stop_the_run_before_any_node(project, params, message):
+    run = project.kedro("run", "--runner=ParallelRunner", "--params", params)
+    assert run.returncode == 1
+    assert "Error: Invalid parameters" in run.output
+    assert message in run.output
+    assert "Traceback" not in run.output
+    assert "Running node" not in run.output
+    assert project.metrics() == []
+    assert project.versions("data/06_models/random_forest.pkl") == []
+
+
+def test_a_third_model_takes_one_registry_line_and_one_section(project):
+    models_py = project.root / "src/parallel_trees/models.py"
+    source = models_py.read_text()
+    # The README's example, verbatim: one line in MODELS.
+    registration = (
+        '    "extra_trees": ModelSpec("Extra Trees", '
+        "ensemble.ExtraTreesClassifier, ForestParams),\n"
+    )
+    anchor = '    "xgboost": ModelSpec('
+    assert anchor in source
+    models_py.write_text(source.replace(anchor, registration + anchor))
+    parameters = project.root / "conf/base/parameters.yml"
+    parameters.write_text(
+        parameters.read_text()
+        + "\nextra_trees:\n  n_estimators: ${n_estimators}\n  max_depth: null\n  n_jobs: 1\n"
+    )
+
+    run = project.kedro("run", "--runner=ParallelRunner", "--runner-params", "max_workers=3")
+
+    assert run.returncode == 0, run.output
+    assert "Extra Trees Model Accuracy: " in run.output
+    (metrics,) = project.metrics()
+    assert list(metrics["models"]) == ["random_forest", "extra_trees", "xgboost"]
+    assert metrics["models"]["extra_trees"]["estimator"] == "ExtraTreesClassifier"
+    assert project.versions("data/06_models/extra_trees.pkl")
