@@ -95,6 +95,13 @@ class TestProblems:
         )
         assert "cv_folds" in problem  # lists what is allowed
 
+    def test_misspelled_nested_key_lists_that_sections_keys(self, defaults):
+        (problem,) = problems(_with(defaults, "synthetic.n_sample", 50))
+        assert problem == (
+            "synthetic.n_sample: unknown parameter. Did you mean 'n_samples'? "
+            "Allowed: n_classes, n_features, n_informative, n_samples."
+        )
+
     def test_misspelled_hyperparameter_suggests_the_estimators_own(self, defaults):
         (problem,) = problems(_with(defaults, "random_forest.max_dept", 3))
         assert "random_forest.max_dept: unknown RandomForestClassifier parameter." in problem

@@ -90,10 +90,18 @@ def _unknown(key: str, known: set[str], where: str) -> str:
     return f"{key}: unknown {where}.{hint} Allowed: {', '.join(sorted(known))}."
 
 
+def _fields_at(path: tuple[str, ...]) -> set[str]:
+    """The keys allowed in the section at ``path`` (``()`` is the top level)."""
+    schema = Parameters
+    for part in path:
+        schema = schema.model_fields[part].annotation
+    return set(schema.model_fields)
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     key = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
-        return _unknown(key, set(Parameters.model_fields), "parameter")
+        return _unknown(key, _fields_at(error["loc"][:-1]), "parameter")
     if error["type"] == "missing":
         return f"{key}: missing; set it in conf/base/parameters.yml."
     return f"{key} = {error['input']!r}: {error['msg']}."

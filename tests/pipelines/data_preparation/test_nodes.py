@@ -87,6 +87,12 @@ class TestMakeCvSplits:
         assert all((a[1] == b[1]).all() for a, b in zip(first, again, strict=True))
         assert any((a[1] != b[1]).any() for a, b in zip(first, other, strict=True))
 
+    def test_more_folds_than_rows_of_a_class_is_refused_with_the_limit(self, iris_split):
+        with pytest.raises(
+            ValueError, match="cv_folds = 41 .* smallest class; set cv_folds to at most 40"
+        ):
+            make_cv_splits(iris_split[2], cv_folds=41, cv_shuffle=True, random_state=21)
+
     def test_unshuffled_folds_are_those_of_cross_val_score_cv_k(self, iris):
         _, target = iris
         splits = make_cv_splits(target, 5, False, 21)

@@ -87,7 +87,17 @@ def make_cv_splits(
 
     Returns:
         One ``(train_positions, validation_positions)`` pair per fold.
+
+    Raises:
+        ValueError: If a class has fewer training rows than ``cv_folds``, so
+            that some fold would have no example of it.
     """
+    smallest = y_train.value_counts().min() if len(y_train) else 0
+    if smallest < cv_folds:
+        raise ValueError(
+            f"cv_folds = {cv_folds} is more than the {smallest} training rows of the "
+            f"smallest class; set cv_folds to at most {smallest} (or lower test_size)."
+        )
     folds = StratifiedKFold(
         n_splits=cv_folds,
         shuffle=cv_shuffle,
