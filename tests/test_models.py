@@ -4,7 +4,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from parallel_trees.models import MODELS, ModelSpec
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", ["random_forest", "xgboost"])
 def test_build_seeds_the_estimator_with_the_shared_random_state(model):
     estimator = MODELS[model].build({"n_estimators": 3}, random_state=5)
     assert estimator.get_params()["random_state"] == 5
@@ -13,9 +13,14 @@ def test_build_seeds_the_estimator_with_the_shared_random_state(model):
 
 def test_an_estimator_without_random_state_is_built_without_one():
     spec = ModelSpec("k-NN", KNeighborsClassifier)
+    assert spec.arguments({"n_neighbors": 3}, random_state=5) == {"n_neighbors": 3}
     assert spec.build({"n_neighbors": 3}, random_state=5).n_neighbors == 3
-    assert "random_state" not in spec.parameter_names()
+
+
+def test_a_section_random_state_wins():
+    assert MODELS["random_forest"].arguments({"random_state": 7}, 21) == {"random_state": 7}
 
 
 def test_display_names():
-    assert [m.display_name for m in MODELS.values()] == ["Random Forest", "XGBoost"]
+    assert MODELS["random_forest"].display_name == "Random Forest"
+    assert MODELS["xgboost"].display_name == "XGBoost"

@@ -79,6 +79,7 @@ class TestProblems:
             ("random_forest.n_estimators", 0, "random_forest.n_estimators = 0"),
             ("random_forest.max_depth", 0, "random_forest.max_depth = 0"),
             ("random_forest.min_samples_split", 1, "random_forest.min_samples_split = 1"),
+            ("random_forest.min_samples_split", 1.5, "random_forest.min_samples_split = 1.5"),
             ("xgboost.tree_method", "fast", "'exact', 'approx', 'hist' or 'auto'"),
             ("synthetic.n_classes", 1, "synthetic.n_classes = 1"),
             ("synthetic.n_informative", 30, "n_informative must be <= n_features"),
@@ -95,6 +96,13 @@ class TestProblems:
         )
         assert "cv_folds" in problem  # lists what is allowed
 
+    def test_a_models_parameter_at_the_top_level_points_to_its_section(self, defaults):
+        (problem,) = problems(_with(defaults, "max_depth", 3))
+        assert problem.startswith(
+            "max_depth: unknown parameter. It is a model's: set random_forest.max_depth or "
+            "xgboost.max_depth."
+        )
+
     def test_misspelled_nested_key_lists_that_sections_keys(self, defaults):
         (problem,) = problems(_with(defaults, "synthetic.n_sample", 50))
         assert problem == (
@@ -106,6 +114,9 @@ class TestProblems:
         (problem,) = problems(_with(defaults, "random_forest.max_dept", 3))
         assert "random_forest.max_dept: unknown RandomForestClassifier parameter." in problem
         assert "Did you mean 'max_depth'?" in problem
+
+    def test_min_samples_split_may_be_a_fraction(self, defaults):
+        assert problems(_with(defaults, "random_forest.min_samples_split", 0.1)) == []
 
     def test_any_real_estimator_parameter_is_accepted(self, defaults):
         params = _with(defaults, "random_forest.min_samples_leaf", 3)

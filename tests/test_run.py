@@ -21,7 +21,16 @@ def overlap(a: dict, b: dict) -> float:
 @pytest.fixture(scope="module")
 def runs(module_project):
     """The same run under ParallelRunner, then under the default SequentialRunner."""
-    parallel = module_project.kedro("run", "--runner=ParallelRunner", "--params", SLOW)
+    # One worker per model, so that a project with more models still trains
+    # random_forest and xgboost at the same time.
+    parallel = module_project.kedro(
+        "run",
+        "--runner=ParallelRunner",
+        "--runner-params",
+        f"max_workers={len(MODELS)}",
+        "--params",
+        SLOW,
+    )
     first_metrics = module_project.versions("data/08_reporting/metrics.json")[0]
     first_bytes = (first_metrics / "metrics.json").read_bytes()
     sequential = module_project.kedro("run", "--params", SLOW)
@@ -63,11 +72,13 @@ class TestParallelAndSequentialRuns:
         metrics = runs["metrics"]["parallel"]
         assert metrics["run"] == {
             "dataset": "iris",
+            "synthetic": None,
             "rows": 150,
             "train_rows": 120,
             "test_rows": 30,
             "random_state": 21,
             "cv_folds": 5,
+            "cv_shuffle": True,
             "test_size": 0.2,
         }
         for model in TRAINING:
@@ -122,16 +133,17 @@ def test_params_override_shared_and_per_model_knobs(project):
     )
     assert run.returncode == 0, run.output
     (metrics,) = project.metrics()
-    assert metrics["run"] | {"train_rows": None, "test_rows": None} == {
+    assert metrics["run"] == {
         "dataset": "wine",
+        "synthetic": None,
         "rows": 178,
-        "train_rows": None,
-        "test_rows": None,
+        "train_rows": 124,
+        "test_rows": 54,  # ceil(0.3 * 178), as train_test_split counts
         "random_state": 21,
         "cv_folds": 3,
+        "cv_shuffle": True,
         "test_size": 0.3,
     }
-    assert metrics["run"]["test_rows"] == 54
     forest, booster = (metrics["models"][m] for m in TRAINING)
     assert forest["hyperparameters"]["n_estimators"] == 7  # the shared knob
     assert forest["hyperparameters"]["max_depth"] == 3
@@ -150,6 +162,12 @@ def test_synthetic_dataset_is_sized_by_parameters(project):
     assert run.returncode == 0, run.output
     (metrics,) = project.metrics()
     assert metrics["run"]["rows"] == 400 and metrics["run"]["test_rows"] == 80
+    assert metrics["run"]["synthetic"] == {
+        "n_samples": 400,
+        "n_features": 8,
+        "n_informative": 4,
+        "n_classes": 4,
+    }
 
 
 @pytest.mark.parametrize(

@@ -12,4 +12,4 @@ class ParameterValidationHooks:
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         """Check the merged parameters (base, env and ``--params``)."""
-        validate_parameters(context.params)
+        validate_parameters(context.params, context.env or "local")

@@ -9,10 +9,12 @@ there (see the README).
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, PositiveInt, field_validator
 from sklearn import ensemble
 from sklearn.base import BaseEstimator
 from xgboost import XGBClassifier
+
+MIN_ROWS_TO_SPLIT = 2
 
 
 class Hyperparameters(BaseModel):
@@ -26,7 +28,15 @@ class ForestParams(Hyperparameters):
 
     n_estimators: PositiveInt
     max_depth: PositiveInt | None = None
-    min_samples_split: int = Field(default=2, ge=2)
+    min_samples_split: int | float = 2
+
+    @field_validator("min_samples_split")
+    @classmethod
+    def _count_or_fraction(cls, value: int | float) -> int | float:
+        valid = 0 < value <= 1 if isinstance(value, float) else value >= MIN_ROWS_TO_SPLIT
+        if not valid:
+            raise ValueError("must be a number of rows >= 2, or a fraction of rows in (0, 1]")
+        return value
 
 
 class XGBoostParams(Hyperparameters):
@@ -49,10 +59,15 @@ class ModelSpec:
         """The keyword arguments the estimator accepts."""
         return set(self.estimator().get_params())
 
-    def build(self, hyperparameters: dict[str, Any], random_state: int) -> BaseEstimator:
-        """An unfitted estimator seeded by ``random_state`` (a section's own wins)."""
+    def arguments(self, hyperparameters: dict[str, Any], random_state: int) -> dict[str, Any]:
+        """The estimator's keyword arguments: its section, seeded by ``random_state``
+        when the estimator takes one (a ``random_state`` in the section wins)."""
         seed = {"random_state": random_state} if "random_state" in self.parameter_names() else {}
-        return self.estimator(**{**seed, **hyperparameters})
+        return {**seed, **hyperparameters}
+
+    def build(self, hyperparameters: dict[str, Any], random_state: int) -> BaseEstimator:
+        """An unfitted estimator built with ``arguments(...)``."""
+        return self.estimator(**self.arguments(hyperparameters, random_state))
 
 
 MODELS: dict[str, ModelSpec] = {

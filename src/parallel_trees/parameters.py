@@ -8,7 +8,6 @@ once, against one schema, from the ``after_context_created`` hook.
 """
 
 import difflib
-import traceback
 from collections.abc import Mapping
 from typing import IO, Any, Literal
 
@@ -33,14 +32,11 @@ class InvalidParametersError(ParameterValidationError, KedroCliError):
     """Bad parameters: the ``kedro`` CLI prints the message, no traceback, exits 1."""
 
     def show(self, file: IO[Any] | None = None) -> None:
-        """Print the message; the traceback too with ``kedro --verbose``.
+        """Print the message alone: it says everything a traceback would.
 
-        ``KedroCliError.show`` formats the *active* exception, and there is none
-        by the time click calls ``show``, so this one formats itself.
+        (``KedroCliError.show`` formats the *active* exception, and there is
+        none left by the time click calls ``show``.)
         """
-        if self.VERBOSE_ERROR:
-            trace = "".join(traceback.format_exception(self))
-            click.secho(trace, file=file, fg="yellow", err=True)
         click.secho(f"Error: {self.message}", file=file, fg="red", err=True)
 
 
@@ -86,7 +82,11 @@ Parameters = create_model(
 
 def _unknown(key: str, known: set[str], where: str) -> str:
     close = difflib.get_close_matches(key.rsplit(".", 1)[-1], known, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
+    owners = [name for name, spec in MODELS.items() if key in spec.parameter_names()]
+    if where == "parameter" and owners:  # e.g. max_depth: a model's, not a shared knob
+        hint = f" It is a model's: set {' or '.join(f'{m}.{key}' for m in owners)}."
+    else:
+        hint = f" Did you mean '{close[0]}'?" if close else ""
     return f"{key}: unknown {where}.{hint} Allowed: {', '.join(sorted(known))}."
 
 
@@ -126,11 +126,16 @@ def problems(params: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def validate_parameters(params: Mapping[str, Any]) -> None:
-    """Raise ``InvalidParametersError`` naming each bad key and what is allowed."""
+def validate_parameters(params: Mapping[str, Any], env: str = "local") -> None:
+    """Raise ``InvalidParametersError`` naming each bad key and what is allowed.
+
+    Args:
+        params: The merged parameters of a run.
+        env: The configuration environment they come from, for the message.
+    """
     found = problems(params)
     if found:
         raise InvalidParametersError(
-            "Invalid parameters (conf/<env>/parameters.yml or --params):\n"
+            f"Invalid parameters (conf/base, conf/{env} and --params):\n"
             + "\n".join(f"  - {line}" for line in found)
         )

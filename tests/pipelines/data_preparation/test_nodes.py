@@ -61,6 +61,10 @@ class TestSplitData:
         assert len(x_test) == len(y_test) == 0
         assert list(x_test.columns) == list(features.columns)
 
+    def test_test_part_too_small_for_every_class_is_refused(self, iris):
+        with pytest.raises(ValueError, match=r"test_size = 0.01 holds out 2 of 150 rows.* 0.02"):
+            split_data(*iris, test_size=0.01, random_state=21)
+
     def test_inputs_are_not_modified(self, iris):
         features, target = iris
         before = features.copy()

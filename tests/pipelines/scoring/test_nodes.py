@@ -22,8 +22,10 @@ def summary_inputs():
         "y_train": pd.Series([0, 1] * 60),
         "y_test": pd.Series([0, 1] * 15),
         "dataset": "iris",
+        "synthetic": {"n_samples": 10},
         "random_state": 21,
         "cv_folds": 5,
+        "cv_shuffle": True,
         "test_size": 0.2,
         "random_forest": _metrics("Random Forest", 0.96, 0.0249, 0.9),
         "xgboost": _metrics("XGBoost", 0.9667, 0.0211, None),
@@ -34,15 +36,22 @@ def test_summary_holds_run_settings_and_every_model(summary_inputs):
     summary = summarize_models(**summary_inputs)
     assert summary["run"] == {
         "dataset": "iris",
+        "synthetic": None,  # its size only matters when it is the dataset
         "rows": 150,
         "train_rows": 120,
         "test_rows": 30,
         "random_state": 21,
         "cv_folds": 5,
+        "cv_shuffle": True,
         "test_size": 0.2,
     }
     assert list(summary["models"]) == ["random_forest", "xgboost"]
     assert summary["models"]["xgboost"] == summary_inputs["xgboost"]
+
+
+def test_synthetic_size_is_recorded_when_synthetic_data_is_used(summary_inputs):
+    summary = summarize_models(**{**summary_inputs, "dataset": "synthetic"})
+    assert summary["run"]["synthetic"] == {"n_samples": 10}
 
 
 def test_logs_a_table_and_the_tutorial_lines_without_percent(summary_inputs, caplog):

@@ -1,5 +1,7 @@
 """Load a dataset, split it into train and held-out test parts, and fix the CV folds."""
 
+import math
+
 import numpy as np
 import pandas as pd
 from sklearn.datasets import (
@@ -57,9 +59,21 @@ def split_data(
 
     Returns:
         ``X_train``, ``X_test``, ``y_train``, ``y_test``.
+
+    Raises:
+        ValueError: If the test part would be too small to hold a row of
+            every class.
     """
     if test_size == 0:
         return features, features.iloc[:0], target, target.iloc[:0]
+    rows, classes = len(target), target.nunique()
+    held_out = math.ceil(test_size * rows)  # as train_test_split counts
+    if held_out < classes:
+        raise ValueError(
+            f"test_size = {test_size} holds out {held_out} of {rows} rows, fewer than the "
+            f"{classes} classes a stratified split needs; set test_size to at least "
+            f"{classes / rows:.3g}, or to 0 for no held-out part."
+        )
     x_train, x_test, y_train, y_test = train_test_split(
         features,
         target,

@@ -16,8 +16,10 @@ def summarize_models(
     y_train: pd.Series,
     y_test: pd.Series,
     dataset: str,
+    synthetic: dict[str, int],
     random_state: int,
     cv_folds: int,
+    cv_shuffle: bool,
     test_size: float,
     **model_metrics: dict[str, Any],
 ) -> dict[str, Any]:
@@ -27,8 +29,10 @@ def summarize_models(
         y_train: Training labels (counted).
         y_test: Held-out labels (counted).
         dataset: Name of the dataset.
+        synthetic: Size of the synthetic dataset (recorded when it is used).
         random_state: The run's seed.
         cv_folds: Number of CV folds.
+        cv_shuffle: Whether rows were shuffled before folding.
         test_size: Fraction of rows held out.
         **model_metrics: Each model's ``evaluate_model`` record, by namespace.
 
@@ -38,11 +42,13 @@ def summarize_models(
     summary = {
         "run": {
             "dataset": dataset,
+            "synthetic": synthetic if dataset == "synthetic" else None,
             "rows": len(y_train) + len(y_test),
             "train_rows": len(y_train),
             "test_rows": len(y_test),
             "random_state": random_state,
             "cv_folds": cv_folds,
+            "cv_shuffle": cv_shuffle,
             "test_size": test_size,
         },
         "models": model_metrics,

@@ -37,15 +37,17 @@ def train_model(
     """
     started_at = time.time()
     spec = MODELS[model]
-    estimator = spec.build(hyperparameters, random_state)
-    # n_jobs=1: nested process pools inside a ParallelRunner worker stall its
-    # shutdown (see KEDRO_NOTES.md); the models run side by side instead.
+    arguments = spec.arguments(hyperparameters, random_state)
+    estimator = spec.estimator(**arguments)
+    # n_jobs=1: a process pool nested in a ParallelRunner worker (joblib's loky)
+    # keeps the run waiting at shutdown for loky's 300 s idle timeout; the
+    # parallelism here is across models, one node per model.
     scores = cross_val_score(estimator, x_train, y_train, cv=cv_splits, n_jobs=1)
     fitted = clone(estimator).fit(x_train, y_train)
     record = {
         "display_name": spec.display_name,
         "estimator": spec.estimator.__name__,
-        "hyperparameters": {"random_state": random_state, **hyperparameters},
+        "hyperparameters": arguments,
         "cv_scores": scores.tolist(),
         "training": {
             "pid": os.getpid(),
