@@ -42,7 +42,11 @@ def train_model(
     # n_jobs=1: a process pool nested in a ParallelRunner worker (joblib's loky)
     # keeps the run waiting at shutdown for loky's 300 s idle timeout; the
     # parallelism here is across models, one node per model.
-    scores = cross_val_score(estimator, x_train, y_train, cv=cv_splits, n_jobs=1)
+    # error_score="raise": a fold that fails stops the run with the estimator's
+    # own message, instead of a NaN score that would be averaged into the result.
+    scores = cross_val_score(
+        estimator, x_train, y_train, cv=cv_splits, n_jobs=1, error_score="raise"
+    )
     fitted = clone(estimator).fit(x_train, y_train)
     record = {
         "display_name": spec.display_name,
