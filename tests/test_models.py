@@ -5,16 +5,16 @@ from parallel_trees.models import MODELS, ModelSpec
 
 
 @pytest.mark.parametrize("model", ["random_forest", "xgboost"])
-def test_build_seeds_the_estimator_with_the_shared_random_state(model):
-    estimator = MODELS[model].build({"n_estimators": 3}, random_state=5)
-    assert estimator.get_params()["random_state"] == 5
-    assert estimator.get_params()["n_estimators"] == 3
+def test_arguments_seed_the_estimator_with_the_shared_random_state(model):
+    spec = MODELS[model]
+    arguments = spec.arguments({"n_estimators": 3}, random_state=5)
+    assert arguments == {"random_state": 5, "n_estimators": 3}
+    assert spec.estimator(**arguments).get_params()["random_state"] == 5
 
 
-def test_an_estimator_without_random_state_is_built_without_one():
+def test_an_estimator_without_random_state_is_given_none():
     spec = ModelSpec("k-NN", KNeighborsClassifier)
     assert spec.arguments({"n_neighbors": 3}, random_state=5) == {"n_neighbors": 3}
-    assert spec.build({"n_neighbors": 3}, random_state=5).n_neighbors == 3
 
 
 def test_a_section_random_state_wins():

@@ -65,10 +65,6 @@ class ModelSpec:
         seed = {"random_state": random_state} if "random_state" in self.parameter_names() else {}
         return {**seed, **hyperparameters}
 
-    def build(self, hyperparameters: dict[str, Any], random_state: int) -> BaseEstimator:
-        """An unfitted estimator built with ``arguments(...)``."""
-        return self.estimator(**self.arguments(hyperparameters, random_state))
-
 
 MODELS: dict[str, ModelSpec] = {
     "random_forest": ModelSpec("Random Forest", ensemble.RandomForestClassifier, ForestParams),

@@ -53,20 +53,18 @@ def summarize_models(
         },
         "models": model_metrics,
     }
-    width = max(len(m["display_name"]) for m in model_metrics.values())
-    rows = [f"{'model':<{width}}  CV accuracy (mean ± std)  test accuracy"]
-    rows += [
-        f"{m['display_name']:<{width}}  {_fmt(m['cv_mean'])} ± {_fmt(m['cv_std'])}"
-        f"{'':13}{_fmt(m['test_accuracy'])}"
+    rows = [("model", "CV accuracy (mean ± std)", "test accuracy")] + [
+        (m["display_name"], f"{_fmt(m['cv_mean'])} ± {_fmt(m['cv_std'])}", _fmt(m["test_accuracy"]))
         for m in model_metrics.values()
     ]
+    name_width, cv_width = (max(len(row[i]) for row in rows) for i in (0, 1))
     logger.info(
         "Accuracy on %s (%d-fold CV on %d training rows; %d held-out rows):\n%s",
         dataset,
         cv_folds,
         len(y_train),
         len(y_test),
-        "\n".join(rows),
+        "\n".join(f"{n:<{name_width}}  {cv:<{cv_width}}  {t}" for n, cv, t in rows),
     )
     for m in model_metrics.values():
         # The tutorial's line, without its misleading '%': accuracy is a fraction.
