@@ -81,9 +81,14 @@ Parameters = create_model(
 
 
 def _unknown(key: str, known: set[str], where: str) -> str:
+    # A top-level key that is a model's parameter (max_depth) belongs in a section.
+    owners = (
+        [name for name, spec in MODELS.items() if key in spec.parameter_names()]
+        if where == "parameter"
+        else []
+    )
     close = difflib.get_close_matches(key.rsplit(".", 1)[-1], known, n=1)
-    owners = [name for name, spec in MODELS.items() if key in spec.parameter_names()]
-    if where == "parameter" and owners:  # e.g. max_depth: a model's, not a shared knob
+    if owners:
         hint = f" It is a model's: set {' or '.join(f'{m}.{key}' for m in owners)}."
     else:
         hint = f" Did you mean '{close[0]}'?" if close else ""
