@@ -3,7 +3,7 @@ import logging
 import pandas as pd
 import pytest
 
-from parallel_trees.pipelines.scoring.nodes import summarize_models
+from parallel_trees.pipelines.scoring.nodes import collect_predictions, summarize_models
 
 
 def _metrics(name, mean, std, test):
@@ -67,3 +67,23 @@ def test_logs_a_table_and_the_tutorial_lines_without_percent(summary_inputs, cap
     assert "Random Forest Model Accuracy: 0.96 ± 0.025" in caplog.messages
     assert "XGBoost Model Accuracy: 0.967 ± 0.021" in caplog.messages
     assert "%" not in caplog.text
+
+
+class TestCollectPredictions:
+    def test_one_row_per_held_out_row_with_every_model(self):
+        y_test = pd.Series(["a", "b", "a"], index=[7, 2, 9])
+        table = collect_predictions(
+            y_test,
+            random_forest=pd.Series(["a", "a", "a"], index=[7, 2, 9]),
+            xgboost=pd.Series(["b", "b", "a"], index=[7, 2, 9]),
+        )
+        assert table.index.name == "row"
+        assert table.index.tolist() == [7, 2, 9]
+        assert table.columns.tolist() == ["target", "random_forest", "xgboost"]
+        assert table["xgboost"].tolist() == ["b", "b", "a"]
+
+    def test_nothing_held_out_gives_an_empty_table_with_the_columns(self):
+        empty = pd.Series([], dtype=int)
+        table = collect_predictions(empty, random_forest=empty, xgboost=empty)
+        assert table.empty
+        assert table.columns.tolist() == ["target", "random_forest", "xgboost"]

@@ -2,8 +2,12 @@ from parallel_trees.models import MODELS
 from parallel_trees.pipelines.scoring import create_pipeline
 
 
-def test_the_join_waits_for_every_model_and_writes_metrics():
-    (join,) = create_pipeline().nodes
-    assert join.name == "summarize_models"
-    assert {f"{m}_metrics" for m in MODELS} <= set(join.inputs)
-    assert join.outputs == ["metrics"]
+def test_the_joins_wait_for_every_model():
+    nodes = {n.name: n for n in create_pipeline().nodes}
+    assert set(nodes) == {"summarize_models", "collect_predictions"}
+    assert {f"{m}_metrics" for m in MODELS} <= set(nodes["summarize_models"].inputs)
+    assert nodes["summarize_models"].outputs == ["metrics"]
+    assert set(nodes["collect_predictions"].inputs) == {"y_test"} | {
+        f"{m}_predictions" for m in MODELS
+    }
+    assert nodes["collect_predictions"].outputs == ["test_predictions"]

@@ -70,22 +70,25 @@ class TestEvaluateModel:
     def test_adds_cv_summary_and_held_out_accuracy(self, trained, iris_split):
         _, x_test, _, y_test = iris_split
         fitted, record = trained["random_forest"]
-        metrics = evaluate_model(fitted, record, x_test, y_test)
+        metrics, predictions = evaluate_model(fitted, record, x_test, y_test)
         scores = np.array(record["cv_scores"])
         assert metrics["cv_mean"] == pytest.approx(scores.mean())
         assert metrics["cv_std"] == pytest.approx(scores.std(ddof=0))
         assert metrics["test_accuracy"] == pytest.approx((fitted.predict(x_test) == y_test).mean())
         assert metrics["cv_scores"] == record["cv_scores"]
+        assert predictions.index.equals(y_test.index)
+        assert predictions.tolist() == fitted.predict(x_test).tolist()
 
     def test_nothing_held_out_gives_no_test_accuracy(self, trained, iris_split):
         _, x_test, _, y_test = iris_split
         fitted, record = trained["xgboost"]
-        metrics = evaluate_model(fitted, record, x_test.iloc[:0], y_test.iloc[:0])
+        metrics, predictions = evaluate_model(fitted, record, x_test.iloc[:0], y_test.iloc[:0])
         assert metrics["test_accuracy"] is None
+        assert predictions.empty
 
     def test_known_scores_give_known_summary(self, trained, iris_split):
         _, x_test, _, y_test = iris_split
         record = {"cv_scores": [1.0, 0.9, 0.8, 0.9]}
-        metrics = evaluate_model(trained["xgboost"][0], record, x_test, y_test)
+        metrics, _ = evaluate_model(trained["xgboost"][0], record, x_test, y_test)
         assert metrics["cv_mean"] == pytest.approx(0.9)
         assert metrics["cv_std"] == pytest.approx(np.sqrt(0.005))

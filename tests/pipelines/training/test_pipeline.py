@@ -32,8 +32,15 @@ def test_branches_share_inputs_and_read_their_own_section(pipeline):
         "params:xgboost",
         "params:random_state",
     }
-    assert branch.all_outputs() == {"xgboost.model", "xgboost.cv_result", "xgboost_metrics"}
-    assert pipeline.outputs() == {f"{m}_metrics" for m in MODELS}
+    assert branch.all_outputs() == {
+        "xgboost.model",
+        "xgboost.cv_result",
+        "xgboost_metrics",
+        "xgboost_predictions",
+    }
+    assert pipeline.outputs() == {
+        f"{m}_{kind}" for m in MODELS for kind in ("metrics", "predictions")
+    }
 
 
 def test_training_nodes_do_not_depend_on_each_other(pipeline):

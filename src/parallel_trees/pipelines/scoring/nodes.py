@@ -12,6 +12,22 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def collect_predictions(y_test: pd.Series, **predictions: pd.Series) -> pd.DataFrame:
+    """Put every model's held-out predictions beside the true labels, one row per row.
+
+    Args:
+        y_test: Held-out labels.
+        **predictions: Each model's ``evaluate_model`` predictions, by namespace.
+
+    Returns:
+        A table indexed by the held-out rows' original index, with the column
+        ``target`` and one column per model.
+    """
+    table = pd.DataFrame({"target": y_test, **predictions}, index=y_test.index)
+    table.index.name = "row"
+    return table
+
+
 def summarize_models(
     y_train: pd.Series,
     y_test: pd.Series,

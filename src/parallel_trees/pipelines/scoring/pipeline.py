@@ -4,13 +4,20 @@ from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
 
-from .nodes import summarize_models
+from .nodes import collect_predictions, summarize_models
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Gather all models' metrics into ``metrics`` (versioned metrics.json)."""
+    """Gather all models' metrics into ``metrics`` and predictions into ``test_predictions``."""
     return Pipeline(
         [
+            node(
+                collect_predictions,
+                inputs={"y_test": "y_test", **{m: f"{m}_predictions" for m in MODELS}},
+                outputs="test_predictions",
+                name="collect_predictions",
+                tags="reporting",
+            ),
             node(
                 summarize_models,
                 inputs={
@@ -27,6 +34,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="metrics",
                 name="summarize_models",
                 tags="reporting",
-            )
+            ),
         ]
     )

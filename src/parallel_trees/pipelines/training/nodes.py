@@ -67,7 +67,7 @@ def evaluate_model(
     cv_result: dict[str, Any],
     x_test: pd.DataFrame,
     y_test: pd.Series,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], pd.Series]:
     """Summarise the CV scores and score the fitted model on the held-out rows.
 
     Args:
@@ -78,13 +78,21 @@ def evaluate_model(
 
     Returns:
         ``cv_result`` plus ``cv_mean``, ``cv_std`` (population std, as the
-        tutorial) and ``test_accuracy`` (``None`` when nothing was held out).
+        tutorial) and ``test_accuracy`` (``None`` when nothing was held out);
+        and the model's prediction for each held-out row, indexed as ``y_test``.
     """
     scores = np.asarray(cv_result["cv_scores"])
-    test_accuracy = float(accuracy_score(y_test, model.predict(x_test))) if len(y_test) else None
-    return {
+    predictions = pd.Series(
+        model.predict(x_test) if len(x_test) else [],
+        index=y_test.index,
+        name="prediction",
+        dtype=y_test.dtype,
+    )
+    test_accuracy = float(accuracy_score(y_test, predictions)) if len(y_test) else None
+    metrics = {
         **cv_result,
         "cv_mean": float(scores.mean()),
         "cv_std": float(scores.std()),
         "test_accuracy": test_accuracy,
     }
+    return metrics, predictions

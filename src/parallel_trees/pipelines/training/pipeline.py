@@ -51,7 +51,7 @@ def create_branch(model: str) -> Pipeline:
             node(
                 evaluate_model,
                 inputs=["model", "cv_result", "X_test", "y_test"],
-                outputs="metrics",
+                outputs=["metrics", "predictions"],
                 name="evaluate_model",
                 tags="scoring",
             ),
@@ -61,7 +61,7 @@ def create_branch(model: str) -> Pipeline:
         template,
         namespace=model,
         inputs=SHARED_INPUTS,
-        outputs={"metrics": f"{model}_metrics"},
+        outputs={"metrics": f"{model}_metrics", "predictions": f"{model}_predictions"},
         parameters={
             "params:hyperparameters": f"params:{model}",
             "random_state": "random_state",
