@@ -76,6 +76,8 @@ class TestProblems:
             ("random_state", -1, "random_state = -1"),
             ("cv_shuffle", "yes", "cv_shuffle = 'yes': Input should be a valid boolean"),
             ("dataset", "mnist", "'iris', 'wine', 'breast_cancer' or 'synthetic'"),
+            ("significance_level", 0.0, "significance_level = 0.0: Input should be greater than 0"),
+            ("significance_level", 1, "significance_level = 1"),
             ("random_forest.n_estimators", 0, "random_forest.n_estimators = 0"),
             ("random_forest.max_depth", 0, "random_forest.max_depth = 0"),
             ("random_forest.min_samples_split", 1, "random_forest.min_samples_split = 1"),

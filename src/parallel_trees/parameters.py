@@ -71,6 +71,7 @@ class SharedParams(_Strict):
     cv_folds: int = Field(ge=2)
     cv_shuffle: bool
     n_estimators: int = Field(ge=1)
+    significance_level: float = Field(gt=0, lt=1)
 
 
 Parameters = create_model(

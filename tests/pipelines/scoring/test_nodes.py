@@ -1,15 +1,21 @@
 import logging
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from parallel_trees.pipelines.scoring.nodes import collect_predictions, summarize_models
+from parallel_trees.pipelines.scoring.nodes import (
+    collect_predictions,
+    compare_models,
+    summarize_models,
+)
+from parallel_trees.stats import corrected_resampled_ttest, mcnemar_exact
 
 
-def _metrics(name, mean, std, test):
+def _metrics(name, mean, std, test, cv_scores=()):
     return {
         "display_name": name,
-        "cv_scores": [],
+        "cv_scores": list(cv_scores),
         "cv_mean": mean,
         "cv_std": std,
         "test_accuracy": test,
@@ -18,7 +24,7 @@ def _metrics(name, mean, std, test):
 
 @pytest.fixture
 def summary_inputs():
-    return {
+    inputs = {
         "y_train": pd.Series([0, 1] * 60),
         "y_test": pd.Series([0, 1] * 15),
         "dataset": "iris",
@@ -27,9 +33,12 @@ def summary_inputs():
         "cv_folds": 5,
         "cv_shuffle": True,
         "test_size": 0.2,
-        "random_forest": _metrics("Random Forest", 0.96, 0.0249, 0.9),
-        "xgboost": _metrics("XGBoost", 0.9667, 0.0211, None),
+        "random_forest": _metrics("Random Forest", 0.96, 0.0249, 0.9, [1.0, 0.9, 0.95]),
+        "xgboost": _metrics("XGBoost", 0.9667, 0.0211, None, [0.9, 0.95, 0.95]),
     }
+    models = {m: inputs[m] for m in ("random_forest", "xgboost")}
+    inputs["comparison"] = compare_models(_predictions([]), FOLDS[:3], 0.05, **models)
+    return inputs
 
 
 def test_summary_holds_run_settings_and_every_model(summary_inputs):
@@ -66,7 +75,7 @@ def test_logs_a_table_and_the_tutorial_lines_without_percent(summary_inputs, cap
     )
     assert "Random Forest Model Accuracy: 0.96 ± 0.025" in caplog.messages
     assert "XGBoost Model Accuracy: 0.967 ± 0.021" in caplog.messages
-    assert "%" not in caplog.text
+    assert not any("%" in line for line in lines if "accuracy" in line.lower() and "CI" not in line)
 
 
 class TestCollectPredictions:
@@ -87,3 +96,117 @@ class TestCollectPredictions:
         table = collect_predictions(empty, random_forest=empty, xgboost=empty)
         assert table.empty
         assert table.columns.tolist() == ["target", "random_forest", "xgboost"]
+
+
+# Five folds of 120 training rows: 96 to train on, 24 to score, as the default run.
+FOLDS = [(np.arange(96), np.arange(96, 120))] * 5
+
+
+def _models(*scores_by_name):
+    return {
+        name.lower().replace(" ", "_"): _metrics(name, np.mean(s), np.std(s), None, s)
+        for name, s in scores_by_name
+    }
+
+
+def _predictions(target, **by_model):
+    return pd.DataFrame({"target": target, **by_model})
+
+
+class TestCompareModels:
+    def test_every_pair_of_three_models_best_first(self):
+        models = _models(
+            ("Forest", [0.9, 0.92, 0.88, 0.9, 0.91]),
+            ("Boost", [0.95, 0.96, 0.94, 0.97, 0.95]),
+            ("Trees", [0.5, 0.52, 0.48, 0.5, 0.51]),
+        )
+        result = compare_models(_predictions([]).iloc[:0], FOLDS, 0.05, **models)
+        pairs = result["comparison"]["pairs"]
+        assert [p["models"] for p in pairs] == [
+            ["boost", "forest"],
+            ["boost", "trees"],
+            ["forest", "trees"],
+        ]
+        expected = corrected_resampled_ttest(
+            models["boost"]["cv_scores"], models["forest"]["cv_scores"], 96, 24
+        )
+        assert pairs[0]["cv"]["p_value"] == pytest.approx(expected.p_value)
+        assert pairs[0]["cv"]["difference"] == pytest.approx(0.052)
+        assert all(p["held_out"] is None for p in pairs)  # nothing held out
+
+    def test_verdict_names_the_better_model_when_significant(self):
+        models = _models(
+            ("Forest", [0.5, 0.52, 0.48, 0.5, 0.51]), ("Boost", [0.95, 0.96, 0.94, 0.97, 0.95])
+        )
+        (pair,) = compare_models(_predictions([]), FOLDS, 0.05, **models)["comparison"]["pairs"]
+        assert pair["cv"]["significant"] is True
+        assert pair["cv"]["verdict"].startswith("Boost vs Forest: +0.452 CV accuracy, 95% CI [+")
+        assert pair["cv"]["verdict"].endswith(": Boost is significantly better")
+
+    def test_verdict_says_no_difference_within_the_noise(self):
+        models = _models(
+            ("Forest", [0.96, 0.92, 1.0, 0.96, 0.92]), ("Boost", [0.92, 0.96, 0.96, 0.92, 0.96])
+        )
+        (pair,) = compare_models(_predictions([]), FOLDS, 0.05, **models)["comparison"]["pairs"]
+        assert pair["cv"]["significant"] is False
+        assert pair["cv"]["verdict"] == (
+            "Forest vs Boost: +0.008 CV accuracy, 95% CI "
+            f"[{pair['cv']['ci_low']:+.2f}, {pair['cv']['ci_high']:+.2f}], "
+            f"p = {pair['cv']['p_value']:.2f}: no significant difference"
+        )
+
+    def test_held_out_rows_get_mcnemar(self):
+        models = _models(("Forest", [0.9] * 2), ("Boost", [0.8] * 2))
+        target = [0] * 12
+        forest = [0] * 10 + [1, 1]  # wrong on the last two rows
+        boost = [1] * 10 + [0, 0]  # right only on the last two
+        (pair,) = compare_models(
+            _predictions(target, forest=forest, boost=boost), FOLDS[:2], 0.05, **models
+        )["comparison"]["pairs"]
+        expected = mcnemar_exact(np.equal(forest, 0), np.equal(boost, 0))
+        assert (pair["held_out"]["only_a_right"], pair["held_out"]["only_b_right"]) == (10, 2)
+        assert pair["held_out"]["p_value"] == pytest.approx(expected.p_value)
+        assert pair["held_out"]["p_value"] == pytest.approx(2 * (1 + 12 + 66) / 2**12)
+        assert pair["held_out"]["verdict"].endswith("Forest is significantly better")
+
+    def test_ranking_marks_who_is_indistinguishable_from_the_best(self):
+        models = _models(
+            ("Forest", [0.96, 0.92, 1.0, 0.96, 0.92]),
+            ("Boost", [0.92, 0.96, 0.96, 0.92, 0.96]),
+            ("Trees", [0.5, 0.52, 0.48, 0.5, 0.51]),
+        )
+        ranking = compare_models(_predictions([]), FOLDS, 0.05, **models)["ranking"]
+        assert [(r["rank"], r["model"], r["versus_best"]) for r in ranking] == [
+            (1, "forest", "best"),
+            (2, "boost", "indistinguishable"),
+            (3, "trees", "worse"),
+        ]
+        assert ranking[0]["p_value_vs_best"] is None
+        assert ranking[2]["p_value_vs_best"] < 0.05
+
+    def test_a_stricter_level_needs_stronger_evidence(self):
+        models = _models(
+            ("Forest", [0.9, 0.92, 0.88, 0.9, 0.91]), ("Boost", [0.93, 0.92, 0.92, 0.95, 0.9])
+        )
+        p_value = compare_models(_predictions([]), FOLDS, 0.05, **models)["comparison"]["pairs"][0][
+            "cv"
+        ]["p_value"]
+        loose = compare_models(_predictions([]), FOLDS, p_value * 1.01, **models)
+        strict = compare_models(_predictions([]), FOLDS, p_value * 0.99, **models)
+        assert loose["ranking"][1]["versus_best"] == "worse"
+        assert strict["ranking"][1]["versus_best"] == "indistinguishable"
+
+
+def test_summary_ends_with_the_comparison_and_the_ranking(summary_inputs, caplog):
+    comparison = summary_inputs["comparison"]
+    with caplog.at_level(logging.INFO, logger="parallel_trees"):
+        summary = summarize_models(**summary_inputs)
+    assert list(summary) == ["run", "models", "comparison", "ranking"]
+    assert summary["ranking"] == comparison["ranking"]
+    verdict = comparison["comparison"]["pairs"][0]["cv"]["verdict"]
+    assert verdict.startswith("XGBoost vs Random Forest: ")
+    assert verdict in caplog.text
+    last = caplog.messages[-1].splitlines()
+    assert last[0] == "Ranking by CV accuracy (significance level 0.05):"
+    assert last[1] == "1. XGBoost        0.967  best"
+    assert last[2].startswith("2. Random Forest  0.960  indistinguishable from the best (p = ")

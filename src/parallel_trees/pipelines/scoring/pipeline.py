@@ -1,14 +1,14 @@
-"""Scoring: the join that waits for every training branch."""
+"""Scoring: the joins that wait for every training branch: predictions, paired tests, report."""
 
 from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
 
-from .nodes import collect_predictions, summarize_models
+from .nodes import collect_predictions, compare_models, summarize_models
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Gather all models' metrics into ``metrics`` and predictions into ``test_predictions``."""
+    """Gather predictions into ``test_predictions``, compare the models, write ``metrics``."""
     return Pipeline(
         [
             node(
@@ -16,6 +16,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs={"y_test": "y_test", **{m: f"{m}_predictions" for m in MODELS}},
                 outputs="test_predictions",
                 name="collect_predictions",
+                tags="reporting",
+            ),
+            node(
+                compare_models,
+                inputs={
+                    "test_predictions": "test_predictions",
+                    "cv_splits": "cv_splits",
+                    "significance_level": "params:significance_level",
+                    **{m: f"{m}_metrics" for m in MODELS},
+                },
+                outputs="comparison",
+                name="compare_models",
                 tags="reporting",
             ),
             node(
@@ -29,6 +41,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "cv_folds": "params:cv_folds",
                     "cv_shuffle": "params:cv_shuffle",
                     "test_size": "params:test_size",
+                    "comparison": "comparison",
                     **{model: f"{model}_metrics" for model in MODELS},
                 },
                 outputs="metrics",
