@@ -28,7 +28,8 @@ def project_root() -> Path:
 
 @pytest.fixture(scope="session")
 def iris() -> tuple[pd.DataFrame, pd.Series]:
-    return load_dataset("iris", {}, 21)
+    features, target, _ = load_dataset("iris", {}, 21, "target", None)
+    return features, target
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +40,7 @@ def iris_split(iris):
 
 @pytest.fixture(scope="session")
 def iris_folds(iris_split):
-    return make_cv_splits(iris_split[2], cv_folds=5, cv_shuffle=True, random_state=21)
+    return make_cv_splits(iris_split[2], [0, 1, 2], cv_folds=5, cv_shuffle=True, random_state=21)
 
 
 @dataclass
@@ -62,16 +63,23 @@ class ProjectCopy:
             else:
                 shutil.copy2(source, root / name)
         (root / "conf" / "local").mkdir(exist_ok=True)
+        for layer in (PROJECT / "data").iterdir():  # the empty data layers, not their files
+            if layer.is_dir():
+                (root / "data" / layer.name).mkdir(parents=True, exist_ok=True)
 
-    def kedro(self, *args: str, timeout: float = 300) -> Run:
-        """``kedro ARGS`` in the copy, with the copy's ``src`` first on the path."""
+    def env(self) -> dict[str, str]:
+        """The environment of a ``kedro`` command in the copy."""
         env = {k: v for k, v in os.environ.items() if k not in TELEMETRY_OPT_OUTS}
         env["PYTHONPATH"] = str(self.root / "src")
         env["COLUMNS"] = "200"
+        return env
+
+    def kedro(self, *args: str, timeout: float = 300) -> Run:
+        """``kedro ARGS`` in the copy, with the copy's ``src`` first on the path."""
         done = subprocess.run(
             [sys.executable, "-m", "kedro", *args],
             cwd=self.root,
-            env=env,
+            env=self.env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -79,6 +87,18 @@ class ProjectCopy:
             check=False,
         )
         return Run(done.returncode, done.stdout)
+
+    def start(self, *args: str) -> subprocess.Popen:
+        """``kedro ARGS`` in the background, in a process group of its own."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "kedro", *args],
+            cwd=self.root,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
 
     def versions(self, relative: str) -> list[Path]:
         """The saved versions of a versioned dataset, oldest first."""

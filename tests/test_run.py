@@ -76,6 +76,7 @@ class TestParallelAndSequentialRuns:
             "rows": 150,
             "train_rows": 120,
             "test_rows": 30,
+            "classes": ["setosa", "versicolor", "virginica"],
             "random_state": 21,
             "cv_folds": 5,
             "cv_shuffle": True,
@@ -166,6 +167,7 @@ def test_params_override_shared_and_per_model_knobs(project):
         "rows": 178,
         "train_rows": 124,
         "test_rows": 54,  # ceil(0.3 * 178), as train_test_split counts
+        "classes": ["class_0", "class_1", "class_2"],
         "random_state": 21,
         "cv_folds": 3,
         "cv_shuffle": True,

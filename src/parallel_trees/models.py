@@ -6,6 +6,8 @@ Kedro namespace, and its hyperparameters are the section of the same name in
 there (see the README).
 """
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,13 +49,29 @@ class XGBoostParams(Hyperparameters):
     tree_method: Literal["exact", "approx", "hist", "auto"] = "hist"
 
 
+def xgboost_json(estimator: XGBClassifier) -> dict[str, Any]:
+    """A fitted XGBoost model in XGBoost's own JSON format, as its ``save_model`` writes it.
+
+    Portable and safe to load (no pickle): ``XGBClassifier().load_model(path)``
+    on the saved ``.json`` file, from any XGBoost >= 2 binding.
+    """
+    booster = estimator.get_booster().copy()
+    booster.set_attr(scikit_learn=json.dumps({"_estimator_type": "classifier"}))
+    return json.loads(booster.save_raw(raw_format="json"))
+
+
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build one model: a name for humans, an estimator class, a schema."""
+    """How to build one model: a name for humans, an estimator class, a schema.
+
+    ``export``, when given, turns the fitted estimator into a portable,
+    JSON-able form that is saved beside the pickle (``<name>.json``).
+    """
 
     display_name: str
     estimator: type[BaseEstimator]
     schema: type[Hyperparameters] = Hyperparameters
+    export: Callable[[BaseEstimator], dict[str, Any]] | None = None
 
     def parameter_names(self) -> set[str]:
         """The keyword arguments the estimator accepts."""
@@ -68,5 +86,5 @@ class ModelSpec:
 
 MODELS: dict[str, ModelSpec] = {
     "random_forest": ModelSpec("Random Forest", ensemble.RandomForestClassifier, ForestParams),
-    "xgboost": ModelSpec("XGBoost", XGBClassifier, XGBoostParams),
+    "xgboost": ModelSpec("XGBoost", XGBClassifier, XGBoostParams, export=xgboost_json),
 }

@@ -9,10 +9,8 @@ once, against one schema, from the ``after_context_created`` hook.
 
 import difflib
 from collections.abc import Mapping
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
-import click
-from kedro.framework.cli.utils import KedroCliError
 from kedro.validation import ParameterValidationError
 from pydantic import (
     BaseModel,
@@ -23,21 +21,14 @@ from pydantic import (
     model_validator,
 )
 
+from parallel_trees.errors import UserError
 from parallel_trees.models import MODELS
 
-DATASETS = ("iris", "wine", "breast_cancer", "synthetic")
+DATASETS = ("iris", "wine", "breast_cancer", "synthetic", "csv")
 
 
-class InvalidParametersError(ParameterValidationError, KedroCliError):
+class InvalidParametersError(UserError, ParameterValidationError):
     """Bad parameters: the ``kedro`` CLI prints the message, no traceback, exits 1."""
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        """Print the message alone: it says everything a traceback would.
-
-        (``KedroCliError.show`` formats the *active* exception, and there is
-        none left by the time click calls ``show``.)
-        """
-        click.secho(f"Error: {self.message}", file=file, fg="red", err=True)
 
 
 class _Strict(BaseModel):
@@ -66,6 +57,9 @@ class SharedParams(_Strict):
 
     dataset: Literal[DATASETS]
     synthetic: SyntheticParams
+    target_column: str = Field(min_length=1)
+    # Only from --params: the catalog's raw_data reads it (conf/base/catalog.yml).
+    csv_path: str | None = None
     random_state: int = Field(ge=0, le=2**32 - 1)
     test_size: float = Field(ge=0, lt=1)
     cv_folds: int = Field(ge=2)

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import StratifiedKFold
 
+from parallel_trees.errors import DataError
 from parallel_trees.pipelines.data_preparation.nodes import (
     load_dataset,
     make_cv_splits,
@@ -10,6 +11,11 @@ from parallel_trees.pipelines.data_preparation.nodes import (
 )
 
 SYNTHETIC = {"n_samples": 200, "n_features": 6, "n_informative": 3, "n_classes": 4}
+CLASSES = ["setosa", "versicolor", "virginica"]
+
+
+def load(dataset, random_state=21, table=None, target_column="target"):
+    return load_dataset(dataset, SYNTHETIC, random_state, target_column, table)
 
 
 class TestLoadDataset:
@@ -18,24 +24,98 @@ class TestLoadDataset:
         [("iris", 150, 4, 3), ("wine", 178, 13, 3), ("breast_cancer", 569, 30, 2)],
     )
     def test_built_in_datasets(self, name, rows, columns, classes):
-        features, target = load_dataset(name, SYNTHETIC, 21)
+        features, target, names = load(name)
         assert features.shape == (rows, columns)
         assert target.name == "target"
-        assert target.nunique() == classes
+        assert sorted(target.unique()) == list(range(classes))
         assert len(target) == rows
+        assert len(names) == classes and all(isinstance(n, str) for n in names)
 
     def test_synthetic_is_sized_by_its_parameters_and_seeded(self):
-        features, target = load_dataset("synthetic", SYNTHETIC, 21)
+        features, target, names = load("synthetic")
         assert features.shape == (200, 6)
-        assert sorted(target.unique()) == [0, 1, 2, 3]
-        again, _ = load_dataset("synthetic", SYNTHETIC, 21)
-        other, _ = load_dataset("synthetic", SYNTHETIC, 22)
+        assert sorted(target.unique()) == names == [0, 1, 2, 3]
+        again, *_ = load("synthetic")
+        other, *_ = load("synthetic", 22)
         pd.testing.assert_frame_equal(features, again)
         assert not features.equals(other)
 
     def test_unknown_dataset_names_the_allowed_ones(self):
-        with pytest.raises(ValueError, match="mnist.*iris, wine, breast_cancer, synthetic"):
-            load_dataset("mnist", SYNTHETIC, 21)
+        with pytest.raises(ValueError, match="mnist.*iris, wine, breast_cancer, synthetic, csv"):
+            load("mnist")
+
+    def test_built_in_datasets_ignore_the_csv(self):
+        features, *_ = load("iris", table=object())
+        assert features.shape == (150, 4)
+
+
+def _table(rows=30):
+    """A small user table: numeric features, string classes."""
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "length": rng.normal(size=rows),
+            "width": rng.integers(0, 9, size=rows),
+            "flag": rng.integers(0, 2, size=rows).astype(bool),
+            "species": [CLASSES[i % 3] for i in range(rows)],
+        }
+    )
+
+
+class TestCsv:
+    def test_labels_are_encoded_in_sorted_order_and_named(self):
+        table = _table()
+        features, target, classes = load("csv", table=table, target_column="species")
+        assert classes == CLASSES
+        assert list(features.columns) == ["length", "width", "flag"]
+        assert [classes[code] for code in target] == table["species"].tolist()
+        assert target.index.equals(table.index)
+
+    def test_integer_labels_keep_their_values_as_names(self):
+        table = _table().assign(species=[7, 3, 5] * 10)
+        _, target, classes = load("csv", table=table, target_column="species")
+        assert classes == [3, 5, 7]
+        assert target.tolist()[:3] == [2, 0, 1]
+
+    def test_the_table_is_not_modified(self):
+        table = _table()
+        before = table.copy()
+        load("csv", table=table, target_column="species")
+        pd.testing.assert_frame_equal(table, before)
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            (
+                lambda t: t,
+                "target_column = 'specie' is not a column of the CSV file (the catalog's "
+                "raw_data). Did you mean 'species'? Its columns: length, width, flag, species.",
+            ),
+            (lambda t: t.iloc[:0], "has a header row but no data rows"),
+            (lambda t: t[["species"]], "no feature columns besides 'species'"),
+            (
+                lambda t: t.assign(color="red", size=["S", "M", "L"] * 10),
+                "these are not: 'color' (e.g. 'red'), 'size' (e.g. 'S'). Encode them as numbers",
+            ),
+            (
+                lambda t: t.assign(width=[None, 1.0, None] + [2.0] * 27),
+                "missing values: 'width' in 2 rows (lines 2, 4). Fill them in or drop those rows",
+            ),
+            (
+                lambda t: t.assign(species=["a", None] * 15),
+                "missing values: 'species' in 15 rows (lines 3, 5, 7, ...)",
+            ),
+            (
+                lambda t: t.assign(species="setosa"),
+                "has a single class ('setosa'): a classifier needs rows of at least two classes",
+            ),
+        ],
+    )
+    def test_unusable_tables_are_refused_saying_what_to_change(self, change, message):
+        target_column = "specie" if "specie'" in message else "species"
+        with pytest.raises(DataError) as error:
+            load("csv", table=change(_table()), target_column=target_column)
+        assert message in str(error.value)
 
 
 class TestSplitData:
@@ -62,7 +142,7 @@ class TestSplitData:
         assert list(x_test.columns) == list(features.columns)
 
     def test_test_part_too_small_for_every_class_is_refused(self, iris):
-        with pytest.raises(ValueError, match=r"test_size = 0.01 holds out 2 of 150 rows.* 0.02"):
+        with pytest.raises(DataError, match=r"test_size = 0.01 holds out 2 of 150 rows.* 0.02"):
             split_data(*iris, test_size=0.01, random_state=21)
 
     def test_inputs_are_not_modified(self, iris):
@@ -75,7 +155,7 @@ class TestSplitData:
 class TestMakeCvSplits:
     def test_folds_partition_the_training_rows_stratified(self, iris_split):
         y_train = iris_split[2]
-        splits = make_cv_splits(y_train, cv_folds=5, cv_shuffle=True, random_state=21)
+        splits = make_cv_splits(y_train, CLASSES, cv_folds=5, cv_shuffle=True, random_state=21)
         assert len(splits) == 5
         validation = np.concatenate([v for _, v in splits])
         assert sorted(validation) == list(range(len(y_train)))
@@ -85,21 +165,24 @@ class TestMakeCvSplits:
 
     def test_same_seed_same_folds(self, iris_split):
         y_train = iris_split[2]
-        first = make_cv_splits(y_train, 5, True, 21)
-        again = make_cv_splits(y_train, 5, True, 21)
-        other = make_cv_splits(y_train, 5, True, 3)
+        first = make_cv_splits(y_train, CLASSES, 5, True, 21)
+        again = make_cv_splits(y_train, CLASSES, 5, True, 21)
+        other = make_cv_splits(y_train, CLASSES, 5, True, 3)
         assert all((a[1] == b[1]).all() for a, b in zip(first, again, strict=True))
         assert any((a[1] != b[1]).any() for a, b in zip(first, other, strict=True))
 
     def test_more_folds_than_rows_of_a_class_is_refused_with_the_limit(self, iris_split):
+        y_train = iris_split[2].iloc[:-1]  # one row fewer of the last one's class
+        smallest = CLASSES[iris_split[2].iloc[-1]]
         with pytest.raises(
-            ValueError, match="cv_folds = 41 .* smallest class; set cv_folds to at most 40"
+            DataError,
+            match=f"cv_folds = 40 .* smallest class, '{smallest}'; set cv_folds to at most 39",
         ):
-            make_cv_splits(iris_split[2], cv_folds=41, cv_shuffle=True, random_state=21)
+            make_cv_splits(y_train, CLASSES, cv_folds=40, cv_shuffle=True, random_state=21)
 
     def test_unshuffled_folds_are_those_of_cross_val_score_cv_k(self, iris):
         _, target = iris
-        splits = make_cv_splits(target, 5, False, 21)
+        splits = make_cv_splits(target, CLASSES, 5, False, 21)
         expected = StratifiedKFold(5).split(np.zeros((150, 1)), target)
         for (_, valid), (_, want) in zip(splits, expected, strict=True):
             assert list(valid) == list(want)

@@ -8,9 +8,10 @@ def test_pipeline_turns_parameters_into_split_and_folds():
         "data_preparation.split_data",
         "data_preparation.make_cv_splits",
     }
-    assert {i for i in pipeline.inputs() if not i.startswith("params:")} == set()
-    assert {i.removeprefix("params:") for i in pipeline.inputs()} == {
+    assert {i for i in pipeline.inputs() if not i.startswith("params:")} == {"raw_data"}
+    assert {i.removeprefix("params:") for i in pipeline.inputs()} - {"raw_data"} == {
         "dataset",
+        "target_column",
         "synthetic",
         "random_state",
         "test_size",
@@ -24,4 +25,5 @@ def test_pipeline_turns_parameters_into_split_and_folds():
         "y_train",
         "y_test",
         "cv_splits",
+        "classes",
     }

@@ -27,6 +27,7 @@ def summary_inputs():
     inputs = {
         "y_train": pd.Series([0, 1] * 60),
         "y_test": pd.Series([0, 1] * 15),
+        "classes": ["setosa", "versicolor"],
         "dataset": "iris",
         "synthetic": {"n_samples": 10},
         "random_state": 21,
@@ -49,6 +50,7 @@ def test_summary_holds_run_settings_and_every_model(summary_inputs):
         "rows": 150,
         "train_rows": 120,
         "test_rows": 30,
+        "classes": ["setosa", "versicolor"],
         "random_state": 21,
         "cv_folds": 5,
         "cv_shuffle": True,
@@ -79,21 +81,23 @@ def test_logs_a_table_and_the_tutorial_lines_without_percent(summary_inputs, cap
 
 
 class TestCollectPredictions:
-    def test_one_row_per_held_out_row_with_every_model(self):
-        y_test = pd.Series(["a", "b", "a"], index=[7, 2, 9])
+    def test_one_row_per_held_out_row_with_every_model_by_class_name(self):
+        y_test = pd.Series([0, 1, 0], index=[7, 2, 9])
         table = collect_predictions(
             y_test,
-            random_forest=pd.Series(["a", "a", "a"], index=[7, 2, 9]),
-            xgboost=pd.Series(["b", "b", "a"], index=[7, 2, 9]),
+            ["a", "b"],
+            random_forest=pd.Series([0, 0, 0], index=[7, 2, 9]),
+            xgboost=pd.Series([1, 1, 0], index=[7, 2, 9]),
         )
         assert table.index.name == "row"
         assert table.index.tolist() == [7, 2, 9]
         assert table.columns.tolist() == ["target", "random_forest", "xgboost"]
+        assert table["target"].tolist() == ["a", "b", "a"]
         assert table["xgboost"].tolist() == ["b", "b", "a"]
 
     def test_nothing_held_out_gives_an_empty_table_with_the_columns(self):
         empty = pd.Series([], dtype=int)
-        table = collect_predictions(empty, random_forest=empty, xgboost=empty)
+        table = collect_predictions(empty, ["a", "b"], random_forest=empty, xgboost=empty)
         assert table.empty
         assert table.columns.tolist() == ["target", "random_forest", "xgboost"]
 

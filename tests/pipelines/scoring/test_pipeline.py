@@ -7,7 +7,7 @@ def test_the_joins_wait_for_every_model():
     assert set(nodes) == {"summarize_models", "collect_predictions", "compare_models"}
     assert {f"{m}_metrics" for m in MODELS} <= set(nodes["summarize_models"].inputs)
     assert nodes["summarize_models"].outputs == ["metrics"]
-    assert set(nodes["collect_predictions"].inputs) == {"y_test"} | {
+    assert set(nodes["collect_predictions"].inputs) == {"y_test", "classes"} | {
         f"{m}_predictions" for m in MODELS
     }
     assert nodes["collect_predictions"].outputs == ["test_predictions"]

@@ -1,3 +1,4 @@
+import json
 import os
 import time
 
@@ -7,7 +8,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import cross_val_score
 from xgboost import XGBClassifier
 
-from parallel_trees.pipelines.training.nodes import evaluate_model, train_model
+from parallel_trees.errors import TrainingError
+from parallel_trees.pipelines.training.nodes import evaluate_model, export_model, train_model
 
 FOREST = {"n_estimators": 10, "max_depth": None, "min_samples_split": 2, "n_jobs": 1}
 BOOSTER = {"n_estimators": 10, "eval_metric": "mlogloss", "tree_method": "hist", "n_jobs": 1}
@@ -64,6 +66,44 @@ class TestTrainModel:
         x_train, _, y_train, _ = iris_split
         _, again = train_model(x_train, y_train, iris_folds, BOOSTER, 21, "xgboost")
         assert again["cv_scores"] == trained["xgboost"][1]["cv_scores"]
+
+    @pytest.mark.parametrize(
+        ("model", "section", "message"),
+        [
+            (
+                "random_forest",
+                {**FOREST, "max_features": "bogus"},
+                "Random Forest (random_forest) could not be trained: The 'max_features' "
+                "parameter of RandomForestClassifier must be",
+            ),
+            (
+                "xgboost",
+                {**BOOSTER, "learning_rate": -1},
+                "XGBoost (xgboost) could not be trained: value -1 for Parameter learning_rate",
+            ),
+        ],
+    )
+    def test_a_rejected_parameter_names_the_model_and_the_parameter(
+        self, iris_split, iris_folds, model, section, message
+    ):
+        x_train, _, y_train, _ = iris_split
+        with pytest.raises(TrainingError) as error:
+            train_model(x_train, y_train, iris_folds, section, 21, model)
+        assert str(error.value).startswith(message)
+        key = next(k for k in section if k not in (FOREST | BOOSTER))
+        assert f"{model}.{key} = {section[key]!r} is set in" in str(error.value)
+
+
+def test_exported_xgboost_loads_without_pickle_and_predicts_the_same(trained, iris_split, tmp_path):
+    fitted, _ = trained["xgboost"]
+    document = export_model(fitted, "xgboost")
+    path = tmp_path / "xgboost.json"
+    path.write_text(json.dumps(document))
+    loaded = XGBClassifier()
+    loaded.load_model(path)
+    x_test = iris_split[1]
+    assert loaded.predict(x_test).tolist() == fitted.predict(x_test).tolist()
+    np.testing.assert_allclose(loaded.predict_proba(x_test), fitted.predict_proba(x_test))
 
 
 class TestEvaluateModel:

@@ -18,7 +18,9 @@ def test_one_branch_per_registered_model(pipeline):
     assert {"random_forest", "xgboost"} <= set(MODELS)
     assert {n.name for n in pipeline.nodes} == {
         f"{m}.{step}" for m in MODELS for step in ("train_model", "evaluate_model")
-    }
+    } | {f"{m}.export_model" for m, spec in MODELS.items() if spec.export}
+    assert "xgboost.export_model" in {n.name for n in pipeline.nodes}
+    assert "random_forest.export_model" not in {n.name for n in pipeline.nodes}
 
 
 def test_branches_share_inputs_and_read_their_own_section(pipeline):
@@ -34,11 +36,12 @@ def test_branches_share_inputs_and_read_their_own_section(pipeline):
     }
     assert branch.all_outputs() == {
         "xgboost.model",
+        "xgboost.portable_model",
         "xgboost.cv_result",
         "xgboost_metrics",
         "xgboost_predictions",
     }
-    assert pipeline.outputs() == {
+    assert pipeline.outputs() - {f"{m}.portable_model" for m in MODELS} == {
         f"{m}_{kind}" for m in MODELS for kind in ("metrics", "predictions")
     }
 
@@ -60,5 +63,5 @@ def test_training_nodes_are_template_instances(pipeline):
 def test_nodes_survive_the_parallel_runners_pickling_with_their_name(pipeline):
     for node in pipeline.nodes:
         copy = pickle.loads(ForkingPickler.dumps(node))
-        assert copy.func.__name__ in {"train_model", "evaluate_model"}
+        assert copy.func.__name__ in {"train_model", "evaluate_model", "export_model"}
         assert copy.name == node.name

@@ -11,8 +11,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 load_dataset,
-                inputs=["params:dataset", "params:synthetic", "params:random_state"],
-                outputs=["features", "target"],
+                inputs=[
+                    "params:dataset",
+                    "params:synthetic",
+                    "params:random_state",
+                    "params:target_column",
+                    "raw_data",
+                ],
+                outputs=["features", "target", "classes"],
                 name="load_dataset",
             ),
             node(
@@ -30,6 +36,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 make_cv_splits,
                 inputs=[
                     "y_train",
+                    "classes",
                     "params:cv_folds",
                     "params:cv_shuffle",
                     "params:random_state",
@@ -39,10 +46,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         namespace="data_preparation",
-        inputs=None,
-        outputs={"X_train", "X_test", "y_train", "y_test", "cv_splits"},
+        inputs={"raw_data"},
+        outputs={"X_train", "X_test", "y_train", "y_test", "cv_splits", "classes"},
         parameters={
             "dataset",
+            "target_column",
             "synthetic",
             "random_state",
             "test_size",

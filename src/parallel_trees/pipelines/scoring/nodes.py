@@ -16,18 +16,24 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def collect_predictions(y_test: pd.Series, **predictions: pd.Series) -> pd.DataFrame:
-    """Put every model's held-out predictions beside the true labels, one row per row.
+def collect_predictions(y_test: pd.Series, classes: list, **predictions: pd.Series) -> pd.DataFrame:
+    """Put every model's held-out predictions beside the true labels, by class name.
 
     Args:
-        y_test: Held-out labels.
+        y_test: Held-out class codes.
+        classes: The class names, by code.
         **predictions: Each model's ``evaluate_model`` predictions, by namespace.
 
     Returns:
         A table indexed by the held-out rows' original index, with the column
-        ``target`` and one column per model.
+        ``target`` and one column per model, holding class names.
     """
-    table = pd.DataFrame({"target": y_test, **predictions}, index=y_test.index)
+    names = np.asarray(classes, dtype=object)
+    columns = {"target": y_test, **predictions}
+    table = pd.DataFrame(
+        {key: names[codes.to_numpy(dtype=int)] for key, codes in columns.items()},
+        index=y_test.index,
+    )
     table.index.name = "row"
     return table
 
@@ -143,6 +149,7 @@ def compare_models(
 def summarize_models(
     y_train: pd.Series,
     y_test: pd.Series,
+    classes: list,
     dataset: str,
     synthetic: dict[str, int],
     random_state: int,
@@ -157,6 +164,7 @@ def summarize_models(
     Args:
         y_train: Training labels (counted).
         y_test: Held-out labels (counted).
+        classes: The class names.
         dataset: Name of the dataset.
         synthetic: Size of the synthetic dataset (recorded when it is used).
         random_state: The run's seed.
@@ -177,6 +185,7 @@ def summarize_models(
             "rows": len(y_train) + len(y_test),
             "train_rows": len(y_train),
             "test_rows": len(y_test),
+            "classes": classes,
             "random_state": random_state,
             "cv_folds": cv_folds,
             "cv_shuffle": cv_shuffle,

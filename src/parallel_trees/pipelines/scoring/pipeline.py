@@ -13,7 +13,11 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 collect_predictions,
-                inputs={"y_test": "y_test", **{m: f"{m}_predictions" for m in MODELS}},
+                inputs={
+                    "y_test": "y_test",
+                    "classes": "classes",
+                    **{m: f"{m}_predictions" for m in MODELS},
+                },
                 outputs="test_predictions",
                 name="collect_predictions",
                 tags="reporting",
@@ -35,6 +39,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs={
                     "y_train": "y_train",
                     "y_test": "y_test",
+                    "classes": "classes",
                     "dataset": "params:dataset",
                     "synthetic": "params:synthetic",
                     "random_state": "params:random_state",

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import cross_val_score
 
+from parallel_trees.errors import TrainingError
 from parallel_trees.models import MODELS
 
 
@@ -34,20 +35,27 @@ def train_model(
     Returns:
         The fitted estimator, and a record of its CV scores, its
         hyperparameters and when and where (process id) it trained.
+
+    Raises:
+        TrainingError: If the estimator rejects its parameters (or the data);
+            the message names the model and the parameter.
     """
     started_at = time.time()
     spec = MODELS[model]
     arguments = spec.arguments(hyperparameters, random_state)
     estimator = spec.estimator(**arguments)
-    # n_jobs=1: a process pool nested in a ParallelRunner worker (joblib's loky)
-    # keeps the run waiting at shutdown for loky's 300 s idle timeout; the
-    # parallelism here is across models, one node per model.
-    # error_score="raise": a fold that fails stops the run with the estimator's
-    # own message, instead of a NaN score that would be averaged into the result.
-    scores = cross_val_score(
-        estimator, x_train, y_train, cv=cv_splits, n_jobs=1, error_score="raise"
-    )
-    fitted = clone(estimator).fit(x_train, y_train)
+    try:
+        # n_jobs=1: a process pool nested in a ParallelRunner worker (joblib's
+        # loky) keeps the run waiting at shutdown for loky's 300 s idle timeout;
+        # the parallelism here is across models, one node per model.
+        # error_score="raise": a fold that fails stops the run with the
+        # estimator's own message, instead of a NaN score averaged into the result.
+        scores = cross_val_score(
+            estimator, x_train, y_train, cv=cv_splits, n_jobs=1, error_score="raise"
+        )
+        fitted = clone(estimator).fit(x_train, y_train)
+    except (ValueError, TypeError) as error:  # sklearn's and XGBoost's parameter errors
+        raise _training_error(model, hyperparameters, error) from error
     record = {
         "display_name": spec.display_name,
         "estimator": spec.estimator.__name__,
@@ -60,6 +68,35 @@ def train_model(
         },
     }
     return fitted, record
+
+
+def _training_error(model: str, hyperparameters: dict[str, Any], error: Exception) -> TrainingError:
+    message = str(error).strip().splitlines()[0].rstrip(".")
+    # sklearn names the function that checked the parameter, not the estimator.
+    message = message.replace("of cross_val_score", f"of {MODELS[model].estimator.__name__}")
+    named = [key for key in hyperparameters if key in message]
+    hint = (
+        "; ".join(f"{model}.{key} = {hyperparameters[key]!r}" for key in named)
+        + " is set in conf/base/parameters.yml (or --params): change it."
+        if named
+        else f"Check the {model} section of the parameters."
+    )
+    return TrainingError(
+        f"{MODELS[model].display_name} ({model}) could not be trained: {message}. {hint}"
+    )
+
+
+def export_model(estimator: BaseEstimator, model: str) -> dict[str, Any]:
+    """The fitted model in its library's portable format (``MODELS[model].export``).
+
+    Args:
+        estimator: The fitted estimator.
+        model: Key of the model in ``MODELS``; bound per branch by the pipeline.
+
+    Returns:
+        A JSON-able document that loads without pickle.
+    """
+    return MODELS[model].export(estimator)
 
 
 def evaluate_model(

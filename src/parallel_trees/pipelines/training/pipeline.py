@@ -12,7 +12,7 @@ from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
 
-from .nodes import evaluate_model, train_model
+from .nodes import evaluate_model, export_model, train_model
 
 SHARED_INPUTS = {"X_train", "y_train", "X_test", "y_test", "cv_splits"}
 
@@ -33,8 +33,22 @@ def bind(func: Callable, **kwargs: Any) -> Callable:
 
 def create_branch(model: str) -> Pipeline:
     """The training template for one model of ``MODELS``, in its namespace."""
+    export = (
+        [
+            node(
+                bind(export_model, model=model),
+                inputs="model",
+                outputs="portable_model",
+                name="export_model",
+                tags="training",
+            )
+        ]
+        if MODELS[model].export
+        else []
+    )
     template = Pipeline(
         [
+            *export,
             node(
                 bind(train_model, model=model),
                 inputs=[

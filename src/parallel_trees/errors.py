@@ -1,0 +1,43 @@
+"""Errors a user can fix, and how the ``kedro`` CLI shows them.
+
+Nodes raise ``InputError`` (plain ``ValueError`` subclasses, usable outside
+Kedro); the run guard (``hooks.RunGuardHooks``) turns them into a ``UserError``,
+which the CLI prints as one ``Error: ...`` message with no traceback.
+"""
+
+from typing import IO, Any
+
+import click
+from kedro.framework.cli.utils import KedroCliError
+
+
+class UserError(KedroCliError):
+    """Printed by the ``kedro`` CLI as ``Error: <message>``, with no traceback.
+
+    The traceback, when there is one, is logged at DEBUG level by the
+    ``parallel_trees`` logger (see ``conf/logging.yml``).
+    """
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the message alone: it says what is wrong, where, and how to fix it.
+
+        (``KedroCliError.show`` formats the *active* exception, and there is
+        none left by the time click calls ``show``.)
+        """
+        click.secho(f"Error: {self.message}", file=file, fg="red", err=True)
+
+
+class InputError(ValueError):
+    """Bad input met by a node; the message says what, where and how to fix it."""
+
+
+class DataError(InputError):
+    """The data cannot be used as it is (a column, a value, a class count)."""
+
+
+class TrainingError(InputError):
+    """A model rejected its parameters when it was trained."""

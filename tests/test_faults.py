@@ -1,0 +1,304 @@
+"""End to end: the user's own CSV, bad input, and faults, through the real ``kedro`` CLI.
+
+Every failure must end with one clear message, a non-zero exit, no process
+left running, and the previous run's results still the latest loadable ones.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.io import Version
+from kedro_datasets.json import JSONDataset
+from sklearn.datasets import load_iris
+
+from tests.conftest import ProjectCopy, Run
+
+RESULTS = [
+    "data/08_reporting/metrics.json",
+    "data/07_model_output/test_predictions.csv",
+    "data/06_models/random_forest.pkl",
+    "data/06_models/xgboost.pkl",
+    "data/06_models/xgboost.json",
+]
+# The forest alone takes long enough (seconds) to be caught while training.
+SLOW_FOREST = "random_forest.n_estimators=3000"
+
+
+def iris_table() -> pd.DataFrame:
+    """Iris as a user's CSV would hold it: named feature columns, string classes."""
+    bunch = load_iris(as_frame=True)
+    return bunch.data.assign(species=bunch.target_names[bunch.target])
+
+
+def saved_versions(project: ProjectCopy) -> dict[str, list[str]]:
+    return {path: [v.name for v in project.versions(path)] for path in RESULTS}
+
+
+def latest_metrics(project: ProjectCopy) -> dict:
+    """metrics.json as Kedro loads it: its latest version."""
+    path = project.root / "data/08_reporting/metrics.json"
+    return JSONDataset(filepath=str(path), version=Version(None, None)).load()
+
+
+def processes_in_group(group: int) -> list[int]:
+    """The live processes of a process group (a run started by ``ProjectCopy.start``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if fields[0] != "Z" and int(fields[2]) == group:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_for_node(project: ProjectCopy, run, node: str) -> int:
+    """The pid of the process running ``node``, from the run's own journal."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert run.poll() is None, run.communicate()[0]
+        for entry in project.root.glob(f".running/*/{node}"):
+            text = entry.read_text()
+            if text:
+                return int(text)
+        time.sleep(0.05)
+    raise AssertionError(f"{node} never started")
+
+
+@pytest.fixture(scope="module")
+def previous(module_project) -> dict[str, list[str]]:
+    """A good run: its results must stay the latest through every failure below."""
+    run = module_project.kedro("run")
+    assert run.returncode == 0, run.output
+    return saved_versions(module_project)
+
+
+def assert_nothing_kept(project: ProjectCopy, previous: dict[str, list[str]]) -> None:
+    assert saved_versions(project) == previous
+    version = previous["data/08_reporting/metrics.json"][-1]
+    on_disk = project.root / "data/08_reporting/metrics.json" / version / "metrics.json"
+    assert latest_metrics(project) == json.loads(on_disk.read_text())
+    assert not list(project.root.glob(".running/*"))
+
+
+class TestYourOwnCsv:
+    def test_three_steps_file_two_parameters_run(self, project):
+        table = iris_table()
+        table.to_csv(project.root / "data/01_raw/dataset.csv", index=False)
+
+        run = project.kedro(
+            "run", "--runner=ParallelRunner", "--params", "dataset=csv,target_column=species"
+        )
+
+        assert run.returncode == 0, run.output
+        metrics = latest_metrics(project)
+        assert metrics["run"]["dataset"] == "csv"
+        assert metrics["run"]["classes"] == ["setosa", "versicolor", "virginica"]
+        assert metrics["run"]["rows"] == 150
+        (predictions,) = project.versions("data/07_model_output/test_predictions.csv")
+        table = pd.read_csv(predictions / "test_predictions.csv", index_col="row")
+        assert set(table["target"]) == {"setosa", "versicolor", "virginica"}
+        assert set(table["xgboost"]) <= set(table["target"])
+        # Each held-out row keeps its index in the user's file, and its class.
+        assert (table["target"] == iris_table().loc[table.index, "species"]).all()
+
+    def test_csv_path_reads_another_file_for_one_run(self, project, tmp_path):
+        table = iris_table().assign(species=lambda t: t["species"].map({"setosa": 10}).fillna(20))
+        table.to_csv(tmp_path / "mine.csv", index=False)
+        run = project.kedro(
+            "run", "--params", f"dataset=csv,target_column=species,csv_path={tmp_path}/mine.csv"
+        )
+        assert run.returncode == 0, run.output
+        assert latest_metrics(project)["run"]["classes"] == [10.0, 20.0]
+
+
+def _write(table: pd.DataFrame | None = None, raw: bytes | None = None):
+    def write(path: Path) -> None:
+        if raw is not None:
+            path.write_bytes(raw)
+        elif table is not None:
+            table.to_csv(path, index=False)
+
+    return write
+
+
+IRIS = iris_table()
+BAD_INPUT = {
+    "missing file": (
+        _write(),
+        "",
+        "data/01_raw/dataset.csv does not exist. Put your CSV file there",
+    ),
+    "misspelled target column": (
+        _write(IRIS),
+        "target_column=specie",
+        "target_column = 'specie' is not a column of the CSV file (the catalog's raw_data). "
+        "Did you mean 'species'? Its columns: sepal length (cm), sepal width (cm), "
+        "petal length (cm), petal width (cm), species.",
+    ),
+    "non-numeric features": (
+        _write(IRIS.assign(colour="blue")),
+        "",
+        "these are not: 'colour' (e.g. 'blue'). Encode them as numbers",
+    ),
+    "missing values": (
+        _write(IRIS.assign(**{"petal width (cm)": [None] + [1.0] * 149})),
+        "",
+        "missing values: 'petal width (cm)' in 1 rows (lines 2). Fill them in",
+    ),
+    "single class": (
+        _write(IRIS.assign(species="setosa")),
+        "",
+        "has a single class ('setosa'): a classifier needs rows of at least two classes",
+    ),
+    "class with fewer rows than cv_folds": (
+        _write(IRIS.iloc[:105]),  # 5 virginica rows, of which 4 go to training
+        "",
+        "cv_folds = 5 is more than the 4 training rows of the smallest class, 'virginica'; "
+        "set cv_folds to at most 4",
+    ),
+    "empty file": (
+        _write(raw=b""),
+        "",
+        "(the catalog's raw_data) could not be read as a CSV file: No columns to parse",
+    ),
+    "header only": (_write(IRIS.iloc[:0]), "", "has a header row but no data rows"),
+    "not a CSV file": (
+        _write(raw=bytes(range(256)) * 20),
+        "",
+        "(the catalog's raw_data) could not be read as a CSV file: Error tokenizing data",
+    ),
+}
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("case", list(BAD_INPUT))
+    def test_one_clear_message_before_training_and_nothing_overwritten(
+        self, module_project, previous, case
+    ):
+        write, extra, message = BAD_INPUT[case]
+        path = module_project.root / "data/01_raw/dataset.csv"
+        path.unlink(missing_ok=True)
+        write(path)
+        params = ",".join(p for p in ("dataset=csv,target_column=species", extra) if p)
+
+        run = module_project.kedro("run", "--runner=ParallelRunner", "--params", params)
+
+        assert run.returncode == 1, run.output
+        assert message in run.output
+        assert "Traceback" not in run.output
+        assert "train_model" not in run.output  # no model started training
+        assert_nothing_kept(module_project, previous)
+
+    def test_a_model_rejecting_a_parameter_is_named_with_the_parameter(
+        self, module_project, previous
+    ):
+        run = module_project.kedro(
+            "run", "--runner=ParallelRunner", "--params", "random_forest.max_features=bogus"
+        )
+        assert run.returncode == 1, run.output
+        assert (
+            "Error: Random Forest (random_forest) could not be trained: The 'max_features' "
+            "parameter of RandomForestClassifier must be"
+        ) in run.output
+        assert "random_forest.max_features = 'bogus' is set in" in run.output
+        assert "Traceback" not in run.output
+        # XGBoost trained and saved meanwhile; that half of a run is deleted.
+        assert_nothing_kept(module_project, previous)
+
+    def test_debug_logging_shows_the_traceback(self, module_project, previous, tmp_path):
+        logging_yml = (module_project.root / "conf/logging.yml").read_text()
+        debug = tmp_path / "logging.yml"
+        debug.write_text(
+            logging_yml.replace(
+                "parallel_trees:\n    level: INFO", "parallel_trees:\n    level: DEBUG"
+            )
+        )
+        run = run_with_logging(module_project, debug, "random_forest.max_features=bogus")
+        assert run.returncode == 1
+        assert "Traceback" in run.output
+        assert "InvalidParameterError" in run.output
+        assert "Error: Random Forest (random_forest) could not be trained" in run.output
+
+
+def run_with_logging(project: ProjectCopy, logging_config: Path, params: str) -> Run:
+    """``kedro run --params PARAMS`` with another logging configuration."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--params", params],
+        cwd=project.root,
+        env={**project.env(), "KEDRO_LOGGING_CONFIG": str(logging_config)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout)
+
+
+class TestFaults:
+    def test_a_killed_worker_ends_the_run_naming_its_node(self, module_project, previous):
+        run = module_project.start("run", "--runner=ParallelRunner", "--params", SLOW_FOREST)
+        try:
+            pid = wait_for_node(module_project, run, "random_forest.train_model")
+            os.kill(pid, signal.SIGKILL)  # as the out-of-memory killer does
+            output, _ = run.communicate(timeout=60)
+        finally:
+            if run.poll() is None:
+                run.kill()
+        assert run.returncode == 1, output
+        # Named with its process; a node still running beside it is named too.
+        assert "Error: A worker process died while running " in output
+        assert f"random_forest.train_model (process {pid})" in output
+        assert "; it was killed (out of memory, or by a signal)" in output
+        assert processes_in_group(run.pid) == []
+        assert_nothing_kept(module_project, previous)
+
+        hint = re.search(r'--from-nodes\s+"([^"]+)"', output)
+        assert hint, output
+        resumed = module_project.kedro("run", "--runner=ParallelRunner", "--from-nodes", hint[1])
+        assert resumed.returncode == 0, resumed.output
+        assert len(module_project.versions(RESULTS[0])) == len(previous[RESULTS[0]]) + 1
+        # Leave the module's project as the other tests expect it.
+        for path in RESULTS:
+            newest = module_project.versions(path)[-1]
+            if newest.name not in previous[path]:
+                shutil.rmtree(newest)
+
+    def test_ctrl_c_stops_every_process_and_keeps_nothing(self, module_project, previous):
+        run = module_project.start("run", "--runner=ParallelRunner", "--params", SLOW_FOREST)
+        try:
+            wait_for_node(module_project, run, "random_forest.train_model")
+            os.killpg(run.pid, signal.SIGINT)  # Ctrl-C signals the terminal's process group
+            output, _ = run.communicate(timeout=60)
+        finally:
+            if run.poll() is None:
+                run.kill()
+        assert run.returncode == 130, output
+        assert "Error: Run interrupted (Ctrl-C); nothing of it was kept." in output
+        assert "Traceback" not in output
+        assert processes_in_group(run.pid) == []
+        assert_nothing_kept(module_project, previous)
+
+
+def test_two_runs_at_once_both_succeed_and_both_are_kept(project):
+    runs = [project.start("run", "--runner=ParallelRunner") for _ in range(2)]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    for path in RESULTS:
+        assert len(project.versions(path)) == 2, path
+    first, second = project.metrics()
+    assert first["models"].keys() == second["models"].keys()
+    assert first["models"]["xgboost"]["cv_scores"] == second["models"]["xgboost"]["cv_scores"]
+    pids = {m["training"]["pid"] for run in (first, second) for m in run["models"].values()}
+    assert len(pids) == 4  # two processes per run, none shared
