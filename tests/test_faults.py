@@ -302,3 +302,43 @@ def test_two_runs_at_once_both_succeed_and_both_are_kept(project):
     assert first["models"]["xgboost"]["cv_scores"] == second["models"]["xgboost"]["cv_scores"]
     pids = {m["training"]["pid"] for run in (first, second) for m in run["models"].values()}
     assert len(pids) == 4  # two processes per run, none shared
+
+
+# Loaded by every Python process of the run (PYTHONPATH): records and refuses
+# any connection that would leave this machine (loopback and Unix sockets,
+# which the runners use between processes, pass).
+GUARD = """
+import os, socket
+_connect = socket.socket.connect
+def connect(self, address):
+    local = self.family == socket.AF_UNIX or str(address[0]) in ("127.0.0.1", "::1", "localhost")
+    if not local:
+        with open(os.environ["NETWORK_LOG"], "a") as log:
+            log.write(f"{os.getpid()} {address}\\n")
+        raise OSError("network access refused by the test")
+    return _connect(self, address)
+socket.socket.connect = connect
+"""
+
+
+def test_a_run_never_touches_the_network(project, tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(GUARD)
+    log = tmp_path / "network.log"
+    env = {
+        **project.env(),
+        "PYTHONPATH": f"{tmp_path}:{project.root / 'src'}",
+        "NETWORK_LOG": str(log),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--runner=ParallelRunner"],
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+    assert "Model Accuracy" in done.stdout
+    assert not log.exists(), log.read_text()
