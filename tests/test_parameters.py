@@ -84,6 +84,8 @@ class TestProblems:
             ("random_forest.min_samples_split", 1, "random_forest.min_samples_split = 1"),
             ("random_forest.min_samples_split", 1.5, "random_forest.min_samples_split = 1.5"),
             ("xgboost.tree_method", "fast", "'exact', 'approx', 'hist' or 'auto'"),
+            ("xgboost.n_jobs", "all", "xgboost.n_jobs = 'all'"),
+            ("random_forest.n_jobs", 0, "random_forest.n_jobs = 0"),
             ("synthetic.n_classes", 1, "synthetic.n_classes = 1"),
             ("synthetic.n_informative", 30, "n_informative must be <= n_features"),
         ],

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from parallel_trees.models import MODELS
+from parallel_trees.resources import available_cores
 
 TRAINING = ["random_forest", "xgboost"]
 # Enough trees that each training node takes a good fraction of a second, so
@@ -65,8 +66,20 @@ class TestParallelAndSequentialRuns:
         parallel, sequential = runs["metrics"]["parallel"], runs["metrics"]["sequential"]
         assert parallel["run"] == sequential["run"]
         for model in TRAINING:
-            for key in ("cv_scores", "cv_mean", "cv_std", "test_accuracy", "hyperparameters"):
+            for key in ("cv_scores", "cv_mean", "cv_std", "test_accuracy"):
                 assert parallel["models"][model][key] == sequential["models"][model][key]
+            hyperparameters = (
+                {k: v for k, v in run["models"][model]["hyperparameters"].items() if k != "n_jobs"}
+                for run in (parallel, sequential)
+            )
+            assert next(hyperparameters) == next(hyperparameters)
+
+    def test_n_jobs_auto_shares_the_cores_among_models_training_at_once(self, runs):
+        cores = available_cores()
+        for runner, at_once in (("parallel", len(MODELS)), ("sequential", 1)):
+            for model in TRAINING:
+                record = runs["metrics"][runner]["models"][model]
+                assert record["hyperparameters"]["n_jobs"] == max(1, cores // at_once)
 
     def test_metrics_hold_what_a_user_needs(self, runs):
         metrics = runs["metrics"]["parallel"]
@@ -157,7 +170,7 @@ def test_params_override_shared_and_per_model_knobs(project):
         "run",
         "--params",
         "dataset=wine,test_size=0.3,cv_folds=3,n_estimators=7,"
-        "random_forest.max_depth=3,xgboost.n_estimators=4",
+        "random_forest.max_depth=3,xgboost.n_estimators=4,xgboost.n_jobs=3",
     )
     assert run.returncode == 0, run.output
     (metrics,) = project.metrics()
@@ -177,6 +190,8 @@ def test_params_override_shared_and_per_model_knobs(project):
     assert forest["hyperparameters"]["n_estimators"] == 7  # the shared knob
     assert forest["hyperparameters"]["max_depth"] == 3
     assert booster["hyperparameters"]["n_estimators"] == 4  # its own wins
+    assert booster["hyperparameters"]["n_jobs"] == 3  # an explicit n_jobs wins over auto
+    assert forest["hyperparameters"]["n_jobs"] == available_cores()  # auto, one at a time
     assert len(forest["cv_scores"]) == len(booster["cv_scores"]) == 3
 
 

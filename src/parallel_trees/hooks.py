@@ -15,7 +15,9 @@ from kedro.io import AbstractVersionedDataset, DatasetError, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 
 from parallel_trees.errors import InputError, UserError
+from parallel_trees.models import MODELS
 from parallel_trees.parameters import validate_parameters
+from parallel_trees.resources import available_cores, threads_per_model
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,49 @@ class ParameterValidationHooks:
         validate_parameters(context.params, context.env or "local")
 
 
+def _replace(catalog: Any, name: str, data: Any) -> None:
+    """Put ``data`` in the catalog under ``name``, without the "Replacing" warning.
+
+    (Replacing a dataset is worth a warning in general; these hooks mean to.)
+    """
+    catalog_logger = logging.getLogger("kedro.io.data_catalog")
+    level = catalog_logger.level
+    catalog_logger.setLevel(logging.ERROR)
+    try:
+        catalog[name] = MemoryDataset(data=data)
+    finally:
+        catalog_logger.setLevel(level)
+
+
+class ThreadBudgetHooks:
+    """Resolve ``n_jobs: auto``: each model's share of the cores, for the runner in use."""
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
+    ) -> None:
+        """Set each ``auto`` section's ``n_jobs`` before any node reads it.
+
+        SequentialRunner trains one model at a time; any other runner
+        (ParallelRunner, ThreadRunner, a Dask runner) may train all at once.
+        """
+        sequential = "SequentialRunner" in str(run_params.get("runner"))
+        training = sum(n.name.endswith(".train_model") for n in pipeline.nodes)
+        cores = available_cores()
+        threads = threads_per_model(cores, 1 if sequential else training)
+        for model in MODELS:
+            name = f"params:{model}"
+            section = catalog.get(name).load() if name in catalog else None
+            if isinstance(section, dict) and section.get("n_jobs") == "auto":
+                _replace(catalog, name, {**section, "n_jobs": threads})
+        logger.info(
+            "n_jobs auto: %d thread(s) per model (%d cores, %d model(s) training at once)",
+            threads,
+            cores,
+            1 if sequential else training,
+        )
+
+
 class CsvSourceHooks:
     """Read ``raw_data`` (the user's CSV) only when ``dataset: csv`` asks for it."""
 
@@ -47,14 +92,7 @@ class CsvSourceHooks:
         """
         if parameters.get("params:dataset") != "csv":
             # load_dataset takes raw_data in every run; only csv runs read it.
-            # (Replacing a dataset is worth a warning in general, not here.)
-            catalog_logger = logging.getLogger("kedro.io.data_catalog")
-            level = catalog_logger.level
-            catalog_logger.setLevel(logging.ERROR)
-            try:
-                catalog["raw_data"] = MemoryDataset(data=_NOT_READ)
-            finally:
-                catalog_logger.setLevel(level)
+            _replace(catalog, "raw_data", _NOT_READ)
             return
         if not catalog.exists("raw_data"):
             path = conf_catalog.get("raw_data", {}).get("filepath", "raw_data's file")

@@ -24,6 +24,17 @@ class Hyperparameters(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True)
 
+    # Threads: "auto" = this run's share of the cores (parallel_trees.resources).
+    n_jobs: Any = None
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _auto_or_threads(cls, value: Any) -> Any:
+        threads = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        if value not in (None, "auto") and not threads:
+            raise ValueError("must be 'auto' (this run's share of the cores) or a number >= 1")
+        return value
+
 
 class ForestParams(Hyperparameters):
     """The knobs of scikit-learn's tree ensembles that the tutorial exposes."""

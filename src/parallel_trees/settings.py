@@ -1,8 +1,13 @@
 """Project settings (https://docs.kedro.org/en/stable/configure/configuration_basics/)."""
 
-from parallel_trees.hooks import CsvSourceHooks, ParameterValidationHooks, RunGuardHooks
+from parallel_trees.hooks import (
+    CsvSourceHooks,
+    ParameterValidationHooks,
+    RunGuardHooks,
+    ThreadBudgetHooks,
+)
 
-HOOKS = (ParameterValidationHooks(), CsvSourceHooks(), RunGuardHooks())
+HOOKS = (ParameterValidationHooks(), CsvSourceHooks(), ThreadBudgetHooks(), RunGuardHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
