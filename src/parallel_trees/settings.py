@@ -1,8 +1,8 @@
 """Project settings (https://docs.kedro.org/en/stable/configure/configuration_basics/)."""
 
-from parallel_trees.hooks import ParameterValidationHooks
+from parallel_trees.hooks import ParameterValidationHooks, RunnerHooks
 
-HOOKS = (ParameterValidationHooks(),)
+HOOKS = (ParameterValidationHooks(), RunnerHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
