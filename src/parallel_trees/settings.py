@@ -1,6 +1,13 @@
 """Project settings (https://docs.kedro.org/en/stable/configure/configuration_basics/)."""
 
+import warnings
+
 from parallel_trees.hooks import ParameterValidationHooks, RunnerHooks
+
+# kedro-viz 12.5 imports FastAPI's ORJSONResponse, deprecated in the FastAPI of
+# our lock: every `kedro viz` command would print an 18-line warning that is
+# kedro-viz's to fix. Kedro loads these settings before kedro-viz's API modules.
+warnings.filterwarnings("ignore", message="ORJSONResponse is deprecated")
 
 HOOKS = (ParameterValidationHooks(), RunnerHooks())
 
