@@ -79,12 +79,12 @@ class TestRunTimeline:
 
     def test_title_names_the_runner_and_the_overlap(self, metrics):
         title = plot_run_timeline(metrics, "ParallelRunner").layout.title.text
-        assert title == "Training nodes under ParallelRunner: ran at the same time for 1.50 s"
+        assert title == "Training nodes under ParallelRunner:<br>ran at the same time for 1.50 s"
 
     def test_title_says_when_they_ran_one_after_the_other(self, metrics):
         metrics["models"]["xgboost"]["training"].update(started_at=103.0, finished_at=104.0)
         title = plot_run_timeline(metrics, "SequentialRunner").layout.title.text
-        assert title == "Training nodes under SequentialRunner: ran one after the other"
+        assert title == "Training nodes under SequentialRunner:<br>ran one after the other"
 
 
 @pytest.mark.parametrize(

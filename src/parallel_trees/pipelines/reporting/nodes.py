@@ -104,7 +104,7 @@ def plot_run_timeline(metrics: dict[str, Any], runner: str) -> go.Figure:
         )
     )
     figure.update_layout(
-        title=f"Training nodes under {runner}: {verdict}",
+        title=f"Training nodes under {runner}:<br>{verdict}",
         xaxis={"title": "seconds since the first training node started", "rangemode": "tozero"},
         yaxis={"title": "model", "autorange": "reversed"},
     )
