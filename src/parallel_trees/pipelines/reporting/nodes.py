@@ -10,6 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+# Readable on kedro-viz's dark theme and on a light one.
+GREY = "#9e9e9e"
+
 
 def plot_model_comparison(metrics: dict[str, Any]) -> go.Figure:
     """Per model: CV accuracy (mean, std error bar, each fold) beside held-out accuracy.
@@ -29,7 +32,12 @@ def plot_model_comparison(metrics: dict[str, Any]) -> go.Figure:
                 name="CV accuracy (mean ± std)",
                 x=names,
                 y=[m["cv_mean"] for m in models],
-                error_y={"type": "data", "array": [m["cv_std"] for m in models]},
+                error_y={
+                    "type": "data",
+                    "array": [m["cv_std"] for m in models],
+                    "color": GREY,
+                    "thickness": 2,
+                },
                 offsetgroup="cv",
             ),
             go.Scatter(
@@ -37,7 +45,7 @@ def plot_model_comparison(metrics: dict[str, Any]) -> go.Figure:
                 x=[name for name, _ in folds],
                 y=[score for _, score in folds],
                 mode="markers",
-                marker={"color": "black", "size": 8, "symbol": "circle-open"},
+                marker={"color": GREY, "size": 9, "line": {"color": "white", "width": 1}},
                 offsetgroup="cv",
             ),
             go.Bar(
