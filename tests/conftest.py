@@ -63,15 +63,19 @@ class ProjectCopy:
                 shutil.copy2(source, root / name)
         (root / "conf" / "local").mkdir(exist_ok=True)
 
-    def kedro(self, *args: str, timeout: float = 300) -> Run:
-        """``kedro ARGS`` in the copy, with the copy's ``src`` first on the path."""
+    def env(self) -> dict[str, str]:
+        """The environment of a command in the copy: its ``src`` first on the path."""
         env = {k: v for k, v in os.environ.items() if k not in TELEMETRY_OPT_OUTS}
         env["PYTHONPATH"] = str(self.root / "src")
         env["COLUMNS"] = "200"
+        return env
+
+    def kedro(self, *args: str, timeout: float = 300) -> Run:
+        """``kedro ARGS`` in the copy, with the copy's ``src`` first on the path."""
         done = subprocess.run(
             [sys.executable, "-m", "kedro", *args],
             cwd=self.root,
-            env=env,
+            env=self.env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
