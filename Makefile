@@ -1,6 +1,7 @@
 # make run  : create .venv if missing, install the pinned dependencies and the project, run it
 # make test : same environment, then ruff and the whole pytest suite
 # make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock
+# make screenshots : refresh docs/*.png (the README's kedro-viz pictures) from the browser test
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed
 # this makes sure no tool run from here phones home either.
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint lock clean
+.PHONY: install run test lint lock clean screenshots
 
 install: $(STAMP)
 
@@ -30,6 +31,11 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+screenshots: install
+	mkdir -p docs
+	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 \
+		$(BIN)/pytest tests/test_viz.py -k "browser and run"
 
 lock:
 	rm -rf .lock-venv build

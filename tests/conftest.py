@@ -68,7 +68,7 @@ class ProjectCopy:
                 (root / "data" / layer.name).mkdir(parents=True, exist_ok=True)
 
     def env(self) -> dict[str, str]:
-        """The environment of a ``kedro`` command in the copy."""
+        """The environment of a command in the copy: its ``src`` first on the path."""
         env = {k: v for k, v in os.environ.items() if k not in TELEMETRY_OPT_OUTS}
         env["PYTHONPATH"] = str(self.root / "src")
         env["COLUMNS"] = "200"

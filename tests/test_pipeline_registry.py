@@ -10,14 +10,21 @@ def registered(project_root):
 
 
 def test_every_pipeline_is_found_and_default_is_the_whole_flow(registered):
-    assert set(registered) == {"__default__", "data_preparation", "training", "scoring"}
+    names = ["data_preparation", "training", "scoring", "reporting"]
+    assert set(registered) == {"__default__", *names}
     default = registered["__default__"]
-    parts = registered["data_preparation"] + registered["training"] + registered["scoring"]
+    parts = sum((registered[name] for name in names[1:]), registered[names[0]])
     assert {n.name for n in default.nodes} == {n.name for n in parts.nodes}
-    assert default.outputs() == {"metrics", "xgboost.portable_model"}
-    assert "test_predictions" in default.all_outputs()
-    assert {"random_forest.model", "xgboost.model"} <= default.all_outputs()
-    assert {i for i in default.inputs() if not i.startswith("params:")} == {"raw_data"}
+    assert default.outputs() == {
+        "model_comparison",
+        "run_timeline",
+        "confusion_matrix",
+        "xgboost.portable_model",
+    }
+    assert {"metrics", "test_predictions", "random_forest.model"} <= default.all_outputs()
+    # The runner's name is put into the catalog by RunnerHooks, raw_data is the
+    # user's CSV; the rest are parameters.
+    assert {i for i in default.inputs() if not i.startswith("params:")} == {"runner", "raw_data"}
 
 
 def test_scoring_runs_after_both_training_nodes(registered):

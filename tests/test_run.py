@@ -1,5 +1,6 @@
 """End-to-end: the real ``kedro`` CLI, real runners, in a temporary copy of the project."""
 
+import json
 import pickle
 import re
 
@@ -61,6 +62,25 @@ class TestParallelAndSequentialRuns:
         rf, xgb = (runs["metrics"]["sequential"]["models"][m]["training"] for m in TRAINING)
         assert rf["pid"] == xgb["pid"]
         assert overlap(rf, xgb) <= 0
+
+    def test_timeline_chart_shows_overlapping_bars_only_for_the_parallel_run(
+        self, runs, module_project
+    ):
+        parallel, sequential = (
+            json.loads((version / "run_timeline.json").read_text())
+            for version in module_project.versions("data/08_reporting/run_timeline.json")
+        )
+        for chart, runner, overlapping in (
+            (parallel, "ParallelRunner", True),
+            (sequential, "SequentialRunner", False),
+        ):
+            (bars,) = chart["data"]
+            rf, xgb = (
+                {"started_at": start, "finished_at": start + length}
+                for start, length in zip(bars["base"], bars["x"], strict=True)
+            )
+            assert (overlap(rf, xgb) > 0) is overlapping, runner
+            assert chart["layout"]["title"]["text"].startswith(f"Training nodes under {runner}:")
 
     def test_scores_do_not_depend_on_the_runner(self, runs):
         parallel, sequential = runs["metrics"]["parallel"], runs["metrics"]["sequential"]
@@ -163,6 +183,10 @@ def test_tutorial_env_prints_the_tutorials_numbers(project):
     assert metrics["run"]["train_rows"] == 150 and metrics["run"]["test_rows"] == 0
     assert all(m["test_accuracy"] is None for m in metrics["models"].values())
     assert re.search(r"^Random Forest +0\.960 ± 0\.025 +n/a$", run.output, re.M)
+    (confusion,) = project.versions("data/08_reporting/confusion_matrix.json")
+    chart = json.loads((confusion / "confusion_matrix.json").read_text())
+    assert chart["data"] == []  # nothing held out: an empty chart that says so
+    assert "test_size is 0" in chart["layout"]["title"]["text"]
 
 
 def test_params_override_shared_and_per_model_knobs(project):

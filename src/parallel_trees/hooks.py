@@ -11,7 +11,7 @@ from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
-from kedro.io import AbstractVersionedDataset, DatasetError, MemoryDataset
+from kedro.io import AbstractVersionedDataset, CatalogProtocol, DatasetError, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 
 from parallel_trees.errors import InputError, UserError
@@ -50,6 +50,33 @@ def _replace(catalog: Any, name: str, data: Any) -> None:
         catalog_logger.setLevel(level)
 
 
+def runner_name(runner: str) -> str:
+    """The runner's class name from Kedro's ``run_params["runner"]``.
+
+    Kedro 1.7 records ``str(runner)`` there, e.g.
+    ``<kedro.runner.parallel_runner.ParallelRunner object at 0x...>``, and
+    ``"None"`` when the session ran its default, SequentialRunner.
+    """
+    if runner == "None":
+        return "SequentialRunner"
+    return runner.split(" object at ", maxsplit=1)[0].lstrip("<").rsplit(".", 1)[-1]
+
+
+class RunnerHooks:
+    """Make the runner's name the ``runner`` input of the run-timeline chart.
+
+    It runs once, in the main process, before any node: so it works whatever
+    the runner and however ParallelRunner starts its workers (project hooks do
+    not fire in spawn-started workers, but the catalog entry travels with the
+    catalog).
+    """
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: CatalogProtocol) -> None:
+        """Add ``runner`` (e.g. ``"ParallelRunner"``) to the run's catalog."""
+        catalog["runner"] = runner_name(str(run_params["runner"]))
+
+
 class ThreadBudgetHooks:
     """Resolve ``n_jobs: auto``: each model's share of the cores, for the runner in use."""
 
@@ -62,7 +89,7 @@ class ThreadBudgetHooks:
         SequentialRunner trains one model at a time; any other runner
         (ParallelRunner, ThreadRunner, a Dask runner) may train all at once.
         """
-        sequential = "SequentialRunner" in str(run_params.get("runner"))
+        sequential = runner_name(str(run_params["runner"])) == "SequentialRunner"
         training = sum(n.name.endswith(".train_model") for n in pipeline.nodes)
         cores = available_cores()
         threads = threads_per_model(cores, 1 if sequential else training)

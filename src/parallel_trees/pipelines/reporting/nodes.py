@@ -1,0 +1,174 @@
+"""Charts of a run, drawn from its metrics and held-out predictions (shown by kedro-viz).
+
+Each node reads only the keys it draws, so that new keys in ``metrics.json``
+leave the charts as they are.
+"""
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# Readable on kedro-viz's dark theme and on a light one.
+GREY = "#9e9e9e"
+
+
+def plot_model_comparison(metrics: dict[str, Any]) -> go.Figure:
+    """Per model: CV accuracy (mean, std error bar, each fold) beside held-out accuracy.
+
+    Args:
+        metrics: The run's record (``metrics.json``).
+
+    Returns:
+        A grouped bar chart with one group per model.
+    """
+    models = list(metrics["models"].values())
+    names = [m["display_name"] for m in models]
+    folds = [(m["display_name"], score) for m in models for score in m["cv_scores"]]
+    figure = go.Figure(
+        [
+            go.Bar(
+                name="CV accuracy (mean ± std)",
+                x=names,
+                y=[m["cv_mean"] for m in models],
+                error_y={
+                    "type": "data",
+                    "array": [m["cv_std"] for m in models],
+                    "color": GREY,
+                    "thickness": 2,
+                },
+                offsetgroup="cv",
+            ),
+            go.Scatter(
+                name="CV accuracy of each fold",
+                x=[name for name, _ in folds],
+                y=[score for _, score in folds],
+                mode="markers",
+                marker={"color": GREY, "size": 9, "line": {"color": "white", "width": 1}},
+                offsetgroup="cv",
+            ),
+            go.Bar(
+                name="held-out test accuracy",
+                x=names,
+                # None leaves a gap: no test score when test_size is 0.
+                y=[m["test_accuracy"] for m in models],
+                offsetgroup="test",
+            ),
+        ]
+    )
+    figure.update_layout(
+        title="Accuracy per model: cross-validation vs held-out test rows",
+        barmode="group",
+        scattermode="group",
+        xaxis_title="model",
+        yaxis={"title": "accuracy", "range": [0, 1.05]},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return figure
+
+
+def concurrent_seconds(intervals: list[tuple[float, float]]) -> float:
+    """Seconds during which at least two of ``(start, end)`` intervals ran at once."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    total, running, since = 0.0, 0, 0.0
+    for time, step in events:
+        if running > 1:
+            total += time - since
+        running, since = running + step, time
+    return total
+
+
+def plot_run_timeline(metrics: dict[str, Any], runner: str) -> go.Figure:
+    """A Gantt chart of the training nodes: did they run at the same time?
+
+    Args:
+        metrics: The run's record; each model's ``training`` holds the node's
+            ``pid``, ``started_at`` and ``finished_at`` (Unix seconds).
+        runner: Class name of the runner that ran the pipeline.
+
+    Returns:
+        One horizontal bar per model, from its start to its end in seconds
+        since the first training node started, titled with the runner and
+        how long the nodes overlapped.
+    """
+    models = list(metrics["models"].values())
+    runs = [m["training"] for m in models]
+    zero = min(r["started_at"] for r in runs)
+    overlap = concurrent_seconds([(r["started_at"], r["finished_at"]) for r in runs])
+    verdict = (
+        f"ran at the same time for {overlap:.2f} s" if overlap > 0 else "ran one after the other"
+    )
+    figure = go.Figure(
+        go.Bar(
+            orientation="h",
+            y=[m["display_name"] for m in models],
+            base=[r["started_at"] - zero for r in runs],
+            x=[r["finished_at"] - r["started_at"] for r in runs],
+            text=[f"pid {r['pid']}" for r in runs],
+            textposition="inside",
+            hovertemplate="%{y}: %{base:.2f} s to %{customdata:.2f} s<extra></extra>",
+            customdata=[r["finished_at"] - zero for r in runs],
+        )
+    )
+    figure.update_layout(
+        title=f"Training nodes under {runner}:<br>{verdict}",
+        xaxis={"title": "seconds since the first training node started", "rangemode": "tozero"},
+        yaxis={"title": "model", "autorange": "reversed"},
+    )
+    return figure
+
+
+def plot_confusion_matrices(test_predictions: pd.DataFrame, metrics: dict[str, Any]) -> go.Figure:
+    """One confusion matrix per model on the held-out rows.
+
+    Args:
+        test_predictions: Column ``target`` and one column of predicted
+            labels per model key, one row per held-out row.
+        metrics: The run's record, for the models' display names and the classes.
+
+    Returns:
+        One heatmap per model (rows: true class, columns: predicted class,
+        cells: counts); a chart saying why it is empty when no rows were
+        held out (``test_size: 0``).
+    """
+    models = metrics["models"]
+    if test_predictions.empty:
+        return go.Figure(layout={"title": "Confusion matrices: no held-out rows (test_size is 0)"})
+    figure = make_subplots(
+        rows=1,
+        cols=len(models),
+        subplot_titles=[m["display_name"] for m in models.values()],
+        horizontal_spacing=0.12,
+    )
+    # Every class of the dataset, in its order, even one the held-out rows lack.
+    labels = metrics.get("run", {}).get("classes") or sorted(
+        pd.unique(test_predictions.to_numpy().ravel())
+    )
+    text_labels = [str(label) for label in labels]
+    for col, model in enumerate(models, start=1):
+        counts = pd.crosstab(test_predictions["target"], test_predictions[model]).reindex(
+            index=labels, columns=labels, fill_value=0
+        )
+        figure.add_trace(
+            go.Heatmap(
+                z=counts.to_numpy().tolist(),
+                x=text_labels,
+                y=text_labels,
+                text=counts.to_numpy().tolist(),
+                texttemplate="%{text}",
+                coloraxis="coloraxis",
+                hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        figure.update_xaxes(title_text="predicted class", type="category", row=1, col=col)
+        figure.update_yaxes(
+            title_text="true class", type="category", autorange="reversed", row=1, col=col
+        )
+    figure.update_layout(
+        title="Confusion matrix per model on the held-out rows",
+        coloraxis={"colorscale": "Blues", "colorbar": {"title": "rows"}},
+    )
+    return figure

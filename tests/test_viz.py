@@ -1,0 +1,324 @@
+"""kedro-viz on a real run's outputs: its API in process, the static build, a real browser.
+
+No test here needs the network: the browser aborts every request that leaves
+the local server, and answers ``/api/version`` itself (the server would ask PyPI).
+"""
+
+import contextlib
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+from kedro.framework.startup import bootstrap_project
+from kedro_viz.api.apps import create_api_app_from_project
+from kedro_viz.server import load_and_populate_data
+from playwright.sync_api import expect, sync_playwright
+
+CHARTS = {"model_comparison", "run_timeline", "confusion_matrix"}
+NAMESPACES = {"data_preparation", "random_forest", "xgboost"}
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# kedro-viz's index.html links Google Fonts (the page falls back to local fonts);
+# nothing else may be asked of the outside, least of all a tracking script.
+ALLOWED_OUTSIDE = {"fonts.googleapis.com", "fonts.gstatic.com"}
+
+
+@pytest.fixture(scope="module")
+def ran(module_project):
+    """A project copy after one default ``kedro run`` under ParallelRunner."""
+    run = module_project.kedro("run", "--runner=ParallelRunner")
+    assert run.returncode == 0, run.output
+    return module_project
+
+
+def _tracking_free(html: str) -> None:
+    assert "heap" not in html.lower()  # kedro-viz's telemetry is Heap analytics
+    sources = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", html)
+    assert sources and all(not urlparse(src).netloc for src in sources), sources
+
+
+@pytest.fixture(scope="module")
+def api(ran):
+    """The API the page reads, served in process by FastAPI's TestClient."""
+    bootstrap_project(ran.root)
+    load_and_populate_data(ran.root)
+    with TestClient(create_api_app_from_project(ran.root)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def graph(api):
+    """The graph of ``/api/main``: nodes by id, qualified names, and edges by name."""
+    main = api.get("/api/main").json()
+    nodes = {n["id"]: n for n in main["nodes"]}
+
+    def qualified(node):  # task names are shown without their namespace
+        namespace = node["modular_pipelines"] if node["type"] == "task" else None
+        return f"{namespace[0]}.{node['name']}" if namespace else node["name"]
+
+    names = {i: qualified(n) for i, n in nodes.items() if n["type"] != "modularPipeline"}
+    edges = {
+        (names[e["source"]], names[e["target"]])
+        for e in main["edges"]
+        if e["source"] in names and e["target"] in names
+    }
+    return {"nodes": nodes, "names": names, "edges": edges}
+
+
+class TestApi:
+    def test_training_branches_are_namespaces_beside_data_preparation(self, graph):
+        folded = {n["name"] for n in graph["nodes"].values() if n["type"] == "modularPipeline"}
+        assert folded == NAMESPACES
+        tasks = {
+            graph["names"][i]: n["tags"] for i, n in graph["nodes"].items() if n["type"] == "task"
+        }
+        assert tasks == {
+            "data_preparation.load_dataset": ["data_preparation"],
+            "data_preparation.split_data": ["data_preparation"],
+            "data_preparation.make_cv_splits": ["data_preparation"],
+            "random_forest.train_model": ["training"],
+            "random_forest.evaluate_model": ["scoring"],
+            "xgboost.train_model": ["training"],
+            "xgboost.evaluate_model": ["scoring"],
+            "xgboost.export_model": ["training"],
+            "collect_predictions": ["reporting"],
+            "compare_models": ["reporting"],
+            "summarize_models": ["reporting"],
+            "plot_model_comparison": ["reporting"],
+            "plot_run_timeline": ["reporting"],
+            "plot_confusion_matrices": ["reporting"],
+        }
+
+    def test_edges_run_from_the_join_to_the_charts(self, graph):
+        assert {
+            ("random_forest_metrics", "summarize_models"),
+            ("xgboost_metrics", "summarize_models"),
+            ("summarize_models", "metrics"),
+            ("metrics", "plot_model_comparison"),
+            ("plot_model_comparison", "model_comparison"),
+            ("metrics", "plot_run_timeline"),
+            ("runner", "plot_run_timeline"),
+            ("plot_run_timeline", "run_timeline"),
+            ("test_predictions", "plot_confusion_matrices"),
+            ("metrics", "plot_confusion_matrices"),
+            ("plot_confusion_matrices", "confusion_matrix"),
+        } <= graph["edges"]
+
+    def test_the_two_training_nodes_are_not_connected(self, graph):
+        def reachable(start):
+            seen, todo = set(), [start]
+            while todo:
+                name = todo.pop()
+                for source, target in graph["edges"]:
+                    if source == name and target not in seen:
+                        seen.add(target)
+                        todo.append(target)
+            return seen
+
+        rf, xgb = "random_forest.train_model", "xgboost.train_model"
+        assert "summarize_models" in reachable(rf) & reachable(xgb)
+        assert xgb not in reachable(rf)
+        assert rf not in reachable(xgb)
+
+    def test_charts_and_metrics_have_previews(self, api, graph):
+        ids = {name: i for i, name in graph["names"].items()}
+        for chart in CHARTS:
+            detail = api.get(f"/api/nodes/{ids[chart]}").json()
+            assert detail["preview_type"] == "PlotlyPreview", chart
+            assert detail["preview"]["data"], chart  # traces to draw
+        timeline = api.get(f"/api/nodes/{ids['run_timeline']}").json()["preview"]
+        assert timeline["layout"]["title"]["text"].startswith("Training nodes under ParallelRunner")
+        metrics = api.get(f"/api/nodes/{ids['metrics']}").json()
+        assert metrics["preview_type"] == "JSONPreview"
+        assert set(json.loads(metrics["preview"])["models"]) == {"random_forest", "xgboost"}
+
+    def test_page_has_no_tracking_script_with_the_projects_opt_out(self, api, monkeypatch):
+        # The committed .telemetry file alone must do it.
+        for name in ("KEDRO_DISABLE_TELEMETRY", "DO_NOT_TRACK"):
+            monkeypatch.delenv(name, raising=False)
+        _tracking_free(api.get("/").text)
+
+
+@pytest.fixture(scope="module")
+def built(ran):
+    """``kedro viz build --include-previews`` in the copy."""
+    run = ran.kedro("viz", "build", "--include-previews")
+    assert run.returncode == 0, run.output
+    return run, ran.root / "build"
+
+
+def test_static_build_holds_the_graph_and_the_previews(built):
+    run, build = built
+    assert "FastAPIDeprecationWarning" not in run.output  # silenced in settings.py
+    main = json.loads((build / "api/main").read_text())
+    ids = {n["name"]: n["id"] for n in main["nodes"]}
+    for chart in CHARTS:
+        detail = json.loads((build / "api/nodes" / ids[chart]).read_text())
+        assert detail["preview_type"] == "PlotlyPreview" and detail["preview"]["data"], chart
+    assert json.loads((build / "api/nodes" / ids["metrics"]).read_text())["preview"]
+    _tracking_free((build / "index.html").read_text())
+
+
+def _free_port() -> int:
+    """A free local port below 49152: kedro viz refuses the ephemeral range."""
+    for port in random.sample(range(20_000, 49_152), 50):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free local port")
+
+
+@contextmanager
+def _serving(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[str]:
+    """Run a server on a free local port until the block ends; yield its URL.
+
+    ``kedro viz run`` serves from a child process that outlives its parent, so
+    the server gets its own process group and the whole group is killed.
+    """
+    port = _free_port()
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [*command, str(port)],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        finally:
+            # Anything of the group still alive, e.g. the uvicorn child.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Debian's headless Chromium, driven by Playwright, with a fresh profile."""
+    if not CHROMIUM.exists():
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("PARALLEL_TREES_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}, and PARALLEL_TREES_REQUIRE_BROWSER=1 requires the browser test")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path_factory.mktemp("chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1600, "height": 1000},
+        )
+        # No first-visit tour over the graph.
+        context.add_init_script(
+            'localStorage.setItem("KedroViz", JSON.stringify({showFeatureHints: false}))'
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(params=["kedro viz run", "static build"])
+def site(request, ran, tmp_path):
+    """The viz of the run, served by ``kedro viz run`` or from the static build."""
+    if request.param == "kedro viz run":
+        command = [sys.executable, "-m", "kedro", "viz", "run", "--no-browser"]
+        command += ["--host", "127.0.0.1", "--port"]
+        cwd = ran.root
+    else:
+        _, build = request.getfixturevalue("built")
+        command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1"]
+        cwd = build
+    with _serving(command, cwd, ran.env(), tmp_path / "server.log") as url:
+        yield request.param, url
+
+
+def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_path):
+    kind, url = site
+    outside = []
+
+    def local_only(route):
+        request_url = route.request.url
+        if request_url.startswith(f"{url}/api/version"):  # the server would ask PyPI
+            return route.fulfill(json={"installed": "", "isOutdated": False, "latest": ""})
+        if request_url.startswith(url):
+            return route.continue_()
+        outside.append(request_url)
+        return route.abort()
+
+    page = browser.new_page()
+    try:
+        page.route("**/*", local_only)
+        page.goto(url)
+        page.wait_for_selector(".pipeline-node", timeout=60_000)
+        labels = page.locator(".pipeline-node__text")
+        for name in (*NAMESPACES, "summarize_models", "run_timeline"):
+            expect(labels.filter(has_text=re.compile(f"^{name}$"))).to_be_visible()
+        assert "train_model" not in labels.all_text_contents()  # the branches are folded
+        page.screenshot(path=tmp_path / "kedro-viz-graph.png")
+
+        page.locator('[data-test="node-list-tree-item--row--run_timeline"]').click()
+        preview = page.locator(".pipeline-metadata__preview .js-plotly-plot")
+        expect(preview.locator(".gtitle")).to_contain_text("Training nodes under ParallelRunner")
+        ticks = preview.locator(".ytick").all_text_contents()
+        assert {t for t in ticks if t} == {"Random Forest", "XGBoost"}  # one bar per model
+        page.screenshot(path=tmp_path / "kedro-viz-timeline.png")
+
+        page.locator('[data-test="node-list-tree-item--row--model_comparison"]').click()
+        expect(preview.locator(".gtitle")).to_contain_text("Accuracy per model")
+        page.get_by_text("Expand preview").click()
+        legend = page.locator(".pipeline-metadata-modal .legendtext")
+        expect(legend).to_have_text(
+            ["CV accuracy (mean ± std)", "CV accuracy of each fold", "held-out test accuracy"]
+        )
+        page.screenshot(path=tmp_path / "kedro-viz-comparison.png")
+    finally:
+        page.close()
+    assert {urlparse(u).hostname for u in outside} <= ALLOWED_OUTSIDE, outside
+
+    # `make screenshots` refreshes the README's pictures from this test.
+    docs = os.environ.get("PARALLEL_TREES_SCREENSHOTS")
+    if docs and kind == "kedro viz run":
+        for png in tmp_path.glob("*.png"):
+            shutil.copy(png, Path(docs) / png.name)
