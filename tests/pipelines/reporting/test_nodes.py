@@ -59,6 +59,13 @@ class TestModelComparison:
             ("XGBoost", 0.9),
         ]
 
+    def test_each_pairs_verdict_is_written_under_the_title(self, metrics):
+        verdict = "XGBoost vs Random Forest: +0.007 CV accuracy, ...: no significant difference"
+        record = {**metrics, "comparison": {"pairs": [{"cv": {"verdict": verdict}}]}}
+        title = plot_model_comparison(record).layout.title.text
+        assert title.endswith(f"test rows<br><sup>{verdict}</sup>")
+        assert "<br>" not in plot_model_comparison(metrics).layout.title.text  # no tests
+
     def test_no_test_bar_when_nothing_was_held_out(self, metrics):
         for model in metrics["models"].values():
             model["test_accuracy"] = None

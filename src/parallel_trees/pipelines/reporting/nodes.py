@@ -21,9 +21,11 @@ def plot_model_comparison(metrics: dict[str, Any]) -> go.Figure:
         metrics: The run's record (``metrics.json``).
 
     Returns:
-        A grouped bar chart with one group per model.
+        A grouped bar chart with one group per model; under its title, each
+        pair's verdict from the paired tests, when the record has them.
     """
     models = list(metrics["models"].values())
+    verdicts = [pair["cv"]["verdict"] for pair in metrics.get("comparison", {}).get("pairs", [])]
     names = [m["display_name"] for m in models]
     folds = [(m["display_name"], score) for m in models for score in m["cv_scores"]]
     figure = go.Figure(
@@ -58,7 +60,8 @@ def plot_model_comparison(metrics: dict[str, Any]) -> go.Figure:
         ]
     )
     figure.update_layout(
-        title="Accuracy per model: cross-validation vs held-out test rows",
+        title="Accuracy per model: cross-validation vs held-out test rows"
+        + "".join(f"<br><sup>{verdict}</sup>" for verdict in verdicts),
         barmode="group",
         scattermode="group",
         xaxis_title="model",
