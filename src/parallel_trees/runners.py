@@ -8,6 +8,7 @@ the ``DASK_SCHEDULER_ADDRESS`` environment variable) uses a running one.
 from __future__ import annotations
 
 import operator
+import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -114,12 +115,14 @@ class DaskRunner(AbstractRunner):
                 defaults to the number of cores.
             is_async: Load and save each node's datasets with threads.
         """
+        if n_workers is not None and n_workers < 1:
+            raise ValueError(f"n_workers = {n_workers}: a local cluster needs at least 1 worker.")
         super().__init__(is_async=is_async)
+        self._address = address or dask.config.get("scheduler-address", None)
+        self._n_workers = n_workers or os.cpu_count() or 1
         # Importing distributed set its loggers to INFO: the run's logging
         # configuration (conf/logging.yml) has the last word.
         project.configure_logging(dict(project.LOGGING))
-        self._address = address or dask.config.get("scheduler-address", None)
-        self._n_workers = self._validate_max_workers(n_workers)
 
     def _get_executor(self, max_workers: int) -> None:
         """Unused: ``_run`` submits the nodes to Dask itself."""
