@@ -111,7 +111,7 @@ class TestLocalCluster:
 
 
 class TestExternalCluster:
-    def test_a_run_by_environment_variable_gives_the_sequential_scores(
+    def test_a_run_by_environment_variable_trains_side_by_side_with_the_same_scores(
         self, module_project, cluster, sequential
     ):
         run = module_project.kedro(
@@ -124,6 +124,7 @@ class TestExternalCluster:
         assert_same_scores(metrics, sequential)
         rf, xgb = (metrics["models"][m]["training"] for m in TRAINING)
         assert rf["pid"] != xgb["pid"]
+        assert overlap(rf, xgb) > 0
 
     def test_a_failing_node_stops_the_run_and_leaves_the_cluster_usable(
         self, module_project, cluster
