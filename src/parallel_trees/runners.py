@@ -112,7 +112,7 @@ class DaskRunner(AbstractRunner):
                 ``DASK_SCHEDULER_ADDRESS`` environment variable). Without
                 one, the run starts a local cluster and stops it at the end.
             n_workers: Worker processes of the local cluster, one thread each;
-                defaults to the number of cores.
+                defaults to the number of cores. A running cluster keeps its own.
             is_async: Load and save each node's datasets with threads.
         """
         if n_workers is not None and n_workers < 1:
