@@ -275,7 +275,7 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     parameters = project.root / "conf/base/parameters.yml"
     parameters.write_text(
         parameters.read_text()
-        + "\nextra_trees:\n  n_estimators: ${n_estimators}\n  max_depth: null\n  n_jobs: 1\n"
+        + "\nextra_trees:\n  n_estimators: ${n_estimators}\n  max_depth: null\n  n_jobs: auto\n"
     )
 
     run = project.kedro(

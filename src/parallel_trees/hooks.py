@@ -86,23 +86,27 @@ class ThreadBudgetHooks:
     ) -> None:
         """Set each ``auto`` section's ``n_jobs`` before any node reads it.
 
-        SequentialRunner trains one model at a time; any other runner
-        (ParallelRunner, ThreadRunner, a Dask runner) may train all at once.
+        SequentialRunner trains one model at a time: all cores. ParallelRunner
+        (and ThreadRunner) may train all at once: an equal share each. A Dask
+        runner gives each task one thread of a worker, whose threads Dask
+        counts as its slots: 1.
         """
-        sequential = runner_name(str(run_params["runner"])) == "SequentialRunner"
+        runner = runner_name(str(run_params["runner"]))
         training = sum(n.name.endswith(".train_model") for n in pipeline.nodes)
+        at_once = 1 if runner == "SequentialRunner" else training
         cores = available_cores()
-        threads = threads_per_model(cores, 1 if sequential else training)
+        threads = 1 if "Dask" in runner else threads_per_model(cores, at_once)
         for model in MODELS:
             name = f"params:{model}"
             section = catalog.get(name).load() if name in catalog else None
             if isinstance(section, dict) and section.get("n_jobs") == "auto":
                 _replace(catalog, name, {**section, "n_jobs": threads})
         logger.info(
-            "n_jobs auto: %d thread(s) per model (%d cores, %d model(s) training at once)",
+            "n_jobs auto: %d thread(s) per model (%s, %d cores, %d model(s) training at once)",
             threads,
+            runner,
             cores,
-            1 if sequential else training,
+            at_once,
         )
 
 

@@ -1,0 +1,239 @@
+"""``DaskRunner``: run the pipeline on a ``dask.distributed`` cluster.
+
+``kedro run --runner=parallel_trees.runners.DaskRunner`` starts a local
+cluster of worker processes; ``--runner-params address=tcp://host:8786`` (or
+the ``DASK_SCHEDULER_ADDRESS`` environment variable) uses a running one.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import zip_longest
+from typing import TYPE_CHECKING, Any
+
+import dask
+from distributed import Client, LocalCluster, wait
+from kedro.framework import project
+from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
+from kedro.io import MemoryDataset
+from kedro.runner import AbstractRunner, Task
+
+if TYPE_CHECKING:
+    from kedro.io import CatalogProtocol
+    from kedro.pipeline import Pipeline
+    from kedro.pipeline.node import Node
+    from pluggy import PluginManager
+
+
+def _is_in_memory(catalog: CatalogProtocol, name: str) -> bool:
+    return isinstance(catalog.get(name), MemoryDataset)
+
+
+# In a worker process: each project's hook manager, made when the project is configured there.
+_hook_managers: dict[str, PluginManager] = {}
+
+
+def configure_worker(package_name: str, logging_config: dict[str, Any]) -> None:
+    """Configure the project in this worker process, once, and make its hook manager.
+
+    This imports the project's modules (and so scikit-learn and XGBoost).
+    Only the project's own hooks (``settings.HOOKS``) run in the workers:
+    plugins' hooks (kedro-viz's dataset statistics...) keep their state in the
+    ``kedro run`` process, which a Dask worker does not share.
+    """
+    if package_name in _hook_managers:
+        return
+    project.configure_project(package_name)
+    project.configure_logging(logging_config)
+    hook_manager = _create_hook_manager()
+    _register_hooks(hook_manager, project.settings.HOOKS)
+    _hook_managers[package_name] = hook_manager
+
+
+def run_node(
+    node: Node,
+    catalog: CatalogProtocol,
+    inputs: dict[str, Any],
+    package_name: str,
+    logging_config: dict[str, Any],
+    run_id: str | None,
+    is_async: bool,
+) -> dict[str, Any]:
+    """Run one node on a Dask worker, as Kedro's own runners do, with the project's hooks.
+
+    Args:
+        node: The node.
+        catalog: The run's catalog, copied to the worker: it loads the
+            parameters and the persisted datasets, and saves the latter.
+        inputs: The node's in-memory inputs, which Dask brought from the
+            workers that made them.
+        package_name: The Kedro project's package, to configure it in the worker.
+        logging_config: The run's logging configuration.
+        run_id: The id of the run, for the hooks.
+        is_async: Load and save the node's datasets with threads.
+
+    Returns:
+        The node's in-memory outputs, by dataset name; they stay on the worker
+        until a node that needs them runs.
+    """
+    configure_worker(package_name, logging_config)  # done already, unless the worker is new
+    for name, data in inputs.items():
+        catalog.save(name, data)
+    hook_manager = _hook_managers[package_name]
+    Task(node, catalog, is_async, hook_manager=hook_manager, run_id=run_id).execute()
+    return {name: catalog.load(name) for name in node.outputs if _is_in_memory(catalog, name)}
+
+
+class DaskRunner(AbstractRunner):
+    """Run each node as a Dask task as soon as the nodes it depends on are done.
+
+    Data the catalog keeps in memory moves between nodes as Dask futures, from
+    worker to worker. Persisted datasets are saved and loaded by the workers
+    through their copy of the catalog, so they must be on storage that every
+    worker sees at the same path. A node's failure stops the run with the
+    worker's traceback and Kedro's hint on how to resume; the run's remaining
+    tasks are cancelled, also on Ctrl-C, and a cluster given by address is
+    left running.
+    """
+
+    def __init__(
+        self, address: str | None = None, n_workers: int | None = None, is_async: bool = False
+    ):
+        """Instantiate the runner.
+
+        Args:
+            address: The scheduler of a running cluster (``tcp://host:8786``);
+                defaults to Dask's ``scheduler-address`` setting (the
+                ``DASK_SCHEDULER_ADDRESS`` environment variable). Without
+                one, the run starts a local cluster and stops it at the end.
+            n_workers: Worker processes of the local cluster, one thread each;
+                defaults to the number of cores. A running cluster keeps its own.
+            is_async: Load and save each node's datasets with threads.
+        """
+        if n_workers is not None and n_workers < 1:
+            raise ValueError(f"n_workers = {n_workers}: a local cluster needs at least 1 worker.")
+        super().__init__(is_async=is_async)
+        self._address = address or dask.config.get("scheduler-address", None)
+        self._n_workers = n_workers or os.cpu_count() or 1
+        # Importing distributed set its loggers to INFO: the run's logging
+        # configuration (conf/logging.yml) has the last word.
+        project.configure_logging(dict(project.LOGGING))
+
+    def _get_executor(self, max_workers: int) -> None:
+        """Unused: ``_run`` submits the nodes to Dask itself."""
+
+    @contextmanager
+    def _client(self) -> Iterator[Client]:
+        if self._address:
+            with Client(self._address) as client:
+                yield client
+            return
+        self._logger.info("Starting a local Dask cluster of %d workers", self._n_workers)
+        with (
+            # Quiet the workers' start and stop, as conf/logging.yml does in this process.
+            dask.config.set(
+                {"distributed.nanny.pre-spawn-environ.DASK_LOGGING__DISTRIBUTED": "warning"}
+            ),
+            LocalCluster(
+                n_workers=self._n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+
+    def _run(
+        self,
+        pipeline: Pipeline,
+        catalog: CatalogProtocol,
+        hook_manager: PluginManager | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        """Submit each node once the nodes it depends on are done; wait for all of them.
+
+        Args:
+            pipeline: The ``Pipeline`` to run.
+            catalog: The catalog of the run.
+            hook_manager: Unused: the hooks run in the workers (see ``run_node``).
+            run_id: The id of the run.
+
+        Raises:
+            Exception: The exception of the first node that failed.
+        """
+        dependencies = pipeline.node_dependencies
+        todo, done = set(pipeline.nodes), set()
+        load_counts = Counter(name for node in pipeline.nodes for name in node.inputs)
+        in_memory = {name for name in pipeline.datasets() if _is_in_memory(catalog, name)}
+        data: dict[str, Any] = {}  # dataset name -> future of its value on a worker
+        running: dict[Any, Node] = {}  # future of a node's in-memory outputs -> node
+        project_args = (project.PACKAGE_NAME, dict(project.LOGGING))
+        with self._client() as client:
+            try:
+                self._logger.info("Running on the Dask cluster at %s", client.scheduler.address)
+                # Every worker imports the project now, side by side, rather
+                # than when its first node runs: nodes that run together start
+                # together, and a worker without the project fails the run now.
+                client.run(configure_worker, *project_args)
+                while todo or running:
+                    ready = [n for n in todo if dependencies[n] <= done]
+                    todo.difference_update(ready)
+                    for node, worker in zip_longest(ready, _least_busy(client, len(ready))):
+                        outputs = client.submit(
+                            run_node,
+                            node,
+                            catalog,
+                            {name: data[name] for name in node.inputs if name in data},
+                            *project_args,
+                            run_id,
+                            self._is_async,
+                            key=f"{node.name}-{uuid.uuid4().hex}",
+                            workers=worker,
+                            allow_other_workers=worker is not None,
+                        )
+                        running[outputs] = node
+                        for name in in_memory.intersection(node.outputs):
+                            data[name] = client.submit(operator.getitem, outputs, name)
+                    finished, _ = wait(list(running), return_when="FIRST_COMPLETED")
+                    for future in finished:
+                        node = running.pop(future)
+                        try:
+                            future.result()
+                        except Exception:
+                            self._suggest_resume_scenario(pipeline, done, catalog)
+                            raise
+                        done.add(node)
+                        self._logger.info("Completed node: %s", node.name)
+                        self._logger.info(
+                            "Completed %d out of %d tasks", len(done), len(pipeline.nodes)
+                        )
+                        for name in node.inputs:  # let Dask free data no node needs any more
+                            load_counts[name] -= 1
+                            if load_counts[name] == 0 and name not in pipeline.outputs():
+                                data.pop(name, None)
+                for name in in_memory & pipeline.outputs():
+                    catalog.save(name, data[name].result())
+            except BaseException:  # a node failed, or Ctrl-C: stop the nodes still queued
+                # (Their in-memory outputs go with them; the client's closing
+                # releases the rest.)
+                client.cancel(list(running))
+                raise
+
+
+def _least_busy(client: Client, count: int) -> list[str]:
+    """Where to run nodes that become ready together: distinct workers, least busy first.
+
+    Dask runs a task where its inputs are, so nodes that share their inputs
+    would queue on the one worker that made them; a node ready alone is left
+    to Dask.
+    """
+    if count <= 1:
+        return []
+    processing = client.processing()
+    return sorted(processing, key=lambda worker: len(processing[worker]))[:count]
