@@ -1,5 +1,6 @@
 # make run  : create .venv if missing, install the pinned dependencies and the project, run it
 # make test : same environment, then ruff and the whole pytest suite
+# make bench: the performance table of the README (benchmarks/bench.py)
 # make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock
 # make screenshots : refresh docs/*.png (the README's kedro-viz pictures) from the browser test
 
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 # this makes sure no tool run from here phones home either.
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint lock clean screenshots
+.PHONY: install run test lint lock clean screenshots bench
 
 install: $(STAMP)
 
@@ -31,6 +32,10 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# Performance figures, measured side by side (a few tens of minutes; not part of make test).
+bench: install
+	$(BIN)/python benchmarks/bench.py
 
 screenshots: install
 	mkdir -p docs

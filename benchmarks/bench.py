@@ -1,0 +1,322 @@
+"""``make bench``: how fast parallel-trees is, measured side by side in one run.
+
+Every figure is a whole process (``kedro run`` in a throwaway copy of the
+project, or ``benchmarks/plain.py``), repeated and interleaved so that the
+machine's load hits all variants alike; each is reported as the median with
+its min-max, and as ratios of medians. Results also go to
+``benchmarks/results/<time>.json``.
+
+    python benchmarks/bench.py [--repeats 5] [--quick]
+
+``--quick`` shrinks every workload (a smoke test of this script, not figures).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+CORES = len(os.sched_getaffinity(0))
+# The benchmark's copy of the project gets timing_hooks.DataMovementHooks,
+# which log each dataset load and save with its duration (workers included),
+# through a logger added to the project's own logging configuration.
+BENCH_LOGGER = """loggers:
+  bench.io:
+    level: INFO
+    handlers: [results]
+    propagate: False
+"""
+MOVE = re.compile(r"^bench-io (load|save) (\S+) (\d+\.\d+)$", re.M)
+# Datasets kept in files: writing and reading them is the run's output, not
+# data moving between its processes.
+PERSISTED = re.compile(
+    r"^(metrics|test_predictions|model_comparison|run_timeline|confusion_matrix"
+    r"|.*\.model|.*\.portable_model)$"
+)
+TIMING = "\nfrom timing_hooks import DataMovementHooks\n\nHOOKS = (*HOOKS, DataMovementHooks())\n"
+
+
+@dataclass
+class Sample:
+    """One whole process: wall seconds, CPU seconds (all its processes), peak memory."""
+
+    wall: float
+    cpu: float
+    peak_mb: float  # proportional set size of all its processes together, at the peak
+    moving: float = 0.0  # seconds in SharedMemoryDataset loads/saves, summed over processes
+
+
+@dataclass
+class Series:
+    samples: list[Sample] = field(default_factory=list)
+
+    def stat(self, key: str = "wall") -> dict[str, float]:
+        values = [getattr(s, key) for s in self.samples]
+        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def _pss_mb(group: int) -> float:
+    """Proportional set size of every process in a process group, in MB."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) != group:
+                continue
+            rollup = (stat.parent / "smaps_rollup").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
+        total += int(match[1]) if match else 0
+    return total / 1024
+
+
+def _moving_seconds(log: str) -> float:
+    """Seconds spent loading and saving in-memory datasets, summed over processes."""
+    return sum(
+        float(seconds) for _, name, seconds in MOVE.findall(log) if not PERSISTED.match(name)
+    )
+
+
+def measure(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
+    """Run ``command`` to its end; fail loudly if it fails."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    peak = 0.0
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.append(process.stdout.read()))
+    reader.start()
+    while process.poll() is None:
+        peak = max(peak, _pss_mb(process.pid))
+        time.sleep(0.05)
+    wall = time.perf_counter() - started
+    reader.join()
+    # The process was already reaped by poll(); its children's CPU time is in
+    # this process's RUSAGE_CHILDREN, which we read as a difference.
+    log = "".join(output)
+    if process.returncode != 0:
+        sys.exit(f"benchmark command failed: {' '.join(command)}\n{log[-3000:]}")
+    return Sample(wall=wall, cpu=0.0, peak_mb=peak, moving=_moving_seconds(log))
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
+    """``measure``, with the CPU seconds of the command and all its descendants."""
+    before = os.times()
+    sample = measure(command, cwd, env)
+    after = os.times()
+    sample.cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return sample
+
+
+class Project:
+    """A throwaway copy of the project (as the tests make), with a timing logger."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        for name in ("conf", "src", "pyproject.toml", ".telemetry"):
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, root / name)
+        (root / "conf" / "local").mkdir(exist_ok=True)
+        logging_yml = root / "conf" / "logging.yml"
+        logging_yml.write_text(logging_yml.read_text().replace("loggers:\n", BENCH_LOGGER, 1))
+        settings = root / "src" / "parallel_trees" / "settings.py"
+        settings.write_text(settings.read_text() + TIMING)
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": f"{root / 'src'}:{ROOT / 'benchmarks'}",
+        }
+
+    def kedro(self, runner: str, params: str = "") -> Sample:
+        command = [sys.executable, "-m", "kedro", "run", f"--runner={runner}"]
+        if runner == "ParallelRunner":
+            command += ["--runner-params", "max_workers=2"]
+        if params:
+            command += ["--params", params]
+        sample = timed(command, self.root, self.env)
+        shutil.rmtree(self.root / "data", ignore_errors=True)  # keep the disk from filling
+        return sample
+
+    def plain(self) -> Sample:
+        out = self.root / "plain.json"
+        return timed(
+            [sys.executable, str(ROOT / "benchmarks" / "plain.py"), str(out)], ROOT, self.env
+        )
+
+
+def interleaved(repeats: int, variants: dict) -> dict[str, Series]:
+    """Each variant ``repeats`` times, in turn, so that load drifts hit them alike."""
+    series = {name: Series() for name in variants}
+    for i in range(repeats):
+        for name, run in variants.items():
+            sample = run()
+            series[name].samples.append(sample)
+            print(f"  {name} #{i + 1}: {sample.wall:.2f} s", file=sys.stderr, flush=True)
+    return series
+
+
+def fmt(stat: dict[str, float], unit: str = "s") -> str:
+    return f"{stat['median']:.2f} {unit} ({stat['min']:.2f}-{stat['max']:.2f})"
+
+
+def ratio(a: Series, b: Series) -> float:
+    return a.stat()["median"] / b.stat()["median"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="tiny workloads: check the script")
+    args = parser.parse_args()
+    n = args.repeats
+    quick = args.quick
+    # About 60 s of single-thread model work in all (both models, 5 folds + fit).
+    heavy = (
+        "dataset=synthetic,synthetic.n_samples=2000,n_estimators=20"
+        if quick
+        # Balanced (about 30 s each), so that running them side by side can halve the time.
+        else "dataset=synthetic,synthetic.n_samples=20000,"
+        "random_forest.n_estimators=110,xgboost.n_estimators=420"
+    )
+    sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
+    scale = "n_estimators=10,cv_folds=3,random_forest.max_depth=12"
+    tail_runs = 4 if quick else 20
+    table: list[tuple[str, str, str]] = []
+    results: dict = {"cores": CORES, "repeats": n, "quick": quick}
+
+    with tempfile.TemporaryDirectory(prefix="parallel-trees-bench-") as tmp:
+        project = Project(Path(tmp) / "parallel-trees")
+
+        print("iris, default parameters: whole processes", file=sys.stderr)
+        iris = interleaved(
+            n,
+            {
+                "parallel": lambda: project.kedro("ParallelRunner"),
+                "sequential": lambda: project.kedro("SequentialRunner"),
+                "plain": project.plain,
+            },
+        )
+        table += [
+            (
+                "iris: kedro run, ParallelRunner",
+                fmt(iris["parallel"].stat()),
+                f"{ratio(iris['parallel'], iris['plain']):.2f} x plain script",
+            ),
+            (
+                "iris: kedro run, SequentialRunner",
+                fmt(iris["sequential"].stat()),
+                f"{ratio(iris['sequential'], iris['plain']):.2f} x plain script",
+            ),
+            ("iris: plain script (benchmarks/plain.py)", fmt(iris["plain"].stat()), "1.00"),
+        ]
+        results["iris"] = {k: [asdict(s) for s in v.samples] for k, v in iris.items()}
+
+        print(f"training-dominated: {heavy}", file=sys.stderr)
+        one = "random_forest.n_jobs=1,xgboost.n_jobs=1"
+        work = interleaved(
+            n,
+            {
+                "parallel n_jobs=1": lambda: project.kedro("ParallelRunner", f"{heavy},{one}"),
+                "sequential n_jobs=1": lambda: project.kedro("SequentialRunner", f"{heavy},{one}"),
+                "parallel auto": lambda: project.kedro("ParallelRunner", heavy),
+                "sequential auto": lambda: project.kedro("SequentialRunner", heavy),
+            },
+        )
+        single_thread_cpu = work["sequential n_jobs=1"].stat("cpu")["median"]
+        ideal = single_thread_cpu / CORES
+        table += [
+            (
+                "heavy, n_jobs=1: ParallelRunner",
+                fmt(work["parallel n_jobs=1"].stat()),
+                f"{ratio(work['parallel n_jobs=1'], work['sequential n_jobs=1']):.2f} x sequential",
+            ),
+            (
+                "heavy, n_jobs=1: SequentialRunner",
+                fmt(work["sequential n_jobs=1"].stat()),
+                f"CPU {single_thread_cpu:.1f} s; ideal {ideal:.1f} s on {CORES} cores",
+            ),
+            (
+                "heavy, auto: ParallelRunner",
+                fmt(work["parallel auto"].stat()),
+                f"{ratio(work['parallel auto'], work['sequential auto']):.2f} x sequential, "
+                f"{work['parallel auto'].stat()['median'] / ideal:.2f} x ideal",
+            ),
+            (
+                "heavy, auto: SequentialRunner",
+                fmt(work["sequential auto"].stat()),
+                f"{work['sequential auto'].stat()['median'] / ideal:.2f} x ideal",
+            ),
+        ]
+        results["heavy"] = {k: [asdict(s) for s in v.samples] for k, v in work.items()}
+        results["ideal"] = ideal
+
+        results["scaling"] = {}
+        for rows in sizes:
+            print(f"scaling: {rows} rows", file=sys.stderr)
+            params = f"dataset=synthetic,synthetic.n_samples={rows},{scale}"
+            runs = 3 if rows >= 1_000_000 else n
+            series = interleaved(
+                runs, {"parallel": lambda p=params: project.kedro("ParallelRunner", p)}
+            )
+            s = series["parallel"]
+            data_mb = rows * 21 * 8 / 2**20  # 20 float64 features + an int64 label
+            moving = statistics.median(x.moving / x.wall for x in s.samples)
+            table.append(
+                (
+                    f"scale {rows:>9,} rows: ParallelRunner",
+                    fmt(s.stat()),
+                    f"peak {s.stat('peak_mb')['median']:.0f} MB = "
+                    f"{s.stat('peak_mb')['median'] / data_mb:.1f} x data ({data_mb:.0f} MB); "
+                    f"moving data {moving:.1%} of wall",
+                )
+            )
+            results["scaling"][rows] = [asdict(x) for x in s.samples]
+
+        print(f"tail: {tail_runs} iris ParallelRunner runs", file=sys.stderr)
+        tail = interleaved(tail_runs, {"parallel": lambda: project.kedro("ParallelRunner")})
+        stat = tail["parallel"].stat()
+        table.append(
+            (
+                f"tail: slowest of {tail_runs} iris runs",
+                f"{stat['max']:.2f} s",
+                f"{stat['max'] / stat['median']:.2f} x their median ({stat['median']:.2f} s)",
+            )
+        )
+        results["tail"] = [asdict(x) for x in tail["parallel"].samples]
+
+    results["table"] = table
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / time.strftime("%Y%m%dT%H%M%S.json")
+    path.write_text(json.dumps(results, indent=2))
+    width = max(len(row[0]) for row in table)
+    value = max(len(row[1]) for row in table)
+    print(f"\nparallel-trees benchmark: {CORES} cores, median (min-max) of {n} runs")
+    for name, figure, note in table:
+        print(f"{name:<{width}}  {figure:<{value}}  {note}")
+    print(f"\n(written to {path.relative_to(ROOT)})")
+
+
+if __name__ == "__main__":
+    main()
