@@ -105,8 +105,11 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
     reader = threading.Thread(target=lambda: output.append(process.stdout.read()))
     reader.start()
     while process.poll() is None:
+        # Reading smaps_rollup walks a process's page tables: sampling often
+        # would take CPU from the run it measures (20 Hz slowed a 2-core
+        # ParallelRunner run by ~15%).
         peak = max(peak, _pss_mb(process.pid))
-        time.sleep(0.05)
+        time.sleep(0.25)
     wall = time.perf_counter() - started
     reader.join()
     # The process was already reaped by poll(); its children's CPU time is in
@@ -140,6 +143,15 @@ class Project:
             else:
                 shutil.copy2(source, root / name)
         (root / "conf" / "local").mkdir(exist_ok=True)
+        # --handoff: the split persisted through the catalog, read by each worker.
+        (root / "conf" / "handoff").mkdir()
+        (root / "conf" / "handoff" / "catalog.yml").write_text(
+            "".join(
+                f"{name}:\n  type: pickle.PickleDataset\n"
+                f"  filepath: data/05_model_input/{name}.pkl\n"
+                for name in ("X_train", "X_test", "y_train", "y_test")
+            )
+        )
         logging_yml = root / "conf" / "logging.yml"
         logging_yml.write_text(logging_yml.read_text().replace("loggers:\n", BENCH_LOGGER, 1))
         settings = root / "src" / "parallel_trees" / "settings.py"
@@ -149,8 +161,10 @@ class Project:
             "PYTHONPATH": f"{root / 'src'}:{ROOT / 'benchmarks'}",
         }
 
-    def kedro(self, runner: str, params: str = "") -> Sample:
+    def kedro(self, runner: str, params: str = "", env: str = "") -> Sample:
         command = [sys.executable, "-m", "kedro", "run", f"--runner={runner}"]
+        if env:
+            command += ["--env", env]
         if runner == "ParallelRunner":
             command += ["--runner-params", "max_workers=2"]
         if params:
@@ -189,6 +203,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="tiny workloads: check the script")
+    parser.add_argument(
+        "--handoff",
+        action="store_true",
+        help="only: the split in memory vs persisted through the catalog, at the largest size",
+    )
     args = parser.parse_args()
     n = args.repeats
     quick = args.quick
@@ -208,6 +227,28 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="parallel-trees-bench-") as tmp:
         project = Project(Path(tmp) / "parallel-trees")
+        if args.handoff:
+            params = f"dataset=synthetic,synthetic.n_samples={sizes[-1]},{scale}"
+            handoff = interleaved(
+                n,
+                {
+                    "in memory": lambda: project.kedro("ParallelRunner", params),
+                    "persisted": lambda: project.kedro("ParallelRunner", params, env="handoff"),
+                },
+            )
+            for name, series in handoff.items():
+                moving = statistics.median(x.moving / x.wall for x in series.samples)
+                table.append(
+                    (
+                        f"handoff at {sizes[-1]:,} rows, {name}",
+                        fmt(series.stat()),
+                        f"peak {series.stat('peak_mb')['median']:.0f} MB; "
+                        f"moving data {moving:.1%} of wall",
+                    )
+                )
+            results["handoff"] = {k: [asdict(x) for x in v.samples] for k, v in handoff.items()}
+            report(table, results, n)
+            return
 
         print("iris, default parameters: whole processes", file=sys.stderr)
         iris = interleaved(
@@ -306,6 +347,11 @@ def main() -> None:
         )
         results["tail"] = [asdict(x) for x in tail["parallel"].samples]
 
+    report(table, results, n)
+
+
+def report(table: list[tuple[str, str, str]], results: dict, n: int) -> None:
+    """Print the table and write everything measured to benchmarks/results/."""
     results["table"] = table
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / time.strftime("%Y%m%dT%H%M%S.json")
