@@ -69,10 +69,9 @@ class ProjectCopy:
 
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The environment of a command in the copy: its ``src`` first on the path."""
-        env = {k: v for k, v in os.environ.items() if k not in LEFT_OUT} | (extra or {})
-        env["PYTHONPATH"] = str(self.root / "src")
-        env["COLUMNS"] = "200"
-        return env
+        env = {k: v for k, v in os.environ.items() if k not in LEFT_OUT}
+        env |= {"PYTHONPATH": str(self.root / "src"), "COLUMNS": "200"}
+        return env | (extra or {})
 
     def kedro(self, *args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Run:
         """``kedro ARGS`` in the copy (``env``: variables to add or override)."""

@@ -10,7 +10,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from kedro.io import Version
 from kedro_datasets.json import JSONDataset
 from sklearn.datasets import load_iris
 
-from tests.conftest import ProjectCopy, Run
+from tests.conftest import ProjectCopy
 
 RESULTS = [
     "data/08_reporting/metrics.json",
@@ -224,38 +223,40 @@ class TestBadInput:
                 "parallel_trees:\n    level: INFO", "parallel_trees:\n    level: DEBUG"
             )
         )
-        run = run_with_logging(module_project, debug, "random_forest.max_features=bogus")
+        run = module_project.kedro(
+            "run",
+            "--params",
+            "random_forest.max_features=bogus",
+            env={"KEDRO_LOGGING_CONFIG": str(debug)},
+        )
         assert run.returncode == 1
         assert "Traceback" in run.output
         assert "InvalidParameterError" in run.output
         assert "Error: Random Forest (random_forest) could not be trained" in run.output
 
 
-def run_with_logging(project: ProjectCopy, logging_config: Path, params: str) -> Run:
-    """``kedro run --params PARAMS`` with another logging configuration."""
-    done = subprocess.run(
-        [sys.executable, "-m", "kedro", "run", "--params", params],
-        cwd=project.root,
-        env={**project.env(), "KEDRO_LOGGING_CONFIG": str(logging_config)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return Run(done.returncode, done.stdout)
+def signalled_run(project: ProjectCopy, send) -> tuple[subprocess.Popen, int, str]:
+    """A ParallelRunner run, ``send(run, pid)`` once the forest trains in worker ``pid``.
+
+    Returns the run (ended), the worker's pid and what the run printed.
+    """
+    run = project.start("run", "--runner=ParallelRunner", "--params", SLOW_FOREST)
+    try:
+        pid = wait_for_node(project, run, "random_forest.train_model")
+        send(run, pid)
+        output, _ = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    return run, pid, output
 
 
 class TestFaults:
     def test_a_killed_worker_ends_the_run_naming_its_node(self, module_project, previous):
-        run = module_project.start("run", "--runner=ParallelRunner", "--params", SLOW_FOREST)
-        try:
-            pid = wait_for_node(module_project, run, "random_forest.train_model")
-            os.kill(pid, signal.SIGKILL)  # as the out-of-memory killer does
-            output, _ = run.communicate(timeout=60)
-        finally:
-            if run.poll() is None:
-                run.kill()
+        # SIGKILL to the worker, as the out-of-memory killer does.
+        run, pid, output = signalled_run(
+            module_project, lambda _, pid: os.kill(pid, signal.SIGKILL)
+        )
         assert run.returncode == 1, output
         # Named with its process; a node still running beside it is named too.
         assert "Error: A worker process died while running " in output
@@ -276,14 +277,10 @@ class TestFaults:
                 shutil.rmtree(newest)
 
     def test_ctrl_c_stops_every_process_and_keeps_nothing(self, module_project, previous):
-        run = module_project.start("run", "--runner=ParallelRunner", "--params", SLOW_FOREST)
-        try:
-            wait_for_node(module_project, run, "random_forest.train_model")
-            os.killpg(run.pid, signal.SIGINT)  # Ctrl-C signals the terminal's process group
-            output, _ = run.communicate(timeout=60)
-        finally:
-            if run.poll() is None:
-                run.kill()
+        # Ctrl-C signals the terminal's process group.
+        run, _, output = signalled_run(
+            module_project, lambda run, _: os.killpg(run.pid, signal.SIGINT)
+        )
         assert run.returncode == 130, output
         assert "Error: Run interrupted (Ctrl-C); nothing of it was kept." in output
         assert "Traceback" not in output
@@ -324,21 +321,11 @@ socket.socket.connect = connect
 def test_a_run_never_touches_the_network(project, tmp_path):
     (tmp_path / "sitecustomize.py").write_text(GUARD)
     log = tmp_path / "network.log"
-    env = {
-        **project.env(),
-        "PYTHONPATH": f"{tmp_path}:{project.root / 'src'}",
-        "NETWORK_LOG": str(log),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "kedro", "run", "--runner=ParallelRunner"],
-        cwd=project.root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300,
-        check=False,
+    run = project.kedro(
+        "run",
+        "--runner=ParallelRunner",
+        env={"PYTHONPATH": f"{tmp_path}:{project.root / 'src'}", "NETWORK_LOG": str(log)},
     )
-    assert done.returncode == 0, done.stdout
-    assert "Model Accuracy" in done.stdout
+    assert run.returncode == 0, run.output
+    assert "Model Accuracy" in run.output
     assert not log.exists(), log.read_text()
