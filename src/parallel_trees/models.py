@@ -24,7 +24,7 @@ class Hyperparameters(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True)
 
-    # Threads: "auto" = this run's share of the cores (parallel_trees.resources).
+    # Threads: "auto" = this run's share of the cores (the run_context's threads_per_model).
     n_jobs: Any = None
 
     @field_validator("n_jobs")
@@ -88,11 +88,17 @@ class ModelSpec:
         """The keyword arguments the estimator accepts."""
         return set(self.estimator().get_params())
 
-    def arguments(self, hyperparameters: dict[str, Any], random_state: int) -> dict[str, Any]:
+    def arguments(
+        self, hyperparameters: dict[str, Any], random_state: int, threads: int | None = None
+    ) -> dict[str, Any]:
         """The estimator's keyword arguments: its section, seeded by ``random_state``
-        when the estimator takes one (a ``random_state`` in the section wins)."""
+        when the estimator takes one (a ``random_state`` in the section wins), and
+        ``n_jobs: auto`` made ``threads``, this run's share of the cores."""
         seed = {"random_state": random_state} if "random_state" in self.parameter_names() else {}
-        return {**seed, **hyperparameters}
+        arguments = {**seed, **hyperparameters}
+        if arguments.get("n_jobs") == "auto":
+            arguments["n_jobs"] = threads
+        return arguments
 
 
 MODELS: dict[str, ModelSpec] = {

@@ -2,26 +2,14 @@
 
 import warnings
 
-from parallel_trees.hooks import (
-    CsvSourceHooks,
-    ParameterValidationHooks,
-    RunGuardHooks,
-    RunnerHooks,
-    ThreadBudgetHooks,
-)
+from parallel_trees.hooks import InputChecksHooks, RunContextHooks, RunGuardHooks
 
 # kedro-viz 12.5 imports FastAPI's ORJSONResponse, deprecated in the FastAPI of
 # our lock: every `kedro viz` command would print an 18-line warning that is
 # kedro-viz's to fix. Kedro loads these settings before kedro-viz's API modules.
 warnings.filterwarnings("ignore", message="ORJSONResponse is deprecated")
 
-HOOKS = (
-    ParameterValidationHooks(),
-    CsvSourceHooks(),
-    RunnerHooks(),
-    ThreadBudgetHooks(),
-    RunGuardHooks(),
-)
+HOOKS = (InputChecksHooks(), RunContextHooks(), RunGuardHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

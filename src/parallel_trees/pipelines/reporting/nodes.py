@@ -1,31 +1,108 @@
-"""Charts of a run, drawn from its metrics and held-out predictions (shown by kedro-viz).
+"""The end of a run: the report a user reads, and the charts kedro-viz shows."""
 
-Each node reads only the keys it draws, so that new keys in ``metrics.json``
-leave the charts as they are.
-"""
-
+import logging
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from parallel_trees.pipelines.scoring.nodes import p_value_text
+
+logger = logging.getLogger(__name__)
+
 # Readable on kedro-viz's dark theme and on a light one.
 GREY = "#9e9e9e"
+STANDING = {
+    "indistinguishable": "indistinguishable from the best",
+    "worse": "significantly worse than the best",
+}
 
 
-def plot_model_comparison(metrics: dict[str, Any]) -> go.Figure:
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _columns(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows of cells as lines of aligned columns (the last column unpadded)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([*map(str.ljust, row[:-1], widths), row[-1]]) for row in rows]
+
+
+def format_report(metrics: dict[str, Any]) -> str:
+    """The run's results as a user reads them: accuracy table, verdicts, ranking.
+
+    Args:
+        metrics: The run's record (``build_metrics``).
+
+    Returns:
+        Plain text, one fact a line.
+    """
+    run, models = metrics["run"], list(metrics["models"].values())
+    tests = metrics["comparison"]
+    lines = [
+        f"Accuracy on {run['dataset']} ({run['cv_folds']}-fold CV on {run['train_rows']} "
+        f"training rows; {run['test_rows']} held-out rows):",
+        *_columns(
+            [("model", "CV accuracy (mean ± std)", "test accuracy")]
+            + [
+                (m["display_name"], f"{_fmt(m['cv_mean'])} ± {_fmt(m['cv_std'])}")
+                + (_fmt(m["test_accuracy"]),)
+                for m in models
+            ]
+        ),
+    ]
+    # The tutorial's lines, without its misleading '%': accuracy is a fraction.
+    for m in models:
+        mean, std = round(m["cv_mean"], 3), round(m["cv_std"], 3)
+        lines.append(f"{m['display_name']} Model Accuracy: {mean} ± {std}")
+    for pair in tests["pairs"]:
+        lines.append(pair["cv"]["verdict"])
+        if pair["held_out"]:
+            lines.append(f"  {pair['held_out']['verdict']}")
+    lines.append(f"Ranking by CV accuracy (significance level {tests['significance_level']}):")
+    lines += _columns(
+        [
+            (
+                f"{r['rank']}. {r['display_name']}",
+                f"{r['cv_mean']:.3f}",
+                "best"
+                if r["versus_best"] == "best"
+                else f"{STANDING[r['versus_best']]} (p = {p_value_text(r['p_value_vs_best'])})",
+            )
+            for r in metrics["ranking"]
+        ]
+    )
+    return "\n".join(lines) + "\n"
+
+
+def report_results(metrics: dict[str, Any]) -> str:
+    """Print the run's report (the ``parallel_trees`` logger), and return it to be saved.
+
+    Args:
+        metrics: The run's record.
+
+    Returns:
+        The report (``report.txt``).
+    """
+    report = format_report(metrics)
+    logger.info("%s", report.rstrip("\n"))
+    return report
+
+
+def plot_model_comparison(scores: dict[str, Any], comparison: dict[str, Any]) -> go.Figure:
     """Per model: CV accuracy (mean, std error bar, each fold) beside held-out accuracy.
 
     Args:
-        metrics: The run's record (``metrics.json``).
+        scores: Each model's scores (``score_models``).
+        comparison: The paired tests (``compare_models``).
 
     Returns:
         A grouped bar chart with one group per model; under its title, each
-        pair's verdict from the paired tests, when the record has them.
+        pair's verdict from the paired tests.
     """
-    models = list(metrics["models"].values())
-    verdicts = [pair["cv"]["verdict"] for pair in metrics.get("comparison", {}).get("pairs", [])]
+    models = list(scores.values())
+    verdicts = [pair["cv"]["verdict"] for pair in comparison["pairs"]]
     names = [m["display_name"] for m in models]
     folds = [(m["display_name"], score) for m in models for score in m["cv_scores"]]
     figure = go.Figure(
@@ -82,21 +159,23 @@ def concurrent_seconds(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
-def plot_run_timeline(metrics: dict[str, Any], runner: str) -> go.Figure:
+def plot_run_timeline(run_context: dict[str, Any], **trainings: dict[str, Any]) -> go.Figure:
     """A Gantt chart of the training nodes: did they run at the same time?
 
     Args:
-        metrics: The run's record; each model's ``training`` holds the node's
-            ``pid``, ``started_at`` and ``finished_at`` (Unix seconds).
-        runner: Class name of the runner that ran the pipeline.
+        run_context: The run's context (its ``runner`` is in the title).
+        **trainings: Each model's training record, by model name; its
+            ``timing`` holds the node's ``pid``, ``started_at`` and
+            ``finished_at`` (Unix seconds).
 
     Returns:
         One horizontal bar per model, from its start to its end in seconds
         since the first training node started, titled with the runner and
         how long the nodes overlapped.
     """
-    models = list(metrics["models"].values())
-    runs = [m["training"] for m in models]
+    runner = run_context["runner"]
+    models = list(trainings.values())
+    runs = [m["timing"] for m in models]
     zero = min(r["started_at"] for r in runs)
     overlap = concurrent_seconds([(r["started_at"], r["finished_at"]) for r in runs])
     verdict = (
@@ -122,20 +201,23 @@ def plot_run_timeline(metrics: dict[str, Any], runner: str) -> go.Figure:
     return figure
 
 
-def plot_confusion_matrices(test_predictions: pd.DataFrame, metrics: dict[str, Any]) -> go.Figure:
+def plot_confusion_matrices(
+    test_predictions: pd.DataFrame, classes: list, scores: dict[str, Any]
+) -> go.Figure:
     """One confusion matrix per model on the held-out rows.
 
     Args:
         test_predictions: Column ``target`` and one column of predicted
-            labels per model key, one row per held-out row.
-        metrics: The run's record, for the models' display names and the classes.
+            labels per model name, one row per held-out row.
+        classes: The class names, every one a row and a column of each matrix.
+        scores: Each model's scores, for its display name.
 
     Returns:
         One heatmap per model (rows: true class, columns: predicted class,
         cells: counts); a chart saying why it is empty when no rows were
         held out (``test_size: 0``).
     """
-    models = metrics["models"]
+    models = scores
     if test_predictions.empty:
         return go.Figure(layout={"title": "Confusion matrices: no held-out rows (test_size is 0)"})
     figure = make_subplots(
@@ -145,9 +227,7 @@ def plot_confusion_matrices(test_predictions: pd.DataFrame, metrics: dict[str, A
         horizontal_spacing=0.12,
     )
     # Every class of the dataset, in its order, even one the held-out rows lack.
-    labels = metrics.get("run", {}).get("classes") or sorted(
-        pd.unique(test_predictions.to_numpy().ravel())
-    )
+    labels = classes
     text_labels = [str(label) for label in labels]
     for col, model in enumerate(models, start=1):
         counts = pd.crosstab(test_predictions["target"], test_predictions[model]).reindex(

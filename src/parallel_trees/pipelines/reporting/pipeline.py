@@ -1,33 +1,37 @@
-"""Reporting: the run's charts, drawn from ``metrics`` and ``test_predictions``."""
+"""Reporting: the report printed at the end of a run, and its charts (kedro-viz shows them)."""
 
 from kedro.pipeline import Pipeline, node
 
-from .nodes import plot_confusion_matrices, plot_model_comparison, plot_run_timeline
+from parallel_trees.models import MODELS
+
+from .nodes import (
+    plot_confusion_matrices,
+    plot_model_comparison,
+    plot_run_timeline,
+    report_results,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Three charts, each a versioned plotly dataset beside ``metrics.json``.
-
-    ``runner`` is not a file: the ``RunnerHooks`` hook puts the name of the
-    runner of the current ``kedro run`` into the catalog before any node runs.
-    """
+    """``report.txt`` and three charts, each a versioned dataset beside ``metrics.json``."""
     return Pipeline(
         [
+            node(report_results, "metrics", "report", name="report_results"),
             node(
                 plot_model_comparison,
-                inputs="metrics",
+                inputs=["scores", "comparison"],
                 outputs="model_comparison",
                 name="plot_model_comparison",
             ),
             node(
                 plot_run_timeline,
-                inputs=["metrics", "runner"],
+                inputs={"run_context": "run_context", **{m: f"{m}.training" for m in MODELS}},
                 outputs="run_timeline",
                 name="plot_run_timeline",
             ),
             node(
                 plot_confusion_matrices,
-                inputs=["test_predictions", "metrics"],
+                inputs=["test_predictions", "classes", "scores"],
                 outputs="confusion_matrix",
                 name="plot_confusion_matrices",
             ),

@@ -1,6 +1,5 @@
-"""The join: gather every model's scores into one record and report them."""
+"""The joins: every model's predictions, scores and paired tests, and the run's record."""
 
-import logging
 from itertools import combinations
 from typing import Any
 
@@ -9,12 +8,6 @@ import pandas as pd
 
 from parallel_trees.stats import corrected_resampled_ttest, mcnemar_exact
 
-logger = logging.getLogger(__name__)
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
 
 def collect_predictions(y_test: pd.Series, classes: list, **predictions: pd.Series) -> pd.DataFrame:
     """Put every model's held-out predictions beside the true labels, by class name.
@@ -22,7 +15,7 @@ def collect_predictions(y_test: pd.Series, classes: list, **predictions: pd.Seri
     Args:
         y_test: Held-out class codes.
         classes: The class names, by code.
-        **predictions: Each model's ``evaluate_model`` predictions, by namespace.
+        **predictions: Each model's ``predict_test_rows`` predictions, by model name.
 
     Returns:
         A table indexed by the held-out rows' original index, with the column
@@ -38,14 +31,35 @@ def collect_predictions(y_test: pd.Series, classes: list, **predictions: pd.Seri
     return table
 
 
-def _p(value: float | None) -> str:
+def score_models(test_predictions: pd.DataFrame, **trainings: dict[str, Any]) -> dict[str, Any]:
+    """Each model's accuracy: CV mean and std over the shared folds, and on the held-out rows.
+
+    Args:
+        test_predictions: ``collect_predictions``'s table.
+        **trainings: Each model's training record (``train_model``), by model name.
+
+    Returns:
+        By model name: ``display_name``, ``cv_scores``, ``cv_mean``, ``cv_std``
+        (population std, as the tutorial) and ``test_accuracy`` (``None``
+        when no rows were held out).
+    """
+    scores = {}
+    for name, training in trainings.items():
+        folds = np.asarray(training["cv_scores"])
+        right = test_predictions[name] == test_predictions["target"]
+        scores[name] = {
+            "display_name": training["display_name"],
+            "cv_scores": training["cv_scores"],
+            "cv_mean": float(folds.mean()),
+            "cv_std": float(folds.std()),
+            "test_accuracy": float(right.mean()) if len(right) else None,
+        }
+    return scores
+
+
+def p_value_text(value: float | None) -> str:
+    """A p-value as a verdict quotes it: two significant digits below 0.01."""
     return "n/a" if value is None else f"{value:.2g}" if value < 0.01 else f"{value:.2f}"  # noqa: PLR2004
-
-
-_STANDING = {
-    "indistinguishable": "indistinguishable from the best",
-    "worse": "significantly worse than the best",
-}
 
 
 def _finding(p_value: float | None, better: str, significance_level: float) -> tuple[bool, str]:
@@ -57,11 +71,11 @@ def _finding(p_value: float | None, better: str, significance_level: float) -> t
 
 
 def compare_models(
+    scores: dict[str, Any],
     test_predictions: pd.DataFrame,
     cv_splits: list[tuple[np.ndarray, np.ndarray]],
     significance_level: float,
-    **model_metrics: dict[str, Any],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Test every pair of models for a real difference, and rank them.
 
     The models are ranked by CV mean (then test accuracy, then name). Each pair
@@ -70,28 +84,28 @@ def compare_models(
     which rows each model got right.
 
     Args:
+        scores: ``score_models``'s scores, by model name.
         test_predictions: ``collect_predictions``'s table (``target`` + a column per model).
         cv_splits: The folds every model was scored on (their sizes enter the test).
         significance_level: p-value below which a difference counts as real.
-        **model_metrics: Each model's ``evaluate_model`` record, by namespace.
 
     Returns:
-        ``comparison`` (the significance level and one record per pair, with a
-        plain verdict) and ``ranking`` (models best first, each marked ``best``,
-        ``indistinguishable`` from the best, or ``worse``).
+        The comparison (the significance level, the tests used, and one record
+        per pair with a plain verdict) and the ranking (models best first, each
+        marked ``best``, ``indistinguishable`` from the best, or ``worse``).
     """
     ranked = sorted(
-        model_metrics,
-        key=lambda m: (-model_metrics[m]["cv_mean"], -(model_metrics[m]["test_accuracy"] or 0), m),
+        scores,
+        key=lambda m: (-scores[m]["cv_mean"], -(scores[m]["test_accuracy"] or 0), m),
     )
     n_train = float(np.mean([len(train) for train, _ in cv_splits]))
     n_valid = float(np.mean([len(valid) for _, valid in cv_splits]))
     correct = test_predictions.drop(columns="target").eq(test_predictions["target"], axis=0)
     pairs = []
     for a, b in combinations(ranked, 2):
-        name_a, name_b = model_metrics[a]["display_name"], model_metrics[b]["display_name"]
+        name_a, name_b = scores[a]["display_name"], scores[b]["display_name"]
         cv = corrected_resampled_ttest(
-            model_metrics[a]["cv_scores"], model_metrics[b]["cv_scores"], n_train, n_valid
+            scores[a]["cv_scores"], scores[b]["cv_scores"], n_train, n_valid
         ).as_dict()
         cv["significant"], finding = _finding(cv["p_value"], name_a, significance_level)
         interval = (
@@ -101,7 +115,7 @@ def compare_models(
         )
         cv["verdict"] = (
             f"{name_a} vs {name_b}: {cv['difference']:+.3f} CV accuracy{interval}, "
-            f"p = {_p(cv['p_value'])}: {finding}"
+            f"p = {p_value_text(cv['p_value'])}: {finding}"
         )
         held_out = None
         if len(test_predictions):
@@ -114,7 +128,7 @@ def compare_models(
                 f"held out: {held_out['difference']:+.3f} test accuracy; "
                 f"rows right only by {name_a}: {held_out['only_a_right']}, "
                 f"only by {name_b}: {held_out['only_b_right']}; "
-                f"McNemar p = {_p(held_out['p_value'])}: {finding}"
+                f"McNemar p = {p_value_text(held_out['p_value'])}: {finding}"
             )
         pairs.append({"models": [a, b], "cv": cv, "held_out": held_out})
     best = ranked[0]
@@ -123,9 +137,9 @@ def compare_models(
         {
             "rank": rank,
             "model": m,
-            "display_name": model_metrics[m]["display_name"],
-            "cv_mean": model_metrics[m]["cv_mean"],
-            "test_accuracy": model_metrics[m]["test_accuracy"],
+            "display_name": scores[m]["display_name"],
+            "cv_mean": scores[m]["cv_mean"],
+            "test_accuracy": scores[m]["test_accuracy"],
             "p_value_vs_best": vs_best[m]["p_value"] if m in vs_best else None,
             "versus_best": "best"
             if m == best
@@ -135,18 +149,16 @@ def compare_models(
         }
         for rank, m in enumerate(ranked, start=1)
     ]
-    return {
-        "comparison": {
-            "significance_level": significance_level,
-            "cv_test": "Nadeau-Bengio corrected resampled t-test on the per-fold scores",
-            "held_out_test": "McNemar's exact test on the held-out rows",
-            "pairs": pairs,
-        },
-        "ranking": ranking,
+    comparison = {
+        "significance_level": significance_level,
+        "cv_test": "Nadeau-Bengio corrected resampled t-test on the per-fold scores",
+        "held_out_test": "McNemar's exact test on the held-out rows",
+        "pairs": pairs,
     }
+    return comparison, ranking
 
 
-def summarize_models(
+def build_metrics(
     y_train: pd.Series,
     y_test: pd.Series,
     classes: list,
@@ -156,10 +168,12 @@ def summarize_models(
     cv_folds: int,
     cv_shuffle: bool,
     test_size: float,
+    scores: dict[str, Any],
     comparison: dict[str, Any],
-    **model_metrics: dict[str, Any],
+    ranking: list[dict[str, Any]],
+    **trainings: dict[str, Any],
 ) -> dict[str, Any]:
-    """Collect the run's settings, each model's metrics and their comparison; log them.
+    """The run's record, ``metrics.json``: settings, each model's record, the verdicts.
 
     Args:
         y_train: Training labels (counted).
@@ -171,67 +185,26 @@ def summarize_models(
         cv_folds: Number of CV folds.
         cv_shuffle: Whether rows were shuffled before folding.
         test_size: Fraction of rows held out.
-        comparison: ``compare_models``'s pairwise tests and ranking.
-        **model_metrics: Each model's ``evaluate_model`` record, by namespace.
+        scores: ``score_models``'s scores, by model name.
+        comparison: ``compare_models``'s paired tests.
+        ranking: ``compare_models``'s ranking.
+        **trainings: Each model's training record, by model name.
 
     Returns:
-        The content of ``metrics.json``: ``run`` settings, ``models``, then
-        ``comparison`` and ``ranking``.
+        ``run`` (settings and sizes), ``models`` (each model's training
+        record and scores), ``comparison`` and ``ranking``.
     """
-    summary = {
-        "run": {
-            "dataset": dataset,
-            "synthetic": synthetic if dataset == "synthetic" else None,
-            "rows": len(y_train) + len(y_test),
-            "train_rows": len(y_train),
-            "test_rows": len(y_test),
-            "classes": classes,
-            "random_state": random_state,
-            "cv_folds": cv_folds,
-            "cv_shuffle": cv_shuffle,
-            "test_size": test_size,
-        },
-        "models": model_metrics,
-        **comparison,
+    run = {
+        "dataset": dataset,
+        "synthetic": synthetic if dataset == "synthetic" else None,
+        "rows": len(y_train) + len(y_test),
+        "train_rows": len(y_train),
+        "test_rows": len(y_test),
+        "classes": classes,
+        "random_state": random_state,
+        "cv_folds": cv_folds,
+        "cv_shuffle": cv_shuffle,
+        "test_size": test_size,
     }
-    rows = [("model", "CV accuracy (mean ± std)", "test accuracy")] + [
-        (m["display_name"], f"{_fmt(m['cv_mean'])} ± {_fmt(m['cv_std'])}", _fmt(m["test_accuracy"]))
-        for m in model_metrics.values()
-    ]
-    name_width, cv_width = (max(len(row[i]) for row in rows) for i in (0, 1))
-    logger.info(
-        "Accuracy on %s (%d-fold CV on %d training rows; %d held-out rows):\n%s",
-        dataset,
-        cv_folds,
-        len(y_train),
-        len(y_test),
-        "\n".join(f"{n:<{name_width}}  {cv:<{cv_width}}  {t}" for n, cv, t in rows),
-    )
-    for m in model_metrics.values():
-        # The tutorial's line, without its misleading '%': accuracy is a fraction.
-        logger.info(
-            "%s Model Accuracy: %s ± %s",
-            m["display_name"],
-            round(m["cv_mean"], 3),
-            round(m["cv_std"], 3),
-        )
-    tests = comparison["comparison"]
-    for pair in tests["pairs"]:
-        held_out = pair["held_out"]
-        logger.info("%s%s", pair["cv"]["verdict"], f"\n  {held_out['verdict']}" if held_out else "")
-    ranking = summary["ranking"]
-    width = max(len(r["display_name"]) for r in ranking)
-    logger.info(
-        "Ranking by CV accuracy (significance level %s):\n%s",
-        tests["significance_level"],
-        "\n".join(
-            f"{r['rank']}. {r['display_name']:<{width}}  {r['cv_mean']:.3f}  "
-            + (
-                "best"
-                if r["versus_best"] == "best"
-                else f"{_STANDING[r['versus_best']]} (p = {_p(r['p_value_vs_best'])})"
-            )
-            for r in ranking
-        ),
-    )
-    return summary
+    models = {name: {**training, **scores[name]} for name, training in trainings.items()}
+    return {"run": run, "models": models, "comparison": comparison, "ranking": ranking}

@@ -1,14 +1,19 @@
-"""Scoring: the joins that wait for every training branch: predictions, paired tests, report."""
+"""Scoring: the joins that wait for every training branch.
+
+Predictions -> ``test_predictions``; scores -> ``scores``; paired tests ->
+``comparison`` and ``ranking``; all of it -> ``metrics`` (metrics.json).
+"""
 
 from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
 
-from .nodes import collect_predictions, compare_models, summarize_models
+from .nodes import build_metrics, collect_predictions, compare_models, score_models
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Gather predictions into ``test_predictions``, compare the models, write ``metrics``."""
+    """Gather the models' results, compare them, and write the run's record."""
+    trainings = {m: f"{m}.training" for m in MODELS}
     return Pipeline(
         [
             node(
@@ -16,26 +21,30 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs={
                     "y_test": "y_test",
                     "classes": "classes",
-                    **{m: f"{m}_predictions" for m in MODELS},
+                    **{m: f"{m}.predictions" for m in MODELS},
                 },
                 outputs="test_predictions",
                 name="collect_predictions",
-                tags="reporting",
+            ),
+            node(
+                score_models,
+                inputs={"test_predictions": "test_predictions", **trainings},
+                outputs="scores",
+                name="score_models",
             ),
             node(
                 compare_models,
-                inputs={
-                    "test_predictions": "test_predictions",
-                    "cv_splits": "cv_splits",
-                    "significance_level": "params:significance_level",
-                    **{m: f"{m}_metrics" for m in MODELS},
-                },
-                outputs="comparison",
+                inputs=[
+                    "scores",
+                    "test_predictions",
+                    "cv_splits",
+                    "params:significance_level",
+                ],
+                outputs=["comparison", "ranking"],
                 name="compare_models",
-                tags="reporting",
             ),
             node(
-                summarize_models,
+                build_metrics,
                 inputs={
                     "y_train": "y_train",
                     "y_test": "y_test",
@@ -46,12 +55,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "cv_folds": "params:cv_folds",
                     "cv_shuffle": "params:cv_shuffle",
                     "test_size": "params:test_size",
+                    "scores": "scores",
                     "comparison": "comparison",
-                    **{model: f"{model}_metrics" for model in MODELS},
+                    "ranking": "ranking",
+                    **trainings,
                 },
                 outputs="metrics",
-                name="summarize_models",
-                tags="reporting",
+                name="build_metrics",
             ),
-        ]
+        ],
+        tags="scoring",
     )

@@ -1,4 +1,4 @@
-"""Train one model: cross-validate on the shared folds, fit, score on held-out rows."""
+"""Train one model: cross-validate on the shared folds, fit, predict the held-out rows."""
 
 import os
 import time
@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.metrics import accuracy_score
 from sklearn.model_selection import cross_val_score
 
 from parallel_trees.errors import TrainingError
@@ -20,7 +19,8 @@ def train_model(
     cv_splits: list[tuple[np.ndarray, np.ndarray]],
     hyperparameters: dict[str, Any],
     random_state: int,
-    model: str,
+    run_context: dict[str, Any],
+    model_name: str,
 ) -> tuple[BaseEstimator, dict[str, Any]]:
     """Cross-validate a model on the shared folds, then fit it on all training rows.
 
@@ -30,19 +30,22 @@ def train_model(
         cv_splits: The folds every model shares.
         hyperparameters: The model's section of the parameters.
         random_state: Seed of the estimator (unless the section sets one).
-        model: Key of the model in ``MODELS``; bound per branch by the pipeline.
+        run_context: The run's context; ``n_jobs: auto`` becomes its
+            ``threads_per_model``.
+        model_name: The model's key in ``MODELS`` (its branch's namespace).
 
     Returns:
-        The fitted estimator, and a record of its CV scores, its
-        hyperparameters and when and where (process id) it trained.
+        The fitted model, and its training record: its names, the arguments
+        it was built with, its CV score on each fold, and when and in which
+        process it trained.
 
     Raises:
         TrainingError: If the estimator rejects its parameters (or the data);
             the message names the model and the parameter.
     """
     started_at = time.time()
-    spec = MODELS[model]
-    arguments = spec.arguments(hyperparameters, random_state)
+    spec = MODELS[model_name]
+    arguments = spec.arguments(hyperparameters, random_state, run_context["threads_per_model"])
     estimator = spec.estimator(**arguments)
     try:
         # n_jobs=1: a process pool nested in a ParallelRunner worker (joblib's
@@ -53,21 +56,17 @@ def train_model(
         scores = cross_val_score(
             estimator, x_train, y_train, cv=cv_splits, n_jobs=1, error_score="raise"
         )
-        fitted = clone(estimator).fit(x_train, y_train)
+        model = clone(estimator).fit(x_train, y_train)
     except (ValueError, TypeError) as error:  # sklearn's and XGBoost's parameter errors
-        raise _training_error(model, hyperparameters, error) from error
-    record = {
+        raise _training_error(model_name, hyperparameters, error) from error
+    training = {
         "display_name": spec.display_name,
         "estimator": spec.estimator.__name__,
         "hyperparameters": arguments,
         "cv_scores": scores.tolist(),
-        "training": {
-            "pid": os.getpid(),
-            "started_at": started_at,
-            "finished_at": time.time(),
-        },
+        "timing": {"pid": os.getpid(), "started_at": started_at, "finished_at": time.time()},
     }
-    return fitted, record
+    return model, training
 
 
 def _training_error(model: str, hyperparameters: dict[str, Any], error: Exception) -> TrainingError:
@@ -86,50 +85,28 @@ def _training_error(model: str, hyperparameters: dict[str, Any], error: Exceptio
     )
 
 
-def export_model(estimator: BaseEstimator, model: str) -> dict[str, Any]:
-    """The fitted model in its library's portable format (``MODELS[model].export``).
+def export_model(model: BaseEstimator, model_name: str) -> dict[str, Any]:
+    """The fitted model in its library's portable format (``MODELS[model_name].export``).
 
     Args:
-        estimator: The fitted estimator.
-        model: Key of the model in ``MODELS``; bound per branch by the pipeline.
+        model: The fitted model.
+        model_name: The model's key in ``MODELS``.
 
     Returns:
         A JSON-able document that loads without pickle.
     """
-    return MODELS[model].export(estimator)
+    return MODELS[model_name].export(model)
 
 
-def evaluate_model(
-    model: BaseEstimator,
-    cv_result: dict[str, Any],
-    x_test: pd.DataFrame,
-    y_test: pd.Series,
-) -> tuple[dict[str, Any], pd.Series]:
-    """Summarise the CV scores and score the fitted model on the held-out rows.
+def predict_test_rows(model: BaseEstimator, x_test: pd.DataFrame) -> pd.Series:
+    """The model's prediction for each held-out row.
 
     Args:
-        model: The fitted estimator.
-        cv_result: The record ``train_model`` made.
-        x_test: Held-out features (may have no rows).
-        y_test: Held-out labels.
+        model: The fitted model.
+        x_test: Held-out features (may have no rows: ``test_size: 0``).
 
     Returns:
-        ``cv_result`` plus ``cv_mean``, ``cv_std`` (population std, as the
-        tutorial) and ``test_accuracy`` (``None`` when nothing was held out);
-        and the model's prediction for each held-out row, indexed as ``y_test``.
+        The predicted class codes, indexed as ``x_test``.
     """
-    scores = np.asarray(cv_result["cv_scores"])
-    predictions = pd.Series(
-        model.predict(x_test) if len(x_test) else [],
-        index=y_test.index,
-        name="prediction",
-        dtype=y_test.dtype,
-    )
-    test_accuracy = float(accuracy_score(y_test, predictions)) if len(y_test) else None
-    metrics = {
-        **cv_result,
-        "cv_mean": float(scores.mean()),
-        "cv_std": float(scores.std()),
-        "test_accuracy": test_accuracy,
-    }
-    return metrics, predictions
+    predicted = model.predict(x_test) if len(x_test) else np.array([], dtype=int)
+    return pd.Series(predicted, index=x_test.index, name="prediction", dtype=int)

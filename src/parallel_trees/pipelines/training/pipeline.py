@@ -4,80 +4,55 @@ The branches share their inputs but not each other's outputs, so
 ``kedro run --runner=ParallelRunner`` trains them at the same time.
 """
 
-from collections.abc import Callable
-from functools import partial, update_wrapper
-from typing import Any
-
 from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
 
-from .nodes import evaluate_model, export_model, train_model
+from .nodes import export_model, predict_test_rows, train_model
 
-SHARED_INPUTS = {"X_train", "y_train", "X_test", "y_test", "cv_splits"}
+SHARED_INPUTS = {"X_train", "y_train", "X_test", "cv_splits", "run_context"}
 
 
-class _Bound(partial):
-    """A ``functools.partial`` that keeps its ``update_wrapper`` name in workers.
+def create_branch(model_name: str) -> Pipeline:
+    """The training template for one model of ``MODELS``, in its namespace.
 
-    multiprocessing pickles a plain ``partial`` as (func, args, keywords) only,
-    so ParallelRunner workers would see a nameless node function; a subclass is
-    pickled whole.
+    Its datasets are the namespace's: ``<model_name>.model`` (the fitted
+    model), ``.training`` (its training record), ``.predictions`` (of the
+    held-out rows), ``.portable_model``, and ``.model_name``, which the
+    catalog makes from the namespace (conf/base/catalog.yml).
     """
-
-
-def bind(func: Callable, **kwargs: Any) -> Callable:
-    """``func`` with ``kwargs`` fixed, keeping its name, docstring and type hints."""
-    return update_wrapper(_Bound(func, **kwargs), func)
-
-
-def create_branch(model: str) -> Pipeline:
-    """The training template for one model of ``MODELS``, in its namespace."""
     export = (
-        [
-            node(
-                bind(export_model, model=model),
-                inputs="model",
-                outputs="portable_model",
-                name="export_model",
-                tags="training",
-            )
-        ]
-        if MODELS[model].export
+        [node(export_model, ["model", "model_name"], "portable_model", name="export_model")]
+        if MODELS[model_name].export
         else []
     )
     template = Pipeline(
         [
-            *export,
             node(
-                bind(train_model, model=model),
+                train_model,
                 inputs=[
                     "X_train",
                     "y_train",
                     "cv_splits",
                     "params:hyperparameters",
                     "params:random_state",
+                    "run_context",
+                    "model_name",
                 ],
-                outputs=["model", "cv_result"],
+                outputs=["model", "training"],
                 name="train_model",
-                tags="training",
             ),
-            node(
-                evaluate_model,
-                inputs=["model", "cv_result", "X_test", "y_test"],
-                outputs=["metrics", "predictions"],
-                name="evaluate_model",
-                tags="scoring",
-            ),
-        ]
+            node(predict_test_rows, ["model", "X_test"], "predictions", name="predict_test_rows"),
+            *export,
+        ],
+        tags="training",
     )
     return Pipeline(
         template,
-        namespace=model,
+        namespace=model_name,
         inputs=SHARED_INPUTS,
-        outputs={"metrics": f"{model}_metrics", "predictions": f"{model}_predictions"},
         parameters={
-            "params:hyperparameters": f"params:{model}",
+            "params:hyperparameters": f"params:{model_name}",
             "random_state": "random_state",
         },
     )
@@ -85,4 +60,4 @@ def create_branch(model: str) -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One training branch per registered model."""
-    return sum((create_branch(model) for model in MODELS), Pipeline([]))
+    return sum((create_branch(model_name) for model_name in MODELS), Pipeline([]))

@@ -1,0 +1,15 @@
+"""Project hooks, one class per concern (registered in ``settings.py``).
+
+- ``InputChecksHooks``: parameters, the CSV and the chosen nodes are checked
+  before any node runs.
+- ``RunContextHooks``: the ``run_context`` dataset (runner, cores, threads per
+  model) for the nodes that need it.
+- ``RunGuardHooks``: a failed, interrupted or killed run ends cleanly and
+  keeps nothing.
+"""
+
+from parallel_trees.hooks.inputs import InputChecksHooks
+from parallel_trees.hooks.run_context import RunContextHooks
+from parallel_trees.hooks.run_guard import RunGuardHooks
+
+__all__ = ["InputChecksHooks", "RunContextHooks", "RunGuardHooks"]

@@ -1,0 +1,127 @@
+"""The run guard: a failed, interrupted or killed run ends cleanly, whatever the runner."""
+
+import logging
+import shutil
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+from kedro.io import AbstractVersionedDataset, DatasetError
+from kedro.pipeline import Node, Pipeline
+
+from parallel_trees.errors import InputError, UserError
+from parallel_trees.hooks.kedro_internals import filepath, saved_path
+from parallel_trees.hooks.run_context import runner_name
+from parallel_trees.hooks.supervision import INTERRUPTED, Journal, RunStopped, Stop, Watchdog
+
+logger = logging.getLogger(__name__)
+
+
+class RunGuardHooks:
+    """Make a failed, interrupted or killed run end cleanly.
+
+    - Every version this run saved is deleted, so the previous run's results
+      stay the latest ones (models, predictions, metrics.json alike).
+    - Ctrl-C, or the death of any process of the run, stops the run at once
+      (``supervision.Watchdog``) and names the nodes that were lost.
+    - Errors a user can fix become one ``Error: ...`` line, no traceback.
+
+    The node hooks run in whichever process runs the node; they keep no
+    state in this object, which a worker may have made afresh (spawn).
+    """
+
+    def __init__(self) -> None:
+        self._watchdog: Watchdog | None = None
+        self._journal: Journal | None = None
+
+    # trylast: the checks of the other hooks come first; a run they refuse has nothing to guard.
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Start this run's journal and watchdog (in the main process)."""
+        self._journal = Journal(run_params["run_id"])
+        parallel = runner_name(str(run_params["runner"])) == "ParallelRunner"
+        self._watchdog = Watchdog(children=parallel).start()
+
+    @hook_impl
+    def before_node_run(self, node: Node, run_id: str) -> None:
+        """Note which process runs ``node``."""
+        Journal(run_id).start(node.name)
+
+    @hook_impl
+    def after_node_run(self, node: Node, run_id: str) -> None:
+        """``node`` finished."""
+        Journal(run_id).finish(node.name)
+
+    @hook_impl
+    def on_node_error(self, node: Node, run_id: str) -> None:
+        """``node`` raised: it is not running any more (its error says why)."""
+        Journal(run_id).finish(node.name)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        """The run succeeded: nothing to undo."""
+        self._finish()
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, pipeline: Pipeline, catalog: Any) -> None:
+        """Delete this run's saved versions, then explain the error if a user can act on it."""
+        stop, lost = self._finish()
+        discarded = _discard_saved_versions(pipeline, catalog)
+        logger.debug("The run failed; its traceback:", exc_info=error)
+        if discarded:
+            logger.info("Deleted what this run saved: %s", ", ".join(discarded))
+        explanation = _explain(error, stop, lost, catalog)
+        if explanation is not None:
+            raise explanation from error
+
+    def _finish(self) -> tuple[Stop | None, dict[str, int]]:
+        """Stop watching; why the run was stopped, and the nodes it lost, with their pids."""
+        stop = self._watchdog.close() if self._watchdog else None
+        lost = self._journal.running() if self._journal else {}
+        if self._journal:
+            self._journal.remove()
+        self._watchdog = self._journal = None
+        return stop, lost
+
+
+def _discard_saved_versions(pipeline: Pipeline, catalog: Any) -> list[str]:
+    """Delete the version this run saved of each versioned output; their names."""
+    discarded = []
+    for name in sorted(pipeline.all_outputs()):
+        dataset = catalog.get(name) if name in catalog else None
+        if isinstance(dataset, AbstractVersionedDataset):
+            saved = saved_path(dataset)
+            if saved is not None and saved.parent.is_dir():
+                shutil.rmtree(saved.parent)
+                discarded.append(name)
+    return discarded
+
+
+def _lost(lost: dict[str, int]) -> str:
+    return ", ".join(f"{node} (process {pid})" for node, pid in sorted(lost.items())) or "none"
+
+
+def _explain(
+    error: Exception, stop: Stop | None, lost: dict[str, int], catalog: Any
+) -> UserError | None:
+    """A one-message ``UserError`` for errors a user can act on, else ``None``."""
+    if isinstance(error, InputError):
+        return UserError(str(error))
+    if stop is not None and stop.interrupted:
+        return UserError("Run interrupted (Ctrl-C); nothing of it was kept.", INTERRUPTED)
+    if stop is not None or isinstance(error, RunStopped | BrokenProcessPool):
+        what = f"{stop.process} {stop.how}" if stop else "a worker process was killed"
+        return UserError(
+            f"The run stopped: {what}. Nodes lost: {_lost(lost)}. Nothing of this run was "
+            "kept. A process killed by SIGKILL was most likely out of memory: use fewer "
+            "rows, or --runner-params max_workers=1. Then run the same command again."
+        )
+    if isinstance(error, DatasetError) and str(error).startswith("raw_data:"):
+        # The last line is the reader's own message (pandas', under any runner).
+        path = filepath(catalog.get("raw_data"))
+        return UserError(
+            f"{path} (the catalog's raw_data) could not be read as a CSV file: "
+            f"{str(error).splitlines()[-1]}. It must be a text file of comma-separated "
+            "values with a header row naming the columns."
+        )
+    return None
