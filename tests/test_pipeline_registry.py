@@ -19,14 +19,26 @@ def test_every_pipeline_is_found_and_default_is_the_whole_flow(registered):
         "model_comparison",
         "run_timeline",
         "confusion_matrix",
+        "report",
         "xgboost.portable_model",
     }
     assert {"metrics", "test_predictions", "random_forest.model"} <= default.all_outputs()
-    # The runner's name is put into the catalog by RunnerHooks, raw_data is the
-    # user's CSV; the rest are parameters.
-    assert {i for i in default.inputs() if not i.startswith("params:")} == {"runner", "raw_data"}
+    # run_context is put into the catalog by RunContextHooks, raw_data is the
+    # user's CSV, each model_name is made by the catalog; the rest are parameters.
+    assert {i for i in default.inputs() if not i.startswith("params:")} == {
+        "run_context",
+        "raw_data",
+        "random_forest.model_name",
+        "xgboost.model_name",
+    }
+
+
+def test_every_node_is_tagged_with_its_pipelines_name(registered):
+    for name, pipeline in registered.items():
+        if name != "__default__":
+            assert {tag for n in pipeline.nodes for tag in n.tags} == {name}
 
 
 def test_scoring_runs_after_both_training_nodes(registered):
-    upstream = {n.name for n in registered["__default__"].to_nodes("summarize_models").nodes}
+    upstream = {n.name for n in registered["__default__"].to_nodes("build_metrics").nodes}
     assert {"random_forest.train_model", "xgboost.train_model"} <= upstream

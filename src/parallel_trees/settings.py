@@ -8,6 +8,10 @@ from parallel_trees.hooks import InputChecksHooks, RunContextHooks, RunGuardHook
 # our lock: every `kedro viz` command would print an 18-line warning that is
 # kedro-viz's to fix. Kedro loads these settings before kedro-viz's API modules.
 warnings.filterwarnings("ignore", message="ORJSONResponse is deprecated")
+# The joins (scoring, reporting) read each training branch's outputs by their
+# namespaced names, "random_forest.training": Kedro warns about any dot in a
+# dataset name given outside a namespace, whether or not it names a namespace.
+warnings.filterwarnings("ignore", message="One or more dataset names contain '.'")
 
 HOOKS = (InputChecksHooks(), RunContextHooks(), RunGuardHooks())
 

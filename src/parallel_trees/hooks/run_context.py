@@ -69,4 +69,10 @@ class RunContextHooks:
         """Compute the run's context once, before any node runs."""
         context = run_context(runner_name(str(run_params["runner"])), pipeline, available_cores())
         catalog[RUN_CONTEXT] = context
-        logger.debug("Run context: %s", context)
+        logger.info(
+            "%s: %d core(s), %d model(s) training at once, n_jobs auto = %d thread(s) each",
+            context["runner"],
+            context["cores"],
+            context["models_at_once"],
+            context["threads_per_model"],
+        )

@@ -43,19 +43,22 @@ class RunGuardHooks:
         self._watchdog = Watchdog(children=parallel).start()
 
     @hook_impl
-    def before_node_run(self, node: Node, run_id: str) -> None:
+    def before_node_run(self, node: Node, run_id: str | None) -> None:
         """Note which process runs ``node``."""
-        Journal(run_id).start(node.name)
+        if run_id is not None:  # None: a node run on its own, outside a session
+            Journal(run_id).start(node.name)
 
     @hook_impl
-    def after_node_run(self, node: Node, run_id: str) -> None:
+    def after_node_run(self, node: Node, run_id: str | None) -> None:
         """``node`` finished."""
-        Journal(run_id).finish(node.name)
+        if run_id is not None:
+            Journal(run_id).finish(node.name)
 
     @hook_impl
-    def on_node_error(self, node: Node, run_id: str) -> None:
+    def on_node_error(self, node: Node, run_id: str | None) -> None:
         """``node`` raised: it is not running any more (its error says why)."""
-        Journal(run_id).finish(node.name)
+        if run_id is not None:
+            Journal(run_id).finish(node.name)
 
     @hook_impl
     def after_pipeline_run(self) -> None:

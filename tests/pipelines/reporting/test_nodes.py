@@ -1,44 +1,112 @@
 import pandas as pd
 import pytest
 
-from parallel_trees.hooks import runner_name
 from parallel_trees.pipelines.reporting.nodes import (
     concurrent_seconds,
+    format_report,
     plot_confusion_matrices,
     plot_model_comparison,
     plot_run_timeline,
+    report_results,
 )
 
+VERDICT = "Random Forest vs XGBoost: +0.100 CV accuracy, ...: no significant difference"
 
-def _model(name, scores, test, start, end, pid):
+
+def _scores(name, folds, test):
     return {
         "display_name": name,
-        "cv_scores": scores,
-        "cv_mean": sum(scores) / len(scores),
+        "cv_scores": folds,
+        "cv_mean": sum(folds) / len(folds),
         "cv_std": 0.05,
         "test_accuracy": test,
-        "training": {"pid": pid, "started_at": start, "finished_at": end},
+    }
+
+
+def _training(name, start, end, pid):
+    return {
+        "display_name": name,
         "hyperparameters": {"n_estimators": 10},  # not drawn
+        "timing": {"pid": pid, "started_at": start, "finished_at": end},
     }
 
 
 @pytest.fixture
-def metrics():
+def scores():
     return {
-        "run": {"dataset": "iris"},
-        "models": {
-            "random_forest": _model("Random Forest", [0.9, 1.0], 0.95, 100.0, 103.0, 11),
-            "xgboost": _model("XGBoost", [0.8, 0.9], 0.85, 101.0, 102.5, 12),
-        },
-        # Keys another feature may add: the charts must not care.
-        "comparison": {"anything": 1},
-        "ranking": ["random_forest", "xgboost"],
+        "random_forest": _scores("Random Forest", [0.9, 1.0], 0.95),
+        "xgboost": _scores("XGBoost", [0.8, 0.9], 0.85),
     }
 
 
+@pytest.fixture
+def trainings():
+    return {
+        "random_forest": _training("Random Forest", 100.0, 103.0, 11),
+        "xgboost": _training("XGBoost", 101.0, 102.5, 12),
+    }
+
+
+@pytest.fixture
+def comparison():
+    held_out = {"verdict": "held out: +0.100 test accuracy; ...: no significant difference"}
+    pair = {"models": ["random_forest", "xgboost"], "cv": {"verdict": VERDICT}}
+    return {"significance_level": 0.05, "pairs": [{**pair, "held_out": held_out}]}
+
+
+@pytest.fixture
+def metrics(scores, trainings, comparison):
+    return {
+        "run": {"dataset": "iris", "cv_folds": 2, "train_rows": 120, "test_rows": 30},
+        "models": {m: {**trainings[m], **scores[m]} for m in scores},
+        "comparison": comparison,
+        "ranking": [
+            {"rank": 1, "display_name": "Random Forest", "cv_mean": 0.95, "versus_best": "best"},
+            {
+                "rank": 2,
+                "display_name": "XGBoost",
+                "cv_mean": 0.85,
+                "versus_best": "worse",
+                "p_value_vs_best": 0.004321,
+            },
+        ],
+    }
+
+
+class TestReport:
+    def test_accuracy_table_tutorial_lines_verdicts_and_ranking(self, metrics):
+        assert format_report(metrics).splitlines() == [
+            "Accuracy on iris (2-fold CV on 120 training rows; 30 held-out rows):",
+            "model          CV accuracy (mean ± std)  test accuracy",
+            "Random Forest  0.950 ± 0.050             0.950",
+            "XGBoost        0.850 ± 0.050             0.850",
+            "Random Forest Model Accuracy: 0.95 ± 0.05",
+            "XGBoost Model Accuracy: 0.85 ± 0.05",
+            VERDICT,
+            "  held out: +0.100 test accuracy; ...: no significant difference",
+            "Ranking by CV accuracy (significance level 0.05):",
+            "1. Random Forest  0.950  best",
+            "2. XGBoost        0.850  significantly worse than the best (p = 0.0043)",
+        ]
+
+    def test_no_test_accuracy_and_no_held_out_verdict_when_nothing_was_held_out(self, metrics):
+        for model in metrics["models"].values():
+            model["test_accuracy"] = None
+        metrics["comparison"]["pairs"][0]["held_out"] = None
+        lines = format_report(metrics).splitlines()
+        assert lines[2] == "Random Forest  0.950 ± 0.050             n/a"
+        assert not any(line.startswith("  held out") for line in lines)
+
+    def test_report_results_prints_the_report_and_returns_it(self, metrics, caplog):
+        caplog.set_level("INFO", logger="parallel_trees")
+        report = report_results(metrics)
+        assert report == format_report(metrics)
+        assert caplog.messages == [report.rstrip("\n")]
+
+
 class TestModelComparison:
-    def test_cv_mean_with_std_error_bars_beside_test_accuracy(self, metrics):
-        figure = plot_model_comparison(metrics)
+    def test_cv_mean_with_std_error_bars_beside_test_accuracy(self, scores, comparison):
+        figure = plot_model_comparison(scores, comparison)
         cv, folds, test = figure.data
         assert (cv.type, folds.type, test.type) == ("bar", "scatter", "bar")
         assert list(cv.x) == list(test.x) == ["Random Forest", "XGBoost"]
@@ -49,8 +117,8 @@ class TestModelComparison:
         assert figure.layout.barmode == "group"
         assert figure.layout.yaxis.title.text == "accuracy"
 
-    def test_every_fold_is_a_point_on_its_models_bar(self, metrics):
-        folds = plot_model_comparison(metrics).data[1]
+    def test_every_fold_is_a_point_on_its_models_bar(self, scores, comparison):
+        folds = plot_model_comparison(scores, comparison).data[1]
         assert folds.mode == "markers"
         assert list(zip(folds.x, folds.y, strict=True)) == [
             ("Random Forest", 0.9),
@@ -59,23 +127,22 @@ class TestModelComparison:
             ("XGBoost", 0.9),
         ]
 
-    def test_each_pairs_verdict_is_written_under_the_title(self, metrics):
-        verdict = "XGBoost vs Random Forest: +0.007 CV accuracy, ...: no significant difference"
-        record = {**metrics, "comparison": {"pairs": [{"cv": {"verdict": verdict}}]}}
-        title = plot_model_comparison(record).layout.title.text
-        assert title.endswith(f"test rows<br><sup>{verdict}</sup>")
-        assert "<br>" not in plot_model_comparison(metrics).layout.title.text  # no tests
+    def test_each_pairs_verdict_is_written_under_the_title(self, scores, comparison):
+        title = plot_model_comparison(scores, comparison).layout.title.text
+        assert title.endswith(f"test rows<br><sup>{VERDICT}</sup>")
+        one_model = plot_model_comparison({"xgboost": scores["xgboost"]}, {"pairs": []})
+        assert "<br>" not in one_model.layout.title.text  # no pair, no verdict
 
-    def test_no_test_bar_when_nothing_was_held_out(self, metrics):
-        for model in metrics["models"].values():
+    def test_no_test_bar_when_nothing_was_held_out(self, scores, comparison):
+        for model in scores.values():
             model["test_accuracy"] = None
-        test = plot_model_comparison(metrics).data[2]
+        test = plot_model_comparison(scores, comparison).data[2]
         assert list(test.y) == [None, None]
 
 
 class TestRunTimeline:
-    def test_one_bar_per_model_from_start_to_end(self, metrics):
-        figure = plot_run_timeline(metrics, "ParallelRunner")
+    def test_one_bar_per_model_from_start_to_end(self, trainings):
+        figure = plot_run_timeline({"runner": "ParallelRunner"}, **trainings)
         (bars,) = figure.data
         assert bars.orientation == "h"
         assert list(bars.y) == ["Random Forest", "XGBoost"]
@@ -84,13 +151,13 @@ class TestRunTimeline:
         assert list(bars.text) == ["pid 11", "pid 12"]
         assert figure.layout.xaxis.title.text == "seconds since the first training node started"
 
-    def test_title_names_the_runner_and_the_overlap(self, metrics):
-        title = plot_run_timeline(metrics, "ParallelRunner").layout.title.text
+    def test_title_names_the_runner_and_the_overlap(self, trainings):
+        title = plot_run_timeline({"runner": "ParallelRunner"}, **trainings).layout.title.text
         assert title == "Training nodes under ParallelRunner:<br>ran at the same time for 1.50 s"
 
-    def test_title_says_when_they_ran_one_after_the_other(self, metrics):
-        metrics["models"]["xgboost"]["training"].update(started_at=103.0, finished_at=104.0)
-        title = plot_run_timeline(metrics, "SequentialRunner").layout.title.text
+    def test_title_says_when_they_ran_one_after_the_other(self, trainings):
+        trainings["xgboost"]["timing"].update(started_at=103.0, finished_at=104.0)
+        title = plot_run_timeline({"runner": "SequentialRunner"}, **trainings).layout.title.text
         assert title == "Training nodes under SequentialRunner:<br>ran one after the other"
 
 
@@ -121,8 +188,8 @@ class TestConfusionMatrices:
             index=pd.Index([7, 3, 9, 1, 4], name="row"),
         )
 
-    def test_one_heatmap_of_counts_per_model(self, predictions, metrics):
-        figure = plot_confusion_matrices(predictions, metrics)
+    def test_one_heatmap_of_counts_per_model(self, predictions, scores):
+        figure = plot_confusion_matrices(predictions, [0, 1, 2], scores)
         forest, booster = figure.data
         assert forest.type == booster.type == "heatmap"
         assert list(forest.x) == list(forest.y) == ["0", "1", "2"]
@@ -134,26 +201,18 @@ class TestConfusionMatrices:
         assert figure.layout.xaxis.title.text == "predicted class"
         assert figure.layout.yaxis.title.text == "true class"
 
-    def test_a_class_no_model_predicted_still_has_its_column(self, predictions, metrics):
+    def test_a_class_no_model_predicted_still_has_its_column(self, predictions, scores):
         predictions["target"] = [0, 0, 1, 1, 3]
-        forest = plot_confusion_matrices(predictions, metrics).data[0]
+        forest = plot_confusion_matrices(predictions, [0, 1, 2, 3], scores).data[0]
         assert list(forest.x) == ["0", "1", "2", "3"]
         assert [list(r) for r in forest.z][3] == [0, 0, 1, 0]
 
-    def test_no_held_out_rows_gives_an_empty_chart_that_says_why(self, predictions, metrics):
-        figure = plot_confusion_matrices(predictions.iloc[:0], metrics)
+    def test_every_class_of_the_dataset_is_a_row_and_a_column(self, predictions, scores):
+        forest = plot_confusion_matrices(predictions, [0, 1, 2, 5], scores).data[0]
+        assert list(forest.x) == ["0", "1", "2", "5"]  # 5: in no held-out row
+        assert [list(r) for r in forest.z][3] == [0, 0, 0, 0]
+
+    def test_no_held_out_rows_gives_an_empty_chart_that_says_why(self, predictions, scores):
+        figure = plot_confusion_matrices(predictions.iloc[:0], [0, 1, 2], scores)
         assert figure.data == ()
         assert "no held-out rows (test_size is 0)" in figure.layout.title.text
-
-
-@pytest.mark.parametrize(
-    ("recorded", "name"),
-    [
-        ("<kedro.runner.parallel_runner.ParallelRunner object at 0x7f2d>", "ParallelRunner"),
-        ("<kedro.runner.thread_runner.ThreadRunner object at 0x7f2d>", "ThreadRunner"),
-        ("None", "SequentialRunner"),  # the session's default
-        ("SequentialRunner", "SequentialRunner"),
-    ],
-)
-def test_runner_name_from_kedros_run_params(recorded, name):
-    assert runner_name(recorded) == name

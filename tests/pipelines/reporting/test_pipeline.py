@@ -1,11 +1,18 @@
 from parallel_trees.pipelines.reporting import create_pipeline
 
 
-def test_each_chart_is_drawn_from_the_runs_outputs_alone():
+def test_the_report_and_each_chart_get_the_datasets_they_show():
     nodes = {n.name: n for n in create_pipeline().nodes}
     assert {name: (sorted(n.inputs), n.outputs) for name, n in nodes.items()} == {
-        "plot_model_comparison": (["metrics"], ["model_comparison"]),
-        "plot_run_timeline": (["metrics", "runner"], ["run_timeline"]),
-        "plot_confusion_matrices": (["metrics", "test_predictions"], ["confusion_matrix"]),
+        "report_results": (["metrics"], ["report"]),
+        "plot_model_comparison": (["comparison", "scores"], ["model_comparison"]),
+        "plot_run_timeline": (
+            ["random_forest.training", "run_context", "xgboost.training"],
+            ["run_timeline"],
+        ),
+        "plot_confusion_matrices": (
+            ["classes", "scores", "test_predictions"],
+            ["confusion_matrix"],
+        ),
     }
     assert all(n.tags == {"reporting"} for n in nodes.values())

@@ -1,13 +1,12 @@
-import logging
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from parallel_trees.pipelines.scoring.nodes import (
+    build_metrics,
     collect_predictions,
     compare_models,
-    summarize_models,
+    score_models,
 )
 from parallel_trees.stats import corrected_resampled_ttest, mcnemar_exact
 
@@ -34,16 +33,21 @@ def summary_inputs():
         "cv_folds": 5,
         "cv_shuffle": True,
         "test_size": 0.2,
-        "random_forest": _metrics("Random Forest", 0.96, 0.0249, 0.9, [1.0, 0.9, 0.95]),
-        "xgboost": _metrics("XGBoost", 0.9667, 0.0211, None, [0.9, 0.95, 0.95]),
+        "scores": {
+            "random_forest": _metrics("Random Forest", 0.96, 0.0249, 0.9, [1.0, 0.9, 0.95]),
+            "xgboost": _metrics("XGBoost", 0.9667, 0.0211, None, [0.9, 0.95, 0.95]),
+        },
+        "random_forest": {"display_name": "Random Forest", "hyperparameters": {"n_jobs": 1}},
+        "xgboost": {"display_name": "XGBoost", "hyperparameters": {"n_jobs": 2}},
     }
-    models = {m: inputs[m] for m in ("random_forest", "xgboost")}
-    inputs["comparison"] = compare_models(_predictions([]), FOLDS[:3], 0.05, **models)
+    inputs["comparison"], inputs["ranking"] = compare_models(
+        inputs["scores"], _predictions([]), FOLDS[:3], 0.05
+    )
     return inputs
 
 
-def test_summary_holds_run_settings_and_every_model(summary_inputs):
-    summary = summarize_models(**summary_inputs)
+def test_metrics_hold_run_settings_and_every_model(summary_inputs):
+    summary = build_metrics(**summary_inputs)
     assert summary["run"] == {
         "dataset": "iris",
         "synthetic": None,  # its size only matters when it is the dataset
@@ -57,27 +61,39 @@ def test_summary_holds_run_settings_and_every_model(summary_inputs):
         "test_size": 0.2,
     }
     assert list(summary["models"]) == ["random_forest", "xgboost"]
-    assert summary["models"]["xgboost"] == summary_inputs["xgboost"]
+    # Each model: its training record, then its scores.
+    assert summary["models"]["xgboost"] == {
+        **summary_inputs["xgboost"],
+        **summary_inputs["scores"]["xgboost"],
+    }
 
 
 def test_synthetic_size_is_recorded_when_synthetic_data_is_used(summary_inputs):
-    summary = summarize_models(**{**summary_inputs, "dataset": "synthetic"})
+    summary = build_metrics(**{**summary_inputs, "dataset": "synthetic"})
     assert summary["run"]["synthetic"] == {"n_samples": 10}
 
 
-def test_logs_a_table_and_the_tutorial_lines_without_percent(summary_inputs, caplog):
-    with caplog.at_level(logging.INFO, logger="parallel_trees"):
-        summarize_models(**summary_inputs)
-    lines = caplog.text.splitlines()
-    assert any(
-        line.startswith("Random Forest  0.960 ± 0.025") and line.endswith("0.900") for line in lines
-    )
-    assert any(
-        line.startswith("XGBoost        0.967 ± 0.021") and line.endswith("n/a") for line in lines
-    )
-    assert "Random Forest Model Accuracy: 0.96 ± 0.025" in caplog.messages
-    assert "XGBoost Model Accuracy: 0.967 ± 0.021" in caplog.messages
-    assert not any("%" in line for line in lines if "accuracy" in line.lower() and "CI" not in line)
+class TestScoreModels:
+    def test_cv_mean_and_population_std_and_held_out_accuracy(self):
+        predictions = _predictions([0, 1, 1, 0], forest=[0, 1, 0, 0], boost=[0, 1, 1, 0])
+        trainings = {
+            "forest": {"display_name": "Forest", "cv_scores": [0.9, 1.0]},
+            "boost": {"display_name": "Boost", "cv_scores": [0.8, 0.8]},
+        }
+        scores = score_models(predictions, **trainings)
+        assert scores["forest"] == {
+            "display_name": "Forest",
+            "cv_scores": [0.9, 1.0],
+            "cv_mean": pytest.approx(0.95),
+            "cv_std": pytest.approx(0.05),  # population std, as the tutorial
+            "test_accuracy": 0.75,
+        }
+        assert scores["boost"]["test_accuracy"] == 1.0
+
+    def test_no_test_accuracy_when_nothing_was_held_out(self):
+        empty = _predictions([], forest=[])
+        scores = score_models(empty, forest={"display_name": "Forest", "cv_scores": [1.0]})
+        assert scores["forest"]["test_accuracy"] is None
 
 
 class TestCollectPredictions:
@@ -124,8 +140,8 @@ class TestCompareModels:
             ("Boost", [0.95, 0.96, 0.94, 0.97, 0.95]),
             ("Trees", [0.5, 0.52, 0.48, 0.5, 0.51]),
         )
-        result = compare_models(_predictions([]).iloc[:0], FOLDS, 0.05, **models)
-        pairs = result["comparison"]["pairs"]
+        comparison, _ = compare_models(models, _predictions([]).iloc[:0], FOLDS, 0.05)
+        pairs = comparison["pairs"]
         assert [p["models"] for p in pairs] == [
             ["boost", "forest"],
             ["boost", "trees"],
@@ -142,7 +158,7 @@ class TestCompareModels:
         models = _models(
             ("Forest", [0.5, 0.52, 0.48, 0.5, 0.51]), ("Boost", [0.95, 0.96, 0.94, 0.97, 0.95])
         )
-        (pair,) = compare_models(_predictions([]), FOLDS, 0.05, **models)["comparison"]["pairs"]
+        (pair,) = compare_models(models, _predictions([]), FOLDS, 0.05)[0]["pairs"]
         assert pair["cv"]["significant"] is True
         assert pair["cv"]["verdict"].startswith("Boost vs Forest: +0.452 CV accuracy, 95% CI [+")
         assert pair["cv"]["verdict"].endswith(": Boost is significantly better")
@@ -151,7 +167,7 @@ class TestCompareModels:
         models = _models(
             ("Forest", [0.96, 0.92, 1.0, 0.96, 0.92]), ("Boost", [0.92, 0.96, 0.96, 0.92, 0.96])
         )
-        (pair,) = compare_models(_predictions([]), FOLDS, 0.05, **models)["comparison"]["pairs"]
+        (pair,) = compare_models(models, _predictions([]), FOLDS, 0.05)[0]["pairs"]
         assert pair["cv"]["significant"] is False
         assert pair["cv"]["verdict"] == (
             "Forest vs Boost: +0.008 CV accuracy, 95% CI "
@@ -165,8 +181,8 @@ class TestCompareModels:
         forest = [0] * 10 + [1, 1]  # wrong on the last two rows
         boost = [1] * 10 + [0, 0]  # right only on the last two
         (pair,) = compare_models(
-            _predictions(target, forest=forest, boost=boost), FOLDS[:2], 0.05, **models
-        )["comparison"]["pairs"]
+            models, _predictions(target, forest=forest, boost=boost), FOLDS[:2], 0.05
+        )[0]["pairs"]
         expected = mcnemar_exact(np.equal(forest, 0), np.equal(boost, 0))
         assert (pair["held_out"]["only_a_right"], pair["held_out"]["only_b_right"]) == (10, 2)
         assert pair["held_out"]["p_value"] == pytest.approx(expected.p_value)
@@ -179,7 +195,7 @@ class TestCompareModels:
             ("Boost", [0.92, 0.96, 0.96, 0.92, 0.96]),
             ("Trees", [0.5, 0.52, 0.48, 0.5, 0.51]),
         )
-        ranking = compare_models(_predictions([]), FOLDS, 0.05, **models)["ranking"]
+        ranking = compare_models(models, _predictions([]), FOLDS, 0.05)[1]
         assert [(r["rank"], r["model"], r["versus_best"]) for r in ranking] == [
             (1, "forest", "best"),
             (2, "boost", "indistinguishable"),
@@ -192,25 +208,20 @@ class TestCompareModels:
         models = _models(
             ("Forest", [0.9, 0.92, 0.88, 0.9, 0.91]), ("Boost", [0.93, 0.92, 0.92, 0.95, 0.9])
         )
-        p_value = compare_models(_predictions([]), FOLDS, 0.05, **models)["comparison"]["pairs"][0][
-            "cv"
-        ]["p_value"]
-        loose = compare_models(_predictions([]), FOLDS, p_value * 1.01, **models)
-        strict = compare_models(_predictions([]), FOLDS, p_value * 0.99, **models)
-        assert loose["ranking"][1]["versus_best"] == "worse"
-        assert strict["ranking"][1]["versus_best"] == "indistinguishable"
+        p_value = compare_models(models, _predictions([]), FOLDS, 0.05)[0]["pairs"][0]["cv"][
+            "p_value"
+        ]
+        loose = compare_models(models, _predictions([]), FOLDS, p_value * 1.01)
+        strict = compare_models(models, _predictions([]), FOLDS, p_value * 0.99)
+        assert loose[1][1]["versus_best"] == "worse"
+        assert strict[1][1]["versus_best"] == "indistinguishable"
 
 
-def test_summary_ends_with_the_comparison_and_the_ranking(summary_inputs, caplog):
-    comparison = summary_inputs["comparison"]
-    with caplog.at_level(logging.INFO, logger="parallel_trees"):
-        summary = summarize_models(**summary_inputs)
+def test_metrics_end_with_the_comparison_and_the_ranking(summary_inputs):
+    summary = build_metrics(**summary_inputs)
     assert list(summary) == ["run", "models", "comparison", "ranking"]
-    assert summary["ranking"] == comparison["ranking"]
-    verdict = comparison["comparison"]["pairs"][0]["cv"]["verdict"]
+    assert summary["comparison"] == summary_inputs["comparison"]
+    assert summary["ranking"] == summary_inputs["ranking"]
+    verdict = summary["comparison"]["pairs"][0]["cv"]["verdict"]
     assert verdict.startswith("XGBoost vs Random Forest: ")
-    assert verdict in caplog.text
-    last = caplog.messages[-1].splitlines()
-    assert last[0] == "Ranking by CV accuracy (significance level 0.05):"
-    assert last[1] == "1. XGBoost        0.967  best"
-    assert last[2].startswith("2. Random Forest  0.960  indistinguishable from the best (p = ")
+    assert [r["model"] for r in summary["ranking"]] == ["xgboost", "random_forest"]

@@ -2,18 +2,23 @@ from parallel_trees.models import MODELS
 from parallel_trees.pipelines.scoring import create_pipeline
 
 
-def test_the_joins_wait_for_every_model():
+def test_the_joins_wait_for_every_model_then_build_the_runs_record():
     nodes = {n.name: n for n in create_pipeline().nodes}
-    assert set(nodes) == {"summarize_models", "collect_predictions", "compare_models"}
-    assert {f"{m}_metrics" for m in MODELS} <= set(nodes["summarize_models"].inputs)
-    assert nodes["summarize_models"].outputs == ["metrics"]
+    trainings = {f"{m}.training" for m in MODELS}
+    assert set(nodes) == {"collect_predictions", "score_models", "compare_models", "build_metrics"}
     assert set(nodes["collect_predictions"].inputs) == {"y_test", "classes"} | {
-        f"{m}_predictions" for m in MODELS
+        f"{m}.predictions" for m in MODELS
     }
     assert nodes["collect_predictions"].outputs == ["test_predictions"]
+    assert set(nodes["score_models"].inputs) == {"test_predictions"} | trainings
+    assert nodes["score_models"].outputs == ["scores"]
     assert set(nodes["compare_models"].inputs) == {
+        "scores",
         "test_predictions",
         "cv_splits",
         "params:significance_level",
-    } | {f"{m}_metrics" for m in MODELS}
-    assert "comparison" in nodes["summarize_models"].inputs
+    }
+    assert nodes["compare_models"].outputs == ["comparison", "ranking"]
+    assert {"scores", "comparison", "ranking"} | trainings <= set(nodes["build_metrics"].inputs)
+    assert nodes["build_metrics"].outputs == ["metrics"]
+    assert all(n.tags == {"scoring"} for n in nodes.values())

@@ -9,10 +9,11 @@ from sklearn.model_selection import cross_val_score
 from xgboost import XGBClassifier
 
 from parallel_trees.errors import TrainingError
-from parallel_trees.pipelines.training.nodes import evaluate_model, export_model, train_model
+from parallel_trees.pipelines.training.nodes import export_model, predict_test_rows, train_model
 
 FOREST = {"n_estimators": 10, "max_depth": None, "min_samples_split": 2, "n_jobs": 1}
 BOOSTER = {"n_estimators": 10, "eval_metric": "mlogloss", "tree_method": "hist", "n_jobs": 1}
+CONTEXT = {"runner": "ParallelRunner", "cores": 4, "models_at_once": 2, "threads_per_model": 2}
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +21,10 @@ def trained(iris_split, iris_folds):
     """Each model trained once on the default run's data."""
     x_train, _, y_train, _ = iris_split
     return {
-        "random_forest": train_model(x_train, y_train, iris_folds, FOREST, 21, "random_forest"),
-        "xgboost": train_model(x_train, y_train, iris_folds, BOOSTER, 21, "xgboost"),
+        "random_forest": train_model(
+            x_train, y_train, iris_folds, FOREST, 21, CONTEXT, "random_forest"
+        ),
+        "xgboost": train_model(x_train, y_train, iris_folds, BOOSTER, 21, CONTEXT, "xgboost"),
     }
 
 
@@ -51,20 +54,28 @@ class TestTrainModel:
         assert len(trained["xgboost"][1]["cv_scores"]) == 5
 
     def test_records_where_and_when_it_trained(self, trained):
-        training = trained["xgboost"][1]["training"]
+        training = trained["xgboost"][1]["timing"]
         assert training["pid"] == os.getpid()
         assert training["started_at"] <= training["finished_at"] <= time.time()
 
     def test_section_random_state_wins_over_the_shared_one(self, iris_split, iris_folds):
         x_train, _, y_train, _ = iris_split
         section = {**FOREST, "random_state": 7}
-        fitted, record = train_model(x_train, y_train, iris_folds, section, 21, "random_forest")
+        fitted, record = train_model(
+            x_train, y_train, iris_folds, section, 21, CONTEXT, "random_forest"
+        )
         assert fitted.random_state == 7
         assert record["hyperparameters"]["random_state"] == 7
 
+    def test_n_jobs_auto_is_the_run_contexts_threads_per_model(self, iris_split, iris_folds):
+        x_train, _, y_train, _ = iris_split
+        section = {**BOOSTER, "n_jobs": "auto"}
+        fitted, record = train_model(x_train, y_train, iris_folds, section, 21, CONTEXT, "xgboost")
+        assert fitted.get_params()["n_jobs"] == record["hyperparameters"]["n_jobs"] == 2
+
     def test_same_seed_same_scores(self, trained, iris_split, iris_folds):
         x_train, _, y_train, _ = iris_split
-        _, again = train_model(x_train, y_train, iris_folds, BOOSTER, 21, "xgboost")
+        _, again = train_model(x_train, y_train, iris_folds, BOOSTER, 21, CONTEXT, "xgboost")
         assert again["cv_scores"] == trained["xgboost"][1]["cv_scores"]
 
     @pytest.mark.parametrize(
@@ -88,7 +99,7 @@ class TestTrainModel:
     ):
         x_train, _, y_train, _ = iris_split
         with pytest.raises(TrainingError) as error:
-            train_model(x_train, y_train, iris_folds, section, 21, model)
+            train_model(x_train, y_train, iris_folds, section, 21, CONTEXT, model)
         assert str(error.value).startswith(message)
         key = next(k for k in section if k not in (FOREST | BOOSTER))
         assert f"{model}.{key} = {section[key]!r} is set in" in str(error.value)
@@ -106,29 +117,14 @@ def test_exported_xgboost_loads_without_pickle_and_predicts_the_same(trained, ir
     np.testing.assert_allclose(loaded.predict_proba(x_test), fitted.predict_proba(x_test))
 
 
-class TestEvaluateModel:
-    def test_adds_cv_summary_and_held_out_accuracy(self, trained, iris_split):
-        _, x_test, _, y_test = iris_split
-        fitted, record = trained["random_forest"]
-        metrics, predictions = evaluate_model(fitted, record, x_test, y_test)
-        scores = np.array(record["cv_scores"])
-        assert metrics["cv_mean"] == pytest.approx(scores.mean())
-        assert metrics["cv_std"] == pytest.approx(scores.std(ddof=0))
-        assert metrics["test_accuracy"] == pytest.approx((fitted.predict(x_test) == y_test).mean())
-        assert metrics["cv_scores"] == record["cv_scores"]
-        assert predictions.index.equals(y_test.index)
+class TestPredictTestRows:
+    def test_one_prediction_per_held_out_row_indexed_as_the_rows(self, trained, iris_split):
+        _, x_test, _, _ = iris_split
+        fitted, _ = trained["random_forest"]
+        predictions = predict_test_rows(fitted, x_test)
+        assert predictions.index.equals(x_test.index)
         assert predictions.tolist() == fitted.predict(x_test).tolist()
 
-    def test_nothing_held_out_gives_no_test_accuracy(self, trained, iris_split):
-        _, x_test, _, y_test = iris_split
-        fitted, record = trained["xgboost"]
-        metrics, predictions = evaluate_model(fitted, record, x_test.iloc[:0], y_test.iloc[:0])
-        assert metrics["test_accuracy"] is None
+    def test_nothing_held_out_gives_no_predictions(self, trained, iris_split):
+        predictions = predict_test_rows(trained["xgboost"][0], iris_split[1].iloc[:0])
         assert predictions.empty
-
-    def test_known_scores_give_known_summary(self, trained, iris_split):
-        _, x_test, _, y_test = iris_split
-        record = {"cv_scores": [1.0, 0.9, 0.8, 0.9]}
-        metrics, _ = evaluate_model(trained["xgboost"][0], record, x_test, y_test)
-        assert metrics["cv_mean"] == pytest.approx(0.9)
-        assert metrics["cv_std"] == pytest.approx(np.sqrt(0.005))

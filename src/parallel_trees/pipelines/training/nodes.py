@@ -1,5 +1,6 @@
 """Train one model: cross-validate on the shared folds, fit, predict the held-out rows."""
 
+import logging
 import os
 import time
 from typing import Any
@@ -11,6 +12,8 @@ from sklearn.model_selection import cross_val_score
 
 from parallel_trees.errors import TrainingError
 from parallel_trees.models import MODELS
+
+logger = logging.getLogger(__name__)
 
 
 def train_model(
@@ -47,6 +50,9 @@ def train_model(
     spec = MODELS[model_name]
     arguments = spec.arguments(hyperparameters, random_state, run_context["threads_per_model"])
     estimator = spec.estimator(**arguments)
+    logger.info(
+        "Training %s: %d-fold CV, then a fit on all training rows", model_name, len(cv_splits)
+    )
     try:
         # n_jobs=1: a process pool nested in a ParallelRunner worker (joblib's
         # loky) keeps the run waiting at shutdown for loky's 300 s idle timeout;
@@ -59,6 +65,7 @@ def train_model(
         model = clone(estimator).fit(x_train, y_train)
     except (ValueError, TypeError) as error:  # sklearn's and XGBoost's parameter errors
         raise _training_error(model_name, hyperparameters, error) from error
+    logger.info("Trained %s in %.1f s", spec.display_name, time.time() - started_at)
     training = {
         "display_name": spec.display_name,
         "estimator": spec.estimator.__name__,
