@@ -7,12 +7,13 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DatasetError
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import InputError, UserError
+from parallel_trees.hooks.journal import Journal
 from parallel_trees.hooks.kedro_internals import filepath, saved_path
 from parallel_trees.hooks.run_context import runner_name
-from parallel_trees.hooks.supervision import INTERRUPTED, Journal, RunStopped, Stop, Watchdog
+from parallel_trees.hooks.supervision import INTERRUPTED, RunStopped, Stop, Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +27,7 @@ class RunGuardHooks:
       (``supervision.Watchdog``) and names the nodes that were lost.
     - Errors a user can fix become one ``Error: ...`` line, no traceback.
 
-    The node hooks run in whichever process runs the node; they keep no
-    state in this object, which a worker may have made afresh (spawn).
+    Which node each process runs is noted by ``journal.NodeJournalHooks``.
     """
 
     def __init__(self) -> None:
@@ -41,24 +41,6 @@ class RunGuardHooks:
         self._journal = Journal(run_params["run_id"])
         parallel = runner_name(str(run_params["runner"])) == "ParallelRunner"
         self._watchdog = Watchdog(children=parallel).start()
-
-    @hook_impl
-    def before_node_run(self, node: Node, run_id: str | None) -> None:
-        """Note which process runs ``node``."""
-        if run_id is not None:  # None: a node run on its own, outside a session
-            Journal(run_id).start(node.name)
-
-    @hook_impl
-    def after_node_run(self, node: Node, run_id: str | None) -> None:
-        """``node`` finished."""
-        if run_id is not None:
-            Journal(run_id).finish(node.name)
-
-    @hook_impl
-    def on_node_error(self, node: Node, run_id: str | None) -> None:
-        """``node`` raised: it is not running any more (its error says why)."""
-        if run_id is not None:
-            Journal(run_id).finish(node.name)
 
     @hook_impl
     def after_pipeline_run(self) -> None:

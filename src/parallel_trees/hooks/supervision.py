@@ -1,63 +1,27 @@
-"""Which node each process of a run is running, and a watch over the run's processes.
+"""A watch over a run's processes, whatever way ParallelRunner starts its workers.
 
-Neither depends on how ParallelRunner starts its workers (fork, spawn or
-forkserver), nor on any state a worker could only inherit by fork:
-
-- ``Journal``: one file per running node, holding the pid of the process that
-  runs it, in a folder that any process finds from the run id alone.
-- ``Watchdog``: a thread of the main process. Ctrl-C (SIGINT) is blocked in
-  the main process before the run starts its workers, and processes inherit
-  that mask, whatever their start method: only the watchdog ever takes it.
-  It also notices a child process (a worker, or the data manager) that dies.
-  Either way it ends the child processes and interrupts the main thread,
-  which then raises ``RunStopped``.
+``Watchdog`` is a thread of the main process. Before the run starts any
+worker, the main process ignores Ctrl-C (SIGINT): a process inherits that,
+whether it is started by fork, spawn or forkserver, so that no worker is
+ever interrupted half-way (a spawned one would print a traceback). The
+watchdog still sees Ctrl-C (``_CtrlC``), and notices a child process (a
+worker, or the data manager) that dies. Either way it ends the child
+processes and interrupts the main thread, which then raises ``RunStopped``.
 """
 
 import multiprocessing
-import os
-import re
-import shutil
+import select
 import signal
-import tempfile
 import threading
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
-from pathlib import Path
 from types import FrameType
 
 INTERRUPTED = 130  # the exit code of a process ended by Ctrl-C (128 + SIGINT)
 # The data manager of Kedro 1.7's ParallelRunner: multiprocessing names a
 # manager's process after its class (kedro.runner.parallel_runner).
 MANAGER = "ParallelRunnerManager"
-
-
-class Journal:
-    """The nodes of one run that are running now, each with its process id."""
-
-    def __init__(self, run_id: str):
-        # The temporary folder, not the project: a worker knows the run id
-        # (Kedro gives it to every node hook), not where the project is.
-        safe = re.sub(r"[^\w.-]", "_", run_id)
-        self.folder = Path(tempfile.gettempdir()) / "parallel-trees-running" / safe
-
-    def start(self, node: str) -> None:
-        """This process starts ``node``."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / node).write_text(str(os.getpid()))
-
-    def finish(self, node: str) -> None:
-        """``node`` has finished (or failed with an exception)."""
-        (self.folder / node).unlink(missing_ok=True)
-
-    def running(self) -> dict[str, int]:
-        """The nodes started and not finished, with the pid of their process."""
-        if not self.folder.is_dir():
-            return {}
-        return {entry.name: int(entry.read_text() or 0) for entry in self.folder.iterdir()}
-
-    def remove(self) -> None:
-        """The run is over: forget it."""
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -89,6 +53,34 @@ class RunStopped(Exception):
         self.stop = stop
 
 
+class _CtrlC:
+    """Whether Ctrl-C came, in a process that blocks and ignores SIGINT.
+
+    Linux keeps a blocked signal pending even when it is ignored; macOS
+    drops it, but its kqueue still reports it.
+    """
+
+    def __init__(self) -> None:
+        self._kqueue = None
+        if hasattr(select, "kqueue"):
+            self._kqueue = select.kqueue()
+            event = select.kevent(signal.SIGINT, select.KQ_FILTER_SIGNAL, select.KQ_EV_ADD)
+            self._kqueue.control([event], 0)
+
+    def came(self) -> bool:
+        """Whether Ctrl-C came since the last call (without waiting)."""
+        if self._kqueue is not None:
+            return bool(self._kqueue.control(None, 1, 0))
+        if signal.SIGINT not in signal.sigpending():
+            return False
+        signal.sigwait({signal.SIGINT})  # take it
+        return True
+
+    def close(self) -> None:
+        if self._kqueue is not None:
+            self._kqueue.close()
+
+
 class Watchdog:
     """Stop a run on Ctrl-C, or when one of its child processes dies.
 
@@ -109,14 +101,20 @@ class Watchdog:
         self.stop: Stop | None = None
 
     def start(self) -> "Watchdog":
-        """Block Ctrl-C in this (the main) thread, then start watching from a thread of its own.
+        """Ignore Ctrl-C from now on, then start watching from a thread of its own.
 
-        Every thread and process started from here on inherits the block.
+        Every process started from here on ignores Ctrl-C too.
         """
         if threading.current_thread() is not threading.main_thread():
             return self  # signals can be handled only in the main thread
         self._main = threading.main_thread().ident
+        # Spawn and forkserver start multiprocessing's resource tracker when
+        # they start their first process, and its start unblocks SIGINT in
+        # this thread (multiprocessing.resource_tracker.ensure_running): start it first.
+        resource_tracker.ensure_running()
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self._ctrl_c = _CtrlC()
         self._usr1 = signal.signal(signal.SIGUSR1, self._raise)
         self._armed = True
         self._thread = threading.Thread(target=self._watch, name="run-watchdog", daemon=True)
@@ -131,21 +129,21 @@ class Watchdog:
         self._closing.set()
         self._thread.join()
         self._thread = None
+        if self.stop is None and self._ctrl_c.came():
+            self.stop = Stop(True)
         if self.stop is None:
             self._look()  # a death the runner noticed first (BrokenProcessPool)
-        if signal.SIGINT in signal.sigpending():
-            signal.sigwait({signal.SIGINT})  # Ctrl-C during the last moments: taken
-            self.stop = self.stop or Stop(True)
-        signal.signal(signal.SIGUSR1, self._usr1)
+        self._ctrl_c.close()
         signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+        signal.signal(signal.SIGINT, self._sigint)
+        signal.signal(signal.SIGUSR1, self._usr1)
         return self.stop
 
     def _watch(self) -> None:
         while not self._closing.is_set():
             sentinels = [p.sentinel for p in self._seen.values()]
             wait(sentinels, self._interval) if sentinels else self._closing.wait(self._interval)
-            if signal.SIGINT in signal.sigpending():
-                signal.sigwait({signal.SIGINT})
+            if self._ctrl_c.came():
                 self._halt(Stop(True))
                 return
             if self._look():

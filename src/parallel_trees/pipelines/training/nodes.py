@@ -51,7 +51,9 @@ def train_model(
     arguments = spec.arguments(hyperparameters, random_state, run_context["threads_per_model"])
     estimator = spec.estimator(**arguments)
     logger.info(
-        "Training %s: %d-fold CV, then a fit on all training rows", model_name, len(cv_splits)
+        "Training %s: %d-fold CV, then a fit on all training rows",
+        spec.display_name,
+        len(cv_splits),
     )
     try:
         # n_jobs=1: a process pool nested in a ParallelRunner worker (joblib's
