@@ -242,43 +242,63 @@ class DaskRunner(AbstractRunner):
                 # together, and a worker without the project fails the run now.
                 client.run(configure_worker, *project_args)
                 while state.todo or state.running:
-                    ready = state.take_ready()
-                    for node, worker in zip_longest(ready, _least_busy(client, len(ready))):
-                        outputs = client.submit(
-                            run_node,
-                            node,
-                            catalog,
-                            state.inputs_of(node),
-                            *project_args,
-                            run_id,
-                            self._is_async,
-                            key=f"{node.name}-{uuid.uuid4().hex}",
-                            workers=worker,
-                            allow_other_workers=worker is not None,
-                        )
-                        state.running[outputs] = node
-                        for name in state.in_memory.intersection(node.outputs):
-                            state.data[name] = client.submit(operator.getitem, outputs, name)
-                    finished, _ = wait(list(state.running), return_when="FIRST_COMPLETED")
-                    for future in finished:
-                        node = state.running.pop(future)
-                        try:
-                            future.result()
-                        except Exception:
-                            self._suggest_resume_scenario(pipeline, state.done, catalog)
-                            raise
-                        state.done.add(node)
-                        self._logger.info("Completed node: %s", node.name)
-                        self._logger.info(
-                            "Completed %d out of %d tasks", len(state.done), len(pipeline.nodes)
-                        )
-                        state.release_inputs(node)
+                    self._submit_ready(client, state, catalog, project_args, run_id)
+                    self._collect_finished(state, pipeline, catalog)
                 state.save_outputs(catalog)
             except BaseException:  # a node failed, or Ctrl-C: stop the nodes still queued
                 # (Their in-memory outputs go with them; the client's closing
                 # releases the rest.)
                 client.cancel(list(state.running))
                 raise
+
+    def _submit_ready(
+        self,
+        client: Client,
+        state: _RunState,
+        catalog: CatalogProtocol,
+        project_args: tuple[str, dict[str, Any]],
+        run_id: str | None,
+    ) -> None:
+        """Submit the nodes that became ready, and make futures of their in-memory outputs."""
+        ready = state.take_ready()
+        for node, worker in zip_longest(ready, _least_busy(client, len(ready))):
+            outputs = client.submit(
+                run_node,
+                node,
+                catalog,
+                state.inputs_of(node),
+                *project_args,
+                run_id,
+                self._is_async,
+                key=f"{node.name}-{uuid.uuid4().hex}",
+                # A preference, not a pin: should that worker be gone, another runs the node.
+                workers=worker,
+                allow_other_workers=worker is not None,
+            )
+            state.running[outputs] = node
+            for name in state.in_memory.intersection(node.outputs):
+                state.data[name] = client.submit(operator.getitem, outputs, name)
+
+    def _collect_finished(
+        self, state: _RunState, pipeline: Pipeline, catalog: CatalogProtocol
+    ) -> None:
+        """Wait for a running node to finish; mark each finished one done and release its inputs.
+
+        Raises:
+            Exception: The exception of a node that failed, after Kedro's hint on resuming.
+        """
+        finished, _ = wait(list(state.running), return_when="FIRST_COMPLETED")
+        for future in finished:
+            node = state.running.pop(future)
+            try:
+                future.result()
+            except Exception:
+                self._suggest_resume_scenario(pipeline, state.done, catalog)
+                raise
+            state.done.add(node)
+            self._logger.info("Completed node: %s", node.name)
+            self._logger.info("Completed %d out of %d tasks", len(state.done), len(pipeline.nodes))
+            state.release_inputs(node)
 
 
 def _least_busy(client: Client, count: int) -> list[str]:
