@@ -9,7 +9,7 @@ from kedro.io import DataCatalog, DatasetError, MemoryDataset
 from kedro.pipeline import node, pipeline
 from kedro_datasets.json import JSONDataset
 
-from parallel_trees.runners import DaskRunner, _RunState, run_node
+from parallel_trees.runners import DaskRunner, _least_busy, _RunState, run_node
 
 
 def describe(rows: list[int], label: str) -> tuple[int, dict]:
@@ -135,3 +135,28 @@ class TestRunState:
         assert catalog.load("summary") == {"total": 3}
         with pytest.raises(DatasetError):  # an intermediate dataset: not the run's result
             catalog.load("count")
+
+
+class Scheduler:
+    """A client's view of the scheduler: the tasks each worker processes."""
+
+    def __init__(self, processing: dict[str, list[str]]):
+        self._processing = processing
+        self.asked = 0
+
+    def processing(self) -> dict[str, list[str]]:
+        self.asked += 1
+        return self._processing
+
+
+class TestLeastBusy:
+    def test_nodes_ready_together_go_to_distinct_workers_least_busy_first(self):
+        client = Scheduler({"a": ["t1", "t2"], "b": [], "c": ["t3"]})
+        assert _least_busy(client, 2) == ["b", "c"]
+        assert _least_busy(client, 5) == ["b", "c", "a"]  # the nodes beyond are left to Dask
+
+    @pytest.mark.parametrize("count", [0, 1])
+    def test_a_node_ready_alone_is_left_to_dask(self, count):
+        client = Scheduler({"a": ["t1"], "b": []})
+        assert _least_busy(client, count) == []
+        assert client.asked == 0  # no round trip to the scheduler
