@@ -145,7 +145,7 @@ class _RunState:
         """
         for name in node.inputs:
             self.load_counts[name] -= 1
-            if self.load_counts[name] == 0 and name not in self.outputs:
+            if self.load_counts[name] == 0:
                 self.data.pop(name, None)
 
     def save_outputs(self, catalog: CatalogProtocol) -> None:
