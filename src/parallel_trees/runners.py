@@ -52,6 +52,8 @@ def configure_worker(package_name: str, logging_config: dict[str, Any]) -> None:
         return
     project.configure_project(package_name)
     project.configure_logging(logging_config)
+    # As KedroSession makes its hook manager, less the plugins' entry points: Kedro's
+    # private API, written against Kedro 1.7 (check it when upgrading Kedro).
     hook_manager = _create_hook_manager()
     _register_hooks(hook_manager, project.settings.HOOKS)
     _hook_managers[package_name] = hook_manager
