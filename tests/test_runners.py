@@ -1,14 +1,15 @@
 """DaskRunner's parts that need no cluster (the runs themselves: test_dask_runner.py)."""
 
 import json
+from concurrent.futures import Future
 
 import pytest
 from kedro.framework.project import LOGGING
-from kedro.io import DataCatalog, MemoryDataset
-from kedro.pipeline import node
+from kedro.io import DataCatalog, DatasetError, MemoryDataset
+from kedro.pipeline import node, pipeline
 from kedro_datasets.json import JSONDataset
 
-from parallel_trees.runners import DaskRunner, run_node
+from parallel_trees.runners import DaskRunner, _least_busy, _RunState, run_node
 
 
 def describe(rows: list[int], label: str) -> tuple[int, dict]:
@@ -49,3 +50,113 @@ class TestDaskRunnerSettings:
     def test_a_local_cluster_needs_a_worker(self, n_workers):
         with pytest.raises(ValueError, match=f"n_workers = {n_workers}: a local cluster needs"):
             DaskRunner(n_workers=n_workers)
+
+
+def noop(*args):  # the nodes of TestRunState never run
+    return None
+
+
+# Two nodes share "rows"; "table" and "report" are persisted, the rest is in memory.
+PIPELINE = pipeline(
+    [
+        node(noop, "raw", ["rows", "table"], name="prepare"),
+        node(noop, "rows", "count", name="count"),
+        node(noop, ["rows", "table", "params:scale"], "total", name="total"),
+        node(noop, ["count", "total"], ["summary", "report"], name="summarise"),
+    ]
+)
+NODES = {step.name: step for step in PIPELINE.nodes}
+
+
+def value(data) -> Future:
+    """A finished future of ``data``: what the run gets from Dask, without a cluster."""
+    future = Future()
+    future.set_result(data)
+    return future
+
+
+class TestRunState:
+    @pytest.fixture
+    def catalog(self, tmp_path) -> DataCatalog:
+        return DataCatalog(
+            {
+                **{name: MemoryDataset() for name in ("raw", "rows", "count", "total", "summary")},
+                "table": JSONDataset(filepath=str(tmp_path / "table.json")),
+                "report": JSONDataset(filepath=str(tmp_path / "report.json")),
+                "params:scale": MemoryDataset(2),
+            }
+        )
+
+    @pytest.fixture
+    def state(self, catalog) -> _RunState:
+        return _RunState.start(PIPELINE, catalog)
+
+    def test_only_the_datasets_the_catalog_keeps_in_memory_move_as_futures(self, state):
+        assert {"rows", "count", "total", "summary"} <= state.in_memory
+        assert not {"table", "report"} & state.in_memory
+
+    def test_the_nodes_with_nothing_to_wait_for_are_ready_first_and_taken_once(self, state):
+        assert state.take_ready() == [NODES["prepare"]]
+        assert NODES["prepare"] not in state.todo
+        assert state.take_ready() == []  # not done yet, and not given twice
+
+    def test_a_node_is_ready_once_all_the_nodes_it_waits_for_are_done(self, state):
+        state.take_ready()
+        state.done.add(NODES["prepare"])
+        assert set(state.take_ready()) == {NODES["count"], NODES["total"]}
+        state.done.add(NODES["count"])
+        assert state.take_ready() == []  # summarise still waits for total
+        state.done.add(NODES["total"])
+        assert state.take_ready() == [NODES["summarise"]]
+        assert not state.todo
+
+    def test_a_node_is_given_its_in_memory_inputs_and_loads_the_others_itself(self, state):
+        rows = state.data["rows"] = value([1, 2])
+        # "table" is persisted, "params:scale" is in the worker's copy of the catalog.
+        assert state.inputs_of(NODES["total"]) == {"rows": rows}
+
+    def test_a_dataset_is_released_when_the_last_node_that_loads_it_is_done(self, state):
+        state.data |= {"rows": value([1, 2]), "count": value(2)}
+        state.release_inputs(NODES["count"])
+        assert "rows" in state.data  # total loads it too
+        state.release_inputs(NODES["total"])
+        assert "rows" not in state.data
+        assert "count" in state.data  # summarise has yet to load it
+
+    def test_once_every_node_is_done_only_the_pipeline_outputs_are_held(self, state):
+        state.data |= {name: value(name) for name in ("rows", "count", "total", "summary")}
+        for name in ("prepare", "count", "total", "summarise"):
+            state.release_inputs(NODES[name])
+        assert set(state.data) == {"summary"}
+
+    def test_the_in_memory_outputs_of_the_pipeline_are_saved_in_the_catalog(self, state, catalog):
+        state.data |= {"count": value(2), "summary": value({"total": 3})}
+        state.save_outputs(catalog)
+        assert catalog.load("summary") == {"total": 3}
+        with pytest.raises(DatasetError):  # an intermediate dataset: not the run's result
+            catalog.load("count")
+
+
+class Scheduler:
+    """A client's view of the scheduler: the tasks each worker processes."""
+
+    def __init__(self, processing: dict[str, list[str]]):
+        self._processing = processing
+        self.asked = 0
+
+    def processing(self) -> dict[str, list[str]]:
+        self.asked += 1
+        return self._processing
+
+
+class TestLeastBusy:
+    def test_nodes_ready_together_go_to_distinct_workers_least_busy_first(self):
+        client = Scheduler({"a": ["t1", "t2"], "b": [], "c": ["t3"]})
+        assert _least_busy(client, 2) == ["b", "c"]
+        assert _least_busy(client, 5) == ["b", "c", "a"]  # the nodes beyond are left to Dask
+
+    @pytest.mark.parametrize("count", [0, 1])
+    def test_a_node_ready_alone_is_left_to_dask(self, count):
+        client = Scheduler({"a": ["t1"], "b": []})
+        assert _least_busy(client, count) == []
+        assert client.asked == 0  # no round trip to the scheduler

@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from kedro.io import MemoryDataset
 from kedro.runner import AbstractRunner, Task
 
 if TYPE_CHECKING:
+    from distributed import Future
     from kedro.io import CatalogProtocol
     from kedro.pipeline import Pipeline
     from kedro.pipeline.node import Node
@@ -50,6 +52,8 @@ def configure_worker(package_name: str, logging_config: dict[str, Any]) -> None:
         return
     project.configure_project(package_name)
     project.configure_logging(logging_config)
+    # As KedroSession makes its hook manager, less the plugins' entry points: Kedro's
+    # private API, written against Kedro 1.7 (check it when upgrading Kedro).
     hook_manager = _create_hook_manager()
     _register_hooks(hook_manager, project.settings.HOOKS)
     _hook_managers[package_name] = hook_manager
@@ -87,6 +91,69 @@ def run_node(
     hook_manager = _hook_managers[package_name]
     Task(node, catalog, is_async, hook_manager=hook_manager, run_id=run_id).execute()
     return {name: catalog.load(name) for name in node.outputs if _is_in_memory(catalog, name)}
+
+
+@dataclass
+class _RunState:
+    """Where a run stands: its nodes to submit, running and done, and its data on the cluster.
+
+    Attributes:
+        dependencies: The nodes that each node waits for.
+        todo: The nodes not submitted yet.
+        load_counts: How many of the nodes not done yet load each dataset.
+        in_memory: The datasets that the catalog keeps in memory; those that nodes
+            make move between workers as futures.
+        outputs: The pipeline's outputs.
+        done: The nodes done.
+        running: The nodes submitted and not done, by the future of their in-memory outputs.
+        data: The future of each in-memory dataset that a node made, by name: Dask
+            keeps its value on a worker while the future is held.
+    """
+
+    dependencies: dict[Node, set[Node]]
+    todo: set[Node]
+    load_counts: Counter[str]
+    in_memory: set[str]
+    outputs: set[str]
+    done: set[Node] = field(default_factory=set)
+    running: dict[Future, Node] = field(default_factory=dict)
+    data: dict[str, Future] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, pipeline: Pipeline, catalog: CatalogProtocol) -> _RunState:
+        """The state of a run of ``pipeline`` with ``catalog``, before any node is submitted."""
+        return cls(
+            dependencies=pipeline.node_dependencies,
+            todo=set(pipeline.nodes),
+            load_counts=Counter(name for node in pipeline.nodes for name in node.inputs),
+            in_memory={name for name in pipeline.datasets() if _is_in_memory(catalog, name)},
+            outputs=pipeline.outputs(),
+        )
+
+    def take_ready(self) -> list[Node]:
+        """Take the nodes whose dependencies are all done out of ``todo``."""
+        ready = [node for node in self.todo if self.dependencies[node] <= self.done]
+        self.todo.difference_update(ready)
+        return ready
+
+    def inputs_of(self, node: Node) -> dict[str, Future]:
+        """The futures of the node's in-memory inputs; the worker loads the others itself."""
+        return {name: self.data[name] for name in node.inputs if name in self.data}
+
+    def release_inputs(self, node: Node) -> None:
+        """Drop the futures of the done node's inputs that no node left to run loads.
+
+        Dask frees a value on its worker once nothing holds its future.
+        """
+        for name in node.inputs:
+            self.load_counts[name] -= 1
+            if self.load_counts[name] == 0:
+                self.data.pop(name, None)
+
+    def save_outputs(self, catalog: CatalogProtocol) -> None:
+        """Save the pipeline's in-memory outputs in ``catalog``, where ``run`` returns them from."""
+        for name in self.in_memory & self.outputs:
+            catalog.save(name, self.data[name].result())
 
 
 class DaskRunner(AbstractRunner):
@@ -167,12 +234,7 @@ class DaskRunner(AbstractRunner):
         Raises:
             Exception: The exception of the first node that failed.
         """
-        dependencies = pipeline.node_dependencies
-        todo, done = set(pipeline.nodes), set()
-        load_counts = Counter(name for node in pipeline.nodes for name in node.inputs)
-        in_memory = {name for name in pipeline.datasets() if _is_in_memory(catalog, name)}
-        data: dict[str, Any] = {}  # dataset name -> future of its value on a worker
-        running: dict[Any, Node] = {}  # future of a node's in-memory outputs -> node
+        state = _RunState.start(pipeline, catalog)
         project_args = (project.PACKAGE_NAME, dict(project.LOGGING))
         with self._client() as client:
             try:
@@ -181,49 +243,64 @@ class DaskRunner(AbstractRunner):
                 # than when its first node runs: nodes that run together start
                 # together, and a worker without the project fails the run now.
                 client.run(configure_worker, *project_args)
-                while todo or running:
-                    ready = [n for n in todo if dependencies[n] <= done]
-                    todo.difference_update(ready)
-                    for node, worker in zip_longest(ready, _least_busy(client, len(ready))):
-                        outputs = client.submit(
-                            run_node,
-                            node,
-                            catalog,
-                            {name: data[name] for name in node.inputs if name in data},
-                            *project_args,
-                            run_id,
-                            self._is_async,
-                            key=f"{node.name}-{uuid.uuid4().hex}",
-                            workers=worker,
-                            allow_other_workers=worker is not None,
-                        )
-                        running[outputs] = node
-                        for name in in_memory.intersection(node.outputs):
-                            data[name] = client.submit(operator.getitem, outputs, name)
-                    finished, _ = wait(list(running), return_when="FIRST_COMPLETED")
-                    for future in finished:
-                        node = running.pop(future)
-                        try:
-                            future.result()
-                        except Exception:
-                            self._suggest_resume_scenario(pipeline, done, catalog)
-                            raise
-                        done.add(node)
-                        self._logger.info("Completed node: %s", node.name)
-                        self._logger.info(
-                            "Completed %d out of %d tasks", len(done), len(pipeline.nodes)
-                        )
-                        for name in node.inputs:  # let Dask free data no node needs any more
-                            load_counts[name] -= 1
-                            if load_counts[name] == 0 and name not in pipeline.outputs():
-                                data.pop(name, None)
-                for name in in_memory & pipeline.outputs():
-                    catalog.save(name, data[name].result())
+                while state.todo or state.running:
+                    self._submit_ready(client, state, catalog, project_args, run_id)
+                    self._collect_finished(state, pipeline, catalog)
+                state.save_outputs(catalog)
             except BaseException:  # a node failed, or Ctrl-C: stop the nodes still queued
                 # (Their in-memory outputs go with them; the client's closing
                 # releases the rest.)
-                client.cancel(list(running))
+                client.cancel(list(state.running))
                 raise
+
+    def _submit_ready(
+        self,
+        client: Client,
+        state: _RunState,
+        catalog: CatalogProtocol,
+        project_args: tuple[str, dict[str, Any]],
+        run_id: str | None,
+    ) -> None:
+        """Submit the nodes that became ready, and make futures of their in-memory outputs."""
+        ready = state.take_ready()
+        for node, worker in zip_longest(ready, _least_busy(client, len(ready))):
+            outputs = client.submit(
+                run_node,
+                node,
+                catalog,
+                state.inputs_of(node),
+                *project_args,
+                run_id,
+                self._is_async,
+                key=f"{node.name}-{uuid.uuid4().hex}",
+                # A preference, not a pin: should that worker be gone, another runs the node.
+                workers=worker,
+                allow_other_workers=worker is not None,
+            )
+            state.running[outputs] = node
+            for name in state.in_memory.intersection(node.outputs):
+                state.data[name] = client.submit(operator.getitem, outputs, name)
+
+    def _collect_finished(
+        self, state: _RunState, pipeline: Pipeline, catalog: CatalogProtocol
+    ) -> None:
+        """Wait for a running node to finish; mark each finished one done and release its inputs.
+
+        Raises:
+            Exception: The exception of a node that failed, after Kedro's hint on resuming.
+        """
+        finished, _ = wait(list(state.running), return_when="FIRST_COMPLETED")
+        for future in finished:
+            node = state.running.pop(future)
+            try:
+                future.result()
+            except Exception:
+                self._suggest_resume_scenario(pipeline, state.done, catalog)
+                raise
+            state.done.add(node)
+            self._logger.info("Completed node: %s", node.name)
+            self._logger.info("Completed %d out of %d tasks", len(state.done), len(pipeline.nodes))
+            state.release_inputs(node)
 
 
 def _least_busy(client: Client, count: int) -> list[str]:
