@@ -112,7 +112,7 @@ class TestLocalCluster:
         assert_same_scores(local_run[1], sequential)
 
     def test_both_models_train_at_once_in_two_worker_processes(self, local_run):
-        rf, xgb = (local_run[1]["models"][m]["training"] for m in TRAINING)
+        rf, xgb = (local_run[1]["models"][m]["timing"] for m in TRAINING)
         assert rf["pid"] != xgb["pid"]
         assert overlap(rf, xgb) > 0
 
@@ -129,7 +129,7 @@ class TestExternalCluster:
         assert "Starting a local Dask cluster" not in run.output
         metrics = module_project.metrics()[-1]
         assert_same_scores(metrics, sequential)
-        rf, xgb = (metrics["models"][m]["training"] for m in TRAINING)
+        rf, xgb = (metrics["models"][m]["timing"] for m in TRAINING)
         assert rf["pid"] != xgb["pid"]
         assert overlap(rf, xgb) > 0
 

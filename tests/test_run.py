@@ -54,12 +54,12 @@ class TestParallelAndSequentialRuns:
             assert "model          CV accuracy (mean ± std)  test accuracy" in run.output
 
     def test_parallel_runner_trains_both_models_at_once_in_two_processes(self, runs):
-        rf, xgb = (runs["metrics"]["parallel"]["models"][m]["training"] for m in TRAINING)
+        rf, xgb = (runs["metrics"]["parallel"]["models"][m]["timing"] for m in TRAINING)
         assert rf["pid"] != xgb["pid"]
         assert overlap(rf, xgb) > 0
 
     def test_sequential_runner_trains_them_one_after_the_other(self, runs):
-        rf, xgb = (runs["metrics"]["sequential"]["models"][m]["training"] for m in TRAINING)
+        rf, xgb = (runs["metrics"]["sequential"]["models"][m]["timing"] for m in TRAINING)
         assert rf["pid"] == xgb["pid"]
         assert overlap(rf, xgb) <= 0
 
@@ -289,7 +289,7 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     assert metrics["models"]["extra_trees"]["estimator"] == "ExtraTreesClassifier"
     assert project.versions("data/06_models/extra_trees.pkl")
     # All three trained at the same time, each in its own process.
-    trainings = [m["training"] for m in metrics["models"].values()]
+    trainings = [m["timing"] for m in metrics["models"].values()]
     assert len({t["pid"] for t in trainings}) == 3
     assert max(t["started_at"] for t in trainings) < min(t["finished_at"] for t in trainings)
     # ... and every pair was compared, the ranking covering all three.

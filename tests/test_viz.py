@@ -99,30 +99,38 @@ class TestApi:
             "data_preparation.split_data": ["data_preparation"],
             "data_preparation.make_cv_splits": ["data_preparation"],
             "random_forest.train_model": ["training"],
-            "random_forest.evaluate_model": ["scoring"],
+            "random_forest.predict_test_rows": ["training"],
             "xgboost.train_model": ["training"],
-            "xgboost.evaluate_model": ["scoring"],
+            "xgboost.predict_test_rows": ["training"],
             "xgboost.export_model": ["training"],
-            "collect_predictions": ["reporting"],
-            "compare_models": ["reporting"],
-            "summarize_models": ["reporting"],
+            "collect_predictions": ["scoring"],
+            "score_models": ["scoring"],
+            "compare_models": ["scoring"],
+            "build_metrics": ["scoring"],
+            "report_results": ["reporting"],
             "plot_model_comparison": ["reporting"],
             "plot_run_timeline": ["reporting"],
             "plot_confusion_matrices": ["reporting"],
         }
 
-    def test_edges_run_from_the_join_to_the_charts(self, graph):
+    def test_edges_run_from_the_joins_to_the_report_and_the_charts(self, graph):
         assert {
-            ("random_forest_metrics", "summarize_models"),
-            ("xgboost_metrics", "summarize_models"),
-            ("summarize_models", "metrics"),
-            ("metrics", "plot_model_comparison"),
+            ("random_forest.training", "score_models"),
+            ("xgboost.training", "score_models"),
+            ("score_models", "scores"),
+            ("scores", "compare_models"),
+            ("compare_models", "ranking"),
+            ("build_metrics", "metrics"),
+            ("metrics", "report_results"),
+            ("report_results", "report"),
+            ("scores", "plot_model_comparison"),
+            ("comparison", "plot_model_comparison"),
             ("plot_model_comparison", "model_comparison"),
-            ("metrics", "plot_run_timeline"),
-            ("runner", "plot_run_timeline"),
+            ("run_context", "plot_run_timeline"),
+            ("xgboost.training", "plot_run_timeline"),
             ("plot_run_timeline", "run_timeline"),
             ("test_predictions", "plot_confusion_matrices"),
-            ("metrics", "plot_confusion_matrices"),
+            ("classes", "plot_confusion_matrices"),
             ("plot_confusion_matrices", "confusion_matrix"),
         } <= graph["edges"]
 
@@ -138,7 +146,7 @@ class TestApi:
             return seen
 
         rf, xgb = "random_forest.train_model", "xgboost.train_model"
-        assert "summarize_models" in reachable(rf) & reachable(xgb)
+        assert "build_metrics" in reachable(rf) & reachable(xgb)
         assert xgb not in reachable(rf)
         assert rf not in reachable(xgb)
 
@@ -293,7 +301,7 @@ def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_p
         page.goto(url)
         page.wait_for_selector(".pipeline-node", timeout=60_000)
         labels = page.locator(".pipeline-node__text")
-        for name in (*NAMESPACES, "summarize_models", "run_timeline"):
+        for name in (*NAMESPACES, "build_metrics", "run_timeline"):
             expect(labels.filter(has_text=re.compile(f"^{name}$"))).to_be_visible()
         assert "train_model" not in labels.all_text_contents()  # the branches are folded
         page.screenshot(path=tmp_path / "kedro-viz-graph.png")

@@ -156,9 +156,10 @@ class Watchdog:
             return False
         for process in multiprocessing.active_children():
             self._seen.setdefault(process.pid, process)
-        for pid in [pid for pid, p in self._seen.items() if p.exitcode == 0]:
+        ended = {pid: p.exitcode for pid, p in self._seen.items() if p.exitcode is not None}
+        for pid in [pid for pid, code in ended.items() if code == 0]:
             del self._seen[pid]  # ended as it should (the pool's end)
-        dead = [p for p in self._seen.values() if p.exitcode is not None]
+        dead = [self._seen[pid] for pid, code in ended.items() if code != 0]
         if not dead:
             return False
         # When the pool saw the death first, it terminated the other workers
