@@ -87,12 +87,12 @@ class ProjectCopy:
         )
         return Run(done.returncode, done.stdout)
 
-    def start(self, *args: str) -> subprocess.Popen:
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         """``kedro ARGS`` in the background, in a process group of its own."""
         return subprocess.Popen(
             [sys.executable, "-m", "kedro", *args],
             cwd=self.root,
-            env=self.env(),
+            env=self.env(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

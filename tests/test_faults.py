@@ -6,10 +6,7 @@ left running, and the previous run's results still the latest loadable ones.
 
 import json
 import os
-import re
-import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -28,8 +25,12 @@ RESULTS = [
     "data/06_models/xgboost.pkl",
     "data/06_models/xgboost.json",
 ]
-# The forest alone takes long enough (seconds) to be caught while training.
-SLOW_FOREST = "random_forest.n_estimators=3000"
+# The forest alone would train for minutes: long enough to be caught while training,
+# and a run that ends within seconds of a fault did not wait for it.
+SLOW_FOREST = "random_forest.n_estimators=30000"
+START_METHODS = ["fork", "spawn", "forkserver"]
+# The run ends within 3 s of a fault on an idle machine; more on a busy one.
+PROMPT = 10
 
 
 def iris_table() -> pd.DataFrame:
@@ -61,17 +62,49 @@ def processes_in_group(group: int) -> list[int]:
     return found
 
 
-def wait_for_node(project: ProjectCopy, run, node: str) -> int:
+def wait_for_node(journals: Path, run, node: str) -> int:
     """The pid of the process running ``node``, from the run's own journal."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert run.poll() is None, run.communicate()[0]
-        for entry in project.root.glob(f".running/*/{node}"):
+        for entry in journals.glob(f"parallel-trees-running/*/{node}"):
             text = entry.read_text()
             if text:
                 return int(text)
         time.sleep(0.05)
     raise AssertionError(f"{node} never started")
+
+
+def wait_for_group_to_end(group: int) -> list[int]:
+    """The processes of ``group`` still alive 3 s after its main process ended."""
+    deadline = time.monotonic() + 3
+    while processes_in_group(group) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return processes_in_group(group)
+
+
+def data_manager(run) -> int:
+    """The pid of the run's data manager: Kedro forks it before any other child process."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        pid = int(stat.parent.name)
+        if _parent(stat) == run.pid and _cmdline(pid) and b"multiprocessing." not in _cmdline(pid):
+            children.append(pid)  # spawn's and forkserver's helpers run multiprocessing.*
+    return min(children)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _parent(stat: Path) -> int:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +120,6 @@ def assert_nothing_kept(project: ProjectCopy, previous: dict[str, list[str]]) ->
     version = previous["data/08_reporting/metrics.json"][-1]
     on_disk = project.root / "data/08_reporting/metrics.json" / version / "metrics.json"
     assert latest_metrics(project) == json.loads(on_disk.read_text())
-    assert not list(project.root.glob(".running/*"))
 
 
 class TestYourOwnCsv:
@@ -235,56 +267,100 @@ class TestBadInput:
         assert "Error: Random Forest (random_forest) could not be trained" in run.output
 
 
-def signalled_run(project: ProjectCopy, send) -> tuple[subprocess.Popen, int, str]:
-    """A ParallelRunner run, ``send(run, pid)`` once the forest trains in worker ``pid``.
+def signalled_run(project: ProjectCopy, journals: Path, method: str, send) -> dict:
+    """A ParallelRunner run under ``method``, ``send(run, pid)`` once the forest trains in ``pid``.
 
-    Returns the run (ended), the worker's pid and what the run printed.
+    Returns what the run printed, its exit code, the forest's pid, how many
+    seconds after ``send`` the run ended, and the processes it left.
     """
-    run = project.start("run", "--runner=ParallelRunner", "--params", SLOW_FOREST)
+    run = project.start(
+        "run",
+        "--runner=ParallelRunner",
+        "--params",
+        SLOW_FOREST,
+        env={"KEDRO_MP_CONTEXT": method, "TMPDIR": str(journals)},
+    )
     try:
-        pid = wait_for_node(project, run, "random_forest.train_model")
+        pid = wait_for_node(journals, run, "random_forest.train_model")
+        time.sleep(0.5)  # well into training
+        sent = time.monotonic()
         send(run, pid)
-        output, _ = run.communicate(timeout=60)
+        output, _ = run.communicate(timeout=120)
+        ended = time.monotonic() - sent
     finally:
         if run.poll() is None:
-            run.kill()
-    return run, pid, output
+            os.killpg(run.pid, signal.SIGKILL)
+    left = wait_for_group_to_end(run.pid)
+    return {"output": output, "code": run.returncode, "pid": pid, "ended": ended, "left": left}
 
 
+@pytest.fixture
+def journals(tmp_path) -> Path:
+    """The run's temporary folder, where its journal of running nodes is."""
+    return tmp_path
+
+
+@pytest.mark.parametrize("method", START_METHODS)
 class TestFaults:
-    def test_a_killed_worker_ends_the_run_naming_its_node(self, module_project, previous):
+    """The same behaviour whether workers are started by fork, spawn or forkserver."""
+
+    def test_a_killed_worker_ends_the_run_at_once_naming_its_node(
+        self, module_project, previous, journals, method
+    ):
         # SIGKILL to the worker, as the out-of-memory killer does.
-        run, pid, output = signalled_run(
-            module_project, lambda _, pid: os.kill(pid, signal.SIGKILL)
+        run = signalled_run(
+            module_project, journals, method, lambda _, pid: os.kill(pid, signal.SIGKILL)
         )
-        assert run.returncode == 1, output
-        # Named with its process; a node still running beside it is named too.
-        assert "Error: A worker process died while running " in output
-        assert f"random_forest.train_model (process {pid})" in output
-        assert "; it was killed (out of memory, or by a signal)" in output
-        assert processes_in_group(run.pid) == []
+        assert run["code"] == 1, run["output"]
+        assert (
+            f"Error: The run stopped: a worker process (pid {run['pid']}) was killed by SIGKILL. "
+            f"Nodes lost: random_forest.train_model (process {run['pid']}). "
+            "Nothing of this run was kept."
+        ) in run["output"]
+        assert run["ended"] < PROMPT, run["output"]  # not when the forest would have ended
+        assert run["left"] == []
+        assert "Traceback" not in run["output"]
+        assert_nothing_kept(module_project, previous)
+        assert not list(journals.glob("parallel-trees-running/*"))
+
+    def test_a_killed_data_manager_ends_the_run_at_once(
+        self, module_project, previous, journals, method
+    ):
+        manager = {}
+
+        def kill_manager(run, _):
+            manager["pid"] = data_manager(run)
+            os.kill(manager["pid"], signal.SIGKILL)
+
+        run = signalled_run(module_project, journals, method, kill_manager)
+        assert run["code"] == 1, run["output"]
+        assert (
+            f"Error: The run stopped: the data manager process (pid {manager['pid']}) was "
+            f"killed by SIGKILL. Nodes lost: random_forest.train_model (process {run['pid']})."
+        ) in run["output"]
+        assert run["ended"] < PROMPT, run["output"]
+        assert run["left"] == []
+        assert "Traceback" not in run["output"]
         assert_nothing_kept(module_project, previous)
 
-        hint = re.search(r'--from-nodes\s+"([^"]+)"', output)
-        assert hint, output
-        resumed = module_project.kedro("run", "--runner=ParallelRunner", "--from-nodes", hint[1])
-        assert resumed.returncode == 0, resumed.output
-        assert len(module_project.versions(RESULTS[0])) == len(previous[RESULTS[0]]) + 1
-        # Leave the module's project as the other tests expect it.
-        for path in RESULTS:
-            newest = module_project.versions(path)[-1]
-            if newest.name not in previous[path]:
-                shutil.rmtree(newest)
-
-    def test_ctrl_c_stops_every_process_and_keeps_nothing(self, module_project, previous):
-        # Ctrl-C signals the terminal's process group.
-        run, _, output = signalled_run(
-            module_project, lambda run, _: os.killpg(run.pid, signal.SIGINT)
-        )
-        assert run.returncode == 130, output
-        assert "Error: Run interrupted (Ctrl-C); nothing of it was kept." in output
-        assert "Traceback" not in output
-        assert processes_in_group(run.pid) == []
+    @pytest.mark.parametrize(
+        "send",
+        [
+            pytest.param(lambda run, _: os.killpg(run.pid, signal.SIGINT), id="ctrl-c"),
+            pytest.param(lambda run, _: os.kill(run.pid, signal.SIGINT), id="kill-int"),
+        ],
+    )
+    def test_ctrl_c_stops_every_process_and_keeps_nothing(
+        self, module_project, previous, journals, method, send
+    ):
+        # Ctrl-C signals the terminal's whole process group; kill -INT the main process.
+        run = signalled_run(module_project, journals, method, send)
+        assert run["code"] == 130, run["output"]
+        assert "Error: Run interrupted (Ctrl-C); nothing of it was kept." in run["output"]
+        assert "Traceback" not in run["output"]
+        assert "KeyboardInterrupt" not in run["output"]
+        assert run["ended"] < PROMPT, run["output"]
+        assert run["left"] == []
         assert_nothing_kept(module_project, previous)
 
 
@@ -297,7 +373,7 @@ def test_two_runs_at_once_both_succeed_and_both_are_kept(project):
     first, second = project.metrics()
     assert first["models"].keys() == second["models"].keys()
     assert first["models"]["xgboost"]["cv_scores"] == second["models"]["xgboost"]["cv_scores"]
-    pids = {m["training"]["pid"] for run in (first, second) for m in run["models"].values()}
+    pids = {m["timing"]["pid"] for run in (first, second) for m in run["models"].values()}
     assert len(pids) == 4  # two processes per run, none shared
 
 
