@@ -166,6 +166,13 @@ BAD_INPUT = {
         "cv_folds = 5 is more than the 4 training rows of the smallest class, 'virginica'; "
         "set cv_folds to at most 4",
     ),
+    "test_size too large": (
+        _write(IRIS),
+        "test_size=0.99",
+        "test_size = 0.99 holds out 149 of 150 rows and leaves 1 for training, too few to "
+        "surely keep 2 training rows of every class, the fewest cross-validation needs "
+        "(cv_folds >= 2); set test_size between 0.02 and 0.96, or to 0 for no held-out part.",
+    ),
     "empty file": (
         _write(raw=b""),
         "",

@@ -1,10 +1,14 @@
+import math
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from parallel_trees.errors import DataError
 from parallel_trees.pipelines.data_preparation.nodes import (
+    held_out_limits,
     load_dataset,
     make_cv_splits,
     split_data,
@@ -142,14 +146,102 @@ class TestSplitData:
         assert list(x_test.columns) == list(features.columns)
 
     def test_test_part_too_small_for_every_class_is_refused(self, iris):
-        with pytest.raises(DataError, match=r"test_size = 0.01 holds out 2 of 150 rows.* 0.02"):
+        with pytest.raises(DataError) as error:
             split_data(*iris, test_size=0.01, random_state=21)
+        assert str(error.value) == (
+            "test_size = 0.01 holds out 2 of 150 rows, fewer than the 3 classes a stratified "
+            "split needs; set test_size between 0.02 and 0.96, or to 0 for no held-out part."
+        )
+
+    @pytest.mark.parametrize("test_size", [0.99, 0.98, 0.961])
+    def test_training_part_too_small_for_cross_validation_is_refused(self, iris, test_size):
+        held_out = math.ceil(test_size * 150)
+        with pytest.raises(DataError) as error:
+            split_data(*iris, test_size=test_size, random_state=21)
+        assert str(error.value) == (
+            f"test_size = {test_size} holds out {held_out} of 150 rows and leaves "
+            f"{150 - held_out} for training, too few to surely keep 2 training rows of every "
+            "class, the fewest cross-validation needs (cv_folds >= 2); set test_size between "
+            "0.02 and 0.96, or to 0 for no held-out part."
+        )
+
+    @pytest.mark.parametrize(
+        ("counts", "test_size", "allowed"),
+        [
+            ([59, 71, 48], 0.97, "set test_size between 0.0168 and 0.966,"),  # 3 to 172 rows
+            ([9, 2], 0.5, "set test_size to 0.181,"),  # exactly 2 rows of 11
+        ],
+    )
+    def test_the_test_sizes_said_hold_out_the_rows_that_work(self, counts, test_size, allowed):
+        target = pd.Series(np.repeat(np.arange(len(counts)), counts), name="target")
+        features = pd.DataFrame({"x": range(len(target))})
+        with pytest.raises(DataError) as error:
+            split_data(features, target, test_size, random_state=21)
+        assert allowed in str(error.value)
+        fewest, most = held_out_limits(np.array(counts))
+        for said in re.findall(r"[0-9.]+", allowed):
+            assert fewest <= math.ceil(float(said) * len(target)) <= most
+
+    def test_largest_test_size_said_keeps_two_training_rows_of_every_class(self, iris):
+        y_train = split_data(*iris, test_size=0.96, random_state=21)[2]
+        assert y_train.value_counts().to_dict() == {0: 2, 1: 2, 2: 2}
+
+    def test_no_test_size_fits_when_the_classes_are_too_small(self):
+        target = pd.Series([0, 0, 1, 1, 2, 2], name="target")
+        features = pd.DataFrame({"x": range(6)})
+        with pytest.raises(DataError) as error:
+            split_data(features, target, test_size=0.5, random_state=21)
+        assert str(error.value) == (
+            "test_size = 0.5 holds out 3 of 6 rows and leaves 3 for training: no test_size "
+            "above 0 both holds out a row per class (3) and surely keeps 2 training rows of "
+            "every class, the fewest cross-validation needs (cv_folds >= 2); set test_size to "
+            "0 for no held-out part, or add rows."
+        )
 
     def test_inputs_are_not_modified(self, iris):
         features, target = iris
         before = features.copy()
         split_data(features, target, 0.3, 1)
         pd.testing.assert_frame_equal(features, before)
+
+
+def _splits_keep(counts, held_out, seeds=range(8)):
+    """The fewest training rows of a class over real stratified splits of ``counts``."""
+    target = np.repeat(np.arange(len(counts)), counts)
+    return min(
+        np.bincount(
+            train_test_split(target, test_size=held_out, stratify=target, random_state=seed)[0],
+            minlength=len(counts),
+        ).min()
+        for seed in seeds
+    )
+
+
+class TestHeldOutLimits:
+    @pytest.mark.parametrize(
+        ("counts", "limits"),
+        [
+            ([50, 50, 50], (3, 144)),  # iris: 2 rows of each class left
+            ([59, 71, 48], (3, 172)),  # wine: 6 rows, 2 each (shares 1.62, 1.99, 2.39)
+            ([212, 357], (2, 564)),  # breast_cancer
+            ([49, 49, 2], (3, 16)),  # the 2 rows of the small class must both train
+            ([2, 2, 2], (3, 2)),  # none fits: the most is below the fewest
+        ],
+    )
+    def test_limits(self, counts, limits):
+        assert held_out_limits(np.array(counts)) == limits
+
+    @pytest.mark.parametrize(
+        "counts", [[50, 50, 50], [59, 71, 48], [49, 49, 2], [50, 50, 2], [30, 7, 3, 3], [9, 2]]
+    )
+    def test_every_count_within_the_limits_keeps_two_training_rows_of_every_class(self, counts):
+        fewest, most = held_out_limits(np.array(counts))
+        for held_out in range(fewest, most + 1):
+            assert _splits_keep(counts, held_out) >= 2, held_out
+
+    def test_one_more_row_held_out_may_leave_a_class_short(self):
+        counts = [59, 71, 48]
+        assert _splits_keep(counts, held_out_limits(np.array(counts))[1] + 1) < 2
 
 
 class TestMakeCvSplits:

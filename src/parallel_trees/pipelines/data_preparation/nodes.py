@@ -19,6 +19,8 @@ from parallel_trees.errors import DataError
 BUILT_IN = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}
 CSV = "the CSV file (the catalog's raw_data)"
 EXAMPLES = 3  # offending values or lines quoted in a message
+# Training rows each class needs: k-fold CV puts a class in all k folds, k >= 2.
+TRAIN_ROWS = 2
 
 
 def load_dataset(
@@ -142,6 +144,68 @@ def check_table(table: pd.DataFrame, target_column: str) -> None:
         )
 
 
+def fewest_training_rows(counts: np.ndarray, train_rows: int) -> int:
+    """The fewest rows a class surely gets in a stratified training part of ``train_rows``.
+
+    As ``train_test_split`` shares them out: each class its share of
+    ``train_rows``, rounded down, then the rows left over one each to the
+    largest remainders, ties broken at random (so "surely": whatever the seed).
+
+    Args:
+        counts: Rows of each class.
+        train_rows: Rows of the training part.
+    """
+    share = counts / counts.sum() * train_rows  # computed as scikit-learn does
+    floored = np.floor(share)
+    left_over = int(train_rows - floored.sum())
+    remainder = share - floored
+    # A class surely gets a row left over if no more classes have as large a remainder.
+    as_large = len(counts) - np.searchsorted(np.sort(remainder), remainder, side="left")
+    return int((floored + (as_large <= left_over)).min())
+
+
+def held_out_limits(counts: np.ndarray) -> tuple[int, int]:
+    """The fewest and the most rows a stratified split of ``counts`` may hold out.
+
+    The test part needs a row per class; the training part ``TRAIN_ROWS`` of
+    every class, surely. Every count between the two limits works; when
+    none does, the most is below the fewest.
+
+    Args:
+        counts: Rows of each class.
+    """
+    rows, fewest = int(counts.sum()), len(counts)
+    # From this many training rows on, every class's share alone is enough.
+    enough = TRAIN_ROWS * rows // int(counts.min()) + 1
+    train_rows = min(enough - 1, rows - fewest)
+    while train_rows > 0 and fewest_training_rows(counts, train_rows) >= TRAIN_ROWS:
+        train_rows -= 1
+    return fewest, rows - train_rows - 1
+
+
+def _test_sizes(rows: int, fewest: int, most: int) -> tuple[str, str]:
+    """The test sizes, as short as they can be written, that hold out ``fewest`` to ``most`` rows.
+
+    Checked as ``train_test_split`` counts: ``ceil(test_size * rows)`` rows held out.
+    """
+    for digits in range(3, 17):
+        low, high = (_test_size(rows, count, digits) for count in (fewest, most))
+        if fewest <= math.ceil(float(low) * rows):
+            break
+    return low, high
+
+
+def _test_size(rows: int, count: int, digits: int) -> str:
+    """The largest test size of ``digits`` significant digits that holds out at most ``count``."""
+    value = count / rows
+    scale = 10.0 ** (digits - 1 - math.floor(math.log10(value)))
+    steps = math.floor(round(value * scale, 6))
+    text = f"{steps / scale:.{digits}g}"
+    if math.ceil(float(text) * rows) > count:  # e.g. 0.56 * 100 is 56.00000000000001
+        text = f"{(steps - 1) / scale:.{digits}g}"
+    return text
+
+
 def split_data(
     features: pd.DataFrame, target: pd.Series, test_size: float, random_state: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
@@ -159,17 +223,40 @@ def split_data(
 
     Raises:
         DataError: If the test part would be too small to hold a row of
-            every class.
+            every class, or the training part too small to surely keep
+            ``TRAIN_ROWS`` rows of every class; the message gives the
+            test sizes that work.
     """
     if test_size == 0:
         return features, features.iloc[:0], target, target.iloc[:0]
-    rows, classes = len(target), target.nunique()
+    rows = len(target)
+    fewest, most = held_out_limits(target.value_counts().to_numpy())
     held_out = math.ceil(test_size * rows)  # as train_test_split counts
-    if held_out < classes:
+    needs = (
+        f"{TRAIN_ROWS} training rows of every class, the fewest cross-validation needs "
+        f"(cv_folds >= {TRAIN_ROWS})"
+    )
+    if most < fewest:
+        raise DataError(
+            f"test_size = {test_size} holds out {held_out} of {rows} rows and leaves "
+            f"{rows - held_out} for training: no test_size above 0 both holds out a row per "
+            f"class ({fewest}) and surely keeps {needs}; set test_size to 0 "
+            "for no held-out part, or add rows."
+        )
+    low, high = _test_sizes(rows, fewest, most)
+    allowed = (
+        f"set test_size {f'between {low} and' if low != high else 'to'} {high}, "
+        "or to 0 for no held-out part."
+    )
+    if held_out < fewest:
         raise DataError(
             f"test_size = {test_size} holds out {held_out} of {rows} rows, fewer than the "
-            f"{classes} classes a stratified split needs; set test_size to at least "
-            f"{classes / rows:.3g}, or to 0 for no held-out part."
+            f"{fewest} classes a stratified split needs; {allowed}"
+        )
+    if held_out > most:
+        raise DataError(
+            f"test_size = {test_size} holds out {held_out} of {rows} rows and leaves "
+            f"{rows - held_out} for training, too few to surely keep {needs}; {allowed}"
         )
     x_train, x_test, y_train, y_test = train_test_split(
         features,
