@@ -166,6 +166,13 @@ BAD_INPUT = {
         "cv_folds = 5 is more than the 4 training rows of the smallest class, 'virginica'; "
         "set cv_folds to at most 4",
     ),
+    "class with a single row": (
+        _write(IRIS.iloc[:101]),  # stratified splits and k-fold CV both need 2 rows
+        "",
+        "target_column 'species' of the CSV file (the catalog's raw_data) has classes with "
+        "fewer than 2 rows: 'virginica' (1 row: line 102); cross-validation needs at least 2 "
+        "rows of every class (cv_folds >= 2). Add rows of those classes, or drop their rows.",
+    ),
     "test_size too large": (
         _write(IRIS),
         "test_size=0.99",

@@ -48,6 +48,29 @@ class TestLoadDataset:
         with pytest.raises(ValueError, match="mnist.*iris, wine, breast_cancer, synthetic, csv"):
             load("mnist")
 
+    @pytest.mark.parametrize(
+        ("size", "message"),
+        [
+            (
+                {"n_samples": 12, "n_features": 4, "n_informative": 3, "n_classes": 6},
+                "the synthetic dataset has classes with fewer than 2 rows: 0 (1 row); "
+                "cross-validation needs at least 2 rows of every class (cv_folds >= 2). Raise "
+                "synthetic.n_samples = 12: it gives each of the 6 classes about 2 rows.",
+            ),
+            (
+                {"n_samples": 10, "n_features": 5, "n_informative": 5, "n_classes": 20},
+                "the synthetic dataset has classes with fewer than 2 rows: 0 (1 row), 1 (1 row), "
+                "2 (1 row) and 17 more of the 20 classes; cross-validation needs at least 2 rows "
+                "of every class (cv_folds >= 2). Raise synthetic.n_samples = 10: it gives each "
+                "of the 20 classes about 0.5 rows.",
+            ),
+        ],
+    )
+    def test_synthetic_classes_too_small_to_cross_validate_are_refused(self, size, message):
+        with pytest.raises(DataError) as error:
+            load_dataset("synthetic", size, 21, "target", None)
+        assert str(error.value) == message
+
     def test_built_in_datasets_ignore_the_csv(self):
         features, *_ = load("iris", table=object())
         assert features.shape == (150, 4)
@@ -112,6 +135,18 @@ class TestCsv:
             (
                 lambda t: t.assign(species="setosa"),
                 "has a single class ('setosa'): a classifier needs rows of at least two classes",
+            ),
+            (
+                lambda t: t.assign(species=CLASSES[:2] * 14 + ["virginica", "setosa"]),
+                "target_column 'species' of the CSV file (the catalog's raw_data) has classes "
+                "with fewer than 2 rows: 'virginica' (1 row: line 30); cross-validation needs at "
+                "least 2 rows of every class (cv_folds >= 2). Add rows of those classes, or drop "
+                "their rows.",
+            ),
+            (  # a column of measurements taken for the classes
+                lambda t: t.assign(species=[0.5 * i for i in range(28)] + [0.0, 0.5]),
+                "has classes with fewer than 2 rows: 1.0 (1 row: line 4), 1.5 (1 row: line 5), "
+                "2.0 (1 row: line 6) and 23 more of the 28 classes;",
             ),
         ],
     )

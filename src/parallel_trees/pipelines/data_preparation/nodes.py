@@ -45,7 +45,8 @@ def load_dataset(
         ``target``); and the k class names, code ``i`` naming ``classes[i]``.
 
     Raises:
-        DataError: If the CSV cannot be used as it is (see ``check_table``).
+        DataError: If the CSV cannot be used as it is (see ``check_table``),
+            or a class has too few rows to cross-validate (``check_class_sizes``).
     """
     if dataset == "csv":
         return encode_table(raw_data, target_column)
@@ -57,8 +58,16 @@ def load_dataset(
             random_state=random_state,
         )
         columns = [f"x{i}" for i in range(features.shape[1])]
-        classes = list(range(synthetic["n_classes"]))
-        return pd.DataFrame(features, columns=columns), pd.Series(target, name="target"), classes
+        rows, classes = synthetic["n_samples"], list(range(synthetic["n_classes"]))
+        target = pd.Series(target, name="target")
+        check_class_sizes(
+            target,
+            classes,
+            "the synthetic dataset",
+            f"Raise synthetic.n_samples = {rows}: it gives each of the {len(classes)} classes "
+            f"about {rows / len(classes):.2g} rows.",
+        )
+        return pd.DataFrame(features, columns=columns), target, classes
     if dataset not in BUILT_IN:
         allowed = ", ".join([*BUILT_IN, "synthetic", "csv"])
         raise ValueError(f"dataset: unknown '{dataset}'; allowed: {allowed}")
@@ -77,11 +86,18 @@ def encode_table(table: pd.DataFrame, target_column: str) -> tuple[pd.DataFrame,
         As ``load_dataset``: features, class codes (sorted class names), class names.
 
     Raises:
-        DataError: If ``check_table`` finds a problem.
+        DataError: If ``check_table`` or ``check_class_sizes`` finds a problem.
     """
     check_table(table, target_column)
     codes, classes = pd.factorize(table[target_column], sort=True)
     target = pd.Series(codes, index=table.index, name="target")
+    check_class_sizes(
+        target,
+        classes.tolist(),
+        f"target_column '{target_column}' of {CSV}",
+        "Add rows of those classes, or drop their rows.",
+        lines=True,
+    )
     return table.drop(columns=target_column), target, classes.tolist()
 
 
@@ -89,6 +105,42 @@ def _lines(mask: pd.Series) -> str:
     """The file lines (header = line 1) of the first rows where ``mask`` holds."""
     lines = [str(position + 2) for position in np.flatnonzero(mask.to_numpy())[:EXAMPLES]]
     return ", ".join(lines) + (", ..." if mask.sum() > EXAMPLES else "")
+
+
+def check_class_sizes(
+    target: pd.Series, classes: list, where: str, fix: str, lines: bool = False
+) -> None:
+    """Refuse classes with fewer rows than cross-validation needs (``TRAIN_ROWS``).
+
+    Args:
+        target: The class code of each row.
+        classes: The class names, by code.
+        where: What holds the classes, for the message.
+        fix: What to change, for the message.
+        lines: Quote the file line of each class's rows (a CSV's).
+
+    Raises:
+        DataError: Naming the first such classes, their row counts and lines.
+    """
+    counts = np.bincount(target, minlength=len(classes))
+    few = np.flatnonzero(counts < TRAIN_ROWS)
+    if not few.size:
+        return
+    named = ", ".join(
+        f"{classes[code]!r} ({counts[code]} row{'' if counts[code] == 1 else 's'}"
+        + (f": line {_lines(target == code)})" if lines and counts[code] else ")")
+        for code in few[:EXAMPLES]
+    )
+    more = (
+        f" and {few.size - EXAMPLES} more of the {len(classes)} classes"
+        if few.size > EXAMPLES
+        else ""
+    )
+    raise DataError(
+        f"{where} has classes with fewer than {TRAIN_ROWS} rows: {named}{more}; "
+        f"cross-validation needs at least {TRAIN_ROWS} rows of every class "
+        f"(cv_folds >= {TRAIN_ROWS}). {fix}"
+    )
 
 
 def check_table(table: pd.DataFrame, target_column: str) -> None:
