@@ -155,6 +155,12 @@ BAD_INPUT = {
         "",
         "missing values: 'petal width (cm)' in 1 rows (lines 2). Fill them in",
     ),
+    "infinite value": (
+        _write(IRIS.assign(**{"sepal width (cm)": [1.0] * 5 + [float("inf")] + [1.0] * 144})),
+        "",
+        "has values the models cannot take, infinite or beyond ±3.4e+38 (float32, which the "
+        "models compute in): 'sepal width (cm)' in 1 rows (lines 7). Scale those columns",
+    ),
     "single class": (
         _write(IRIS.assign(species="setosa")),
         "",

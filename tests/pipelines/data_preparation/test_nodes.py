@@ -132,6 +132,13 @@ class TestCsv:
                 lambda t: t.assign(species=["a", None] * 15),
                 "missing values: 'species' in 15 rows (lines 3, 5, 7, ...)",
             ),
+            (  # the models grow their trees on float32
+                lambda t: t.assign(length=[np.inf, -np.inf] + [1.0] * 28, width=[0] * 29 + [4e38]),
+                "the CSV file (the catalog's raw_data) has values the models cannot take, "
+                "infinite or beyond ±3.4e+38 (float32, which the models compute in): 'length' in "
+                "2 rows (lines 2, 3); 'width' in 1 rows (lines 31). Scale those columns, or fix "
+                "or drop those rows.",
+            ),
             (
                 lambda t: t.assign(species="setosa"),
                 "has a single class ('setosa'): a classifier needs rows of at least two classes",

@@ -19,6 +19,8 @@ from parallel_trees.errors import DataError
 BUILT_IN = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}
 CSV = "the CSV file (the catalog's raw_data)"
 EXAMPLES = 3  # offending values or lines quoted in a message
+# The largest magnitude the models take: they compute in float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Training rows each class needs: k-fold CV puts a class in all k folds, k >= 2.
 TRAIN_ROWS = 2
 
@@ -153,7 +155,7 @@ def check_table(table: pd.DataFrame, target_column: str) -> None:
     Raises:
         DataError: No rows; no such target column (the columns that exist
             are named); no feature column; non-numeric feature columns;
-            missing values; fewer than two classes.
+            missing values; values beyond float32; fewer than two classes.
     """
     columns = [str(c) for c in table.columns]
     if target_column not in table.columns:
@@ -188,6 +190,18 @@ def check_table(table: pd.DataFrame, target_column: str) -> None:
             if missing[c].any()
         )
         raise DataError(f"{CSV} has missing values: {where}. Fill them in or drop those rows.")
+    huge = features.astype(float).abs() > FLOAT32_MAX  # infinite ones too
+    if huge.to_numpy().any():
+        where = "; ".join(
+            f"'{c}' in {int(huge[c].sum())} rows (lines {_lines(huge[c])})"
+            for c in huge.columns
+            if huge[c].any()
+        )
+        raise DataError(
+            f"{CSV} has values the models cannot take, infinite or beyond "
+            f"±{FLOAT32_MAX:.2g} (float32, which the models compute in): {where}. "
+            "Scale those columns, or fix or drop those rows."
+        )
     classes = table[target_column].unique()
     if len(classes) < 2:  # noqa: PLR2004 - a classifier tells at least two classes apart
         raise DataError(
