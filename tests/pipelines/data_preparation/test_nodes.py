@@ -224,6 +224,16 @@ class TestSplitData:
         for said in re.findall(r"[0-9.]+", allowed):
             assert fewest <= math.ceil(float(said) * len(target)) <= most
 
+    def test_a_test_size_beyond_the_range_said_is_refused_only_if_it_fails(self):
+        # 2 rows of the small class train only when its share's remainder wins:
+        # 80 training rows (shares 1.6, 39.2, 39.2) do, 83 (1.66, 40.67, 40.67) do not.
+        target = pd.Series(np.repeat([0, 1, 2], [49, 49, 2]), name="target")
+        features = pd.DataFrame({"x": range(100)})
+        y_train = split_data(features, target, test_size=0.2, random_state=21)[2]
+        assert y_train.value_counts()[2] == 2
+        with pytest.raises(DataError, match="set test_size between 0.03 and 0.16, or to 0"):
+            split_data(features, target, test_size=0.17, random_state=21)
+
     def test_largest_test_size_said_keeps_two_training_rows_of_every_class(self, iris):
         y_train = split_data(*iris, test_size=0.96, random_state=21)[2]
         assert y_train.value_counts().to_dict() == {0: 2, 1: 2, 2: 2}
@@ -234,10 +244,10 @@ class TestSplitData:
         with pytest.raises(DataError) as error:
             split_data(features, target, test_size=0.5, random_state=21)
         assert str(error.value) == (
-            "test_size = 0.5 holds out 3 of 6 rows and leaves 3 for training: no test_size "
-            "above 0 both holds out a row per class (3) and surely keeps 2 training rows of "
-            "every class, the fewest cross-validation needs (cv_folds >= 2); set test_size to "
-            "0 for no held-out part, or add rows."
+            "test_size = 0.5 holds out 3 of 6 rows and leaves 3 for training, too few to "
+            "surely keep 2 training rows of every class, the fewest cross-validation needs "
+            "(cv_folds >= 2); even a row per class held out (3) leaves too few: set test_size "
+            "to 0 for no held-out part, or add rows."
         )
 
     def test_inputs_are_not_modified(self, iris):

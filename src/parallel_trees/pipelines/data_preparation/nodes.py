@@ -234,8 +234,9 @@ def held_out_limits(counts: np.ndarray) -> tuple[int, int]:
     """The fewest and the most rows a stratified split of ``counts`` may hold out.
 
     The test part needs a row per class; the training part ``TRAIN_ROWS`` of
-    every class, surely. Every count between the two limits works; when
-    none does, the most is below the fewest.
+    every class, surely. Every count between the two limits works (with
+    imbalanced classes, some beyond the most may too); when none does, the
+    most is below the fewest.
 
     Args:
         counts: Rows of each class.
@@ -272,6 +273,37 @@ def _test_size(rows: int, count: int, digits: int) -> str:
     return text
 
 
+def _split_problem(counts: np.ndarray, test_size: float) -> str | None:
+    """Why a stratified split of ``counts`` cannot hold out ``test_size``, and what can."""
+    rows = int(counts.sum())
+    held_out = math.ceil(test_size * rows)  # as train_test_split counts
+    needs = (
+        f"surely keep {TRAIN_ROWS} training rows of every class, the fewest cross-validation "
+        f"needs (cv_folds >= {TRAIN_ROWS})"
+    )
+    too_small = held_out < len(counts)
+    if too_small:
+        problem = f", fewer than the {len(counts)} classes a stratified split needs"
+    elif fewest_training_rows(counts, rows - held_out) < TRAIN_ROWS:
+        problem = f" and leaves {rows - held_out} for training, too few to {needs}"
+    else:
+        return None
+    fewest, most = held_out_limits(counts)
+    if most >= fewest:
+        low, high = _test_sizes(rows, fewest, most)
+        allowed = (
+            f"set test_size {f'between {low} and' if low != high else 'to'} {high}, "
+            "or to 0 for no held-out part."
+        )
+    else:
+        allowed = (
+            f"even a row per class held out ({fewest}) leaves too few"
+            f"{f' to {needs}' if too_small else ''}: set test_size to 0 for no "
+            "held-out part, or add rows."
+        )
+    return f"test_size = {test_size} holds out {held_out} of {rows} rows{problem}; {allowed}"
+
+
 def split_data(
     features: pd.DataFrame, target: pd.Series, test_size: float, random_state: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
@@ -295,35 +327,9 @@ def split_data(
     """
     if test_size == 0:
         return features, features.iloc[:0], target, target.iloc[:0]
-    rows = len(target)
-    fewest, most = held_out_limits(target.value_counts().to_numpy())
-    held_out = math.ceil(test_size * rows)  # as train_test_split counts
-    needs = (
-        f"{TRAIN_ROWS} training rows of every class, the fewest cross-validation needs "
-        f"(cv_folds >= {TRAIN_ROWS})"
-    )
-    if most < fewest:
-        raise DataError(
-            f"test_size = {test_size} holds out {held_out} of {rows} rows and leaves "
-            f"{rows - held_out} for training: no test_size above 0 both holds out a row per "
-            f"class ({fewest}) and surely keeps {needs}; set test_size to 0 "
-            "for no held-out part, or add rows."
-        )
-    low, high = _test_sizes(rows, fewest, most)
-    allowed = (
-        f"set test_size {f'between {low} and' if low != high else 'to'} {high}, "
-        "or to 0 for no held-out part."
-    )
-    if held_out < fewest:
-        raise DataError(
-            f"test_size = {test_size} holds out {held_out} of {rows} rows, fewer than the "
-            f"{fewest} classes a stratified split needs; {allowed}"
-        )
-    if held_out > most:
-        raise DataError(
-            f"test_size = {test_size} holds out {held_out} of {rows} rows and leaves "
-            f"{rows - held_out} for training, too few to surely keep {needs}; {allowed}"
-        )
+    problem = _split_problem(target.value_counts().to_numpy(), test_size)
+    if problem:
+        raise DataError(problem)
     x_train, x_test, y_train, y_test = train_test_split(
         features,
         target,
