@@ -145,6 +145,12 @@ BAD_INPUT = {
         "Did you mean 'species'? Its columns: sepal length (cm), sepal width (cm), "
         "petal length (cm), petal width (cm), species.",
     ),
+    "feature name XGBoost refuses": (
+        _write(IRIS.rename(columns={"sepal length (cm)": "sepal length [cm]"})),
+        "",
+        "Feature column names may not hold '[', ']' or '<' (XGBoost refuses them); in the CSV "
+        "file (the catalog's raw_data) these do: 'sepal length [cm]'. Rename them",
+    ),
     "non-numeric features": (
         _write(IRIS.assign(colour="blue")),
         "",

@@ -132,6 +132,12 @@ class TestCsv:
                 lambda t: t.assign(species=["a", None] * 15),
                 "missing values: 'species' in 15 rows (lines 3, 5, 7, ...)",
             ),
+            (
+                lambda t: t.rename(columns={"length": "length [cm]", "width": "width<5"}),
+                "Feature column names may not hold '[', ']' or '<' (XGBoost refuses them); in "
+                "the CSV file (the catalog's raw_data) these do: 'length [cm]', 'width<5'. "
+                "Rename them in the header row.",
+            ),
             (  # the models grow their trees on float32
                 lambda t: t.assign(length=[np.inf, -np.inf] + [1.0] * 28, width=[0] * 29 + [4e38]),
                 "the CSV file (the catalog's raw_data) has values the models cannot take, "

@@ -154,8 +154,9 @@ def check_table(table: pd.DataFrame, target_column: str) -> None:
 
     Raises:
         DataError: No rows; no such target column (the columns that exist
-            are named); no feature column; non-numeric feature columns;
-            missing values; values beyond float32; fewer than two classes.
+            are named); no feature column; feature names XGBoost refuses;
+            non-numeric feature columns; missing values; values beyond
+            float32; fewer than two classes.
     """
     columns = [str(c) for c in table.columns]
     if target_column not in table.columns:
@@ -170,6 +171,13 @@ def check_table(table: pd.DataFrame, target_column: str) -> None:
     features = table.drop(columns=target_column)
     if features.columns.empty:
         raise DataError(f"{CSV} has no feature columns besides '{target_column}'.")
+    bad_names = [c for c in features.columns if any(ch in str(c) for ch in "[]<")]
+    if bad_names:
+        raise DataError(
+            "Feature column names may not hold '[', ']' or '<' (XGBoost refuses them); in "
+            f"{CSV} these do: {', '.join(repr(str(c)) for c in bad_names)}. Rename them in "
+            "the header row."
+        )
     text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
     if text:
         examples = ", ".join(
