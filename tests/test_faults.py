@@ -177,6 +177,12 @@ BAD_INPUT = {
         "Did you mean 'species'? Its columns: sepal length (cm), sepal width (cm), "
         "petal length (cm), petal width (cm), species.",
     ),
+    "feature name XGBoost refuses": (
+        _write(IRIS.rename(columns={"sepal length (cm)": "sepal length [cm]"})),
+        "",
+        "Feature column names may not hold '[', ']' or '<' (XGBoost refuses them); in the CSV "
+        "file (the catalog's raw_data) these do: 'sepal length [cm]'. Rename them",
+    ),
     "non-numeric features": (
         _write(IRIS.assign(colour="blue")),
         "",
@@ -186,6 +192,12 @@ BAD_INPUT = {
         _write(IRIS.assign(**{"petal width (cm)": [None] + [1.0] * 149})),
         "",
         "missing values: 'petal width (cm)' in 1 rows (lines 2). Fill them in",
+    ),
+    "infinite value": (
+        _write(IRIS.assign(**{"sepal width (cm)": [1.0] * 5 + [float("inf")] + [1.0] * 144})),
+        "",
+        "has values the models cannot take, infinite or beyond ±3.4e+38 (float32, which the "
+        "models compute in): 'sepal width (cm)' in 1 rows (lines 7). Scale those columns",
     ),
     "single class": (
         _write(IRIS.assign(species="setosa")),
@@ -197,6 +209,20 @@ BAD_INPUT = {
         "",
         "cv_folds = 5 is more than the 4 training rows of the smallest class, 'virginica'; "
         "set cv_folds to at most 4",
+    ),
+    "class with a single row": (
+        _write(IRIS.iloc[:101]),  # stratified splits and k-fold CV both need 2 rows
+        "",
+        "target_column 'species' of the CSV file (the catalog's raw_data) has classes with "
+        "fewer than 2 rows: 'virginica' (1 row: line 102); cross-validation needs at least 2 "
+        "rows of every class (cv_folds >= 2). Add rows of those classes, or drop their rows.",
+    ),
+    "test_size too large": (
+        _write(IRIS),
+        "test_size=0.99",
+        "test_size = 0.99 holds out 149 of 150 rows and leaves 1 for training, too few to "
+        "surely keep 2 training rows of every class, the fewest cross-validation needs "
+        "(cv_folds >= 2); set test_size between 0.02 and 0.96, or to 0 for no held-out part.",
     ),
     "empty file": (
         _write(raw=b""),

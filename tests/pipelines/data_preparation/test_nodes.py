@@ -1,10 +1,14 @@
+import math
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from parallel_trees.errors import DataError
 from parallel_trees.pipelines.data_preparation.nodes import (
+    held_out_limits,
     load_dataset,
     make_cv_splits,
     split_data,
@@ -43,6 +47,29 @@ class TestLoadDataset:
     def test_unknown_dataset_names_the_allowed_ones(self):
         with pytest.raises(ValueError, match="mnist.*iris, wine, breast_cancer, synthetic, csv"):
             load("mnist")
+
+    @pytest.mark.parametrize(
+        ("size", "message"),
+        [
+            (
+                {"n_samples": 12, "n_features": 4, "n_informative": 3, "n_classes": 6},
+                "the synthetic dataset has classes with fewer than 2 rows: 0 (1 row); "
+                "cross-validation needs at least 2 rows of every class (cv_folds >= 2). Raise "
+                "synthetic.n_samples = 12: it gives each of the 6 classes about 2 rows.",
+            ),
+            (
+                {"n_samples": 10, "n_features": 5, "n_informative": 5, "n_classes": 20},
+                "the synthetic dataset has classes with fewer than 2 rows: 0 (1 row), 1 (1 row), "
+                "2 (1 row) and 17 more of the 20 classes; cross-validation needs at least 2 rows "
+                "of every class (cv_folds >= 2). Raise synthetic.n_samples = 10: it gives each "
+                "of the 20 classes about 0.5 rows.",
+            ),
+        ],
+    )
+    def test_synthetic_classes_too_small_to_cross_validate_are_refused(self, size, message):
+        with pytest.raises(DataError) as error:
+            load_dataset("synthetic", size, 21, "target", None)
+        assert str(error.value) == message
 
     def test_built_in_datasets_ignore_the_csv(self):
         features, *_ = load("iris", table=object())
@@ -106,8 +133,33 @@ class TestCsv:
                 "missing values: 'species' in 15 rows (lines 3, 5, 7, ...)",
             ),
             (
+                lambda t: t.rename(columns={"length": "length [cm]", "width": "width<5"}),
+                "Feature column names may not hold '[', ']' or '<' (XGBoost refuses them); in "
+                "the CSV file (the catalog's raw_data) these do: 'length [cm]', 'width<5'. "
+                "Rename them in the header row.",
+            ),
+            (  # the models grow their trees on float32
+                lambda t: t.assign(length=[np.inf, -np.inf] + [1.0] * 28, width=[0] * 29 + [4e38]),
+                "the CSV file (the catalog's raw_data) has values the models cannot take, "
+                "infinite or beyond ±3.4e+38 (float32, which the models compute in): 'length' in "
+                "2 rows (lines 2, 3); 'width' in 1 rows (lines 31). Scale those columns, or fix "
+                "or drop those rows.",
+            ),
+            (
                 lambda t: t.assign(species="setosa"),
                 "has a single class ('setosa'): a classifier needs rows of at least two classes",
+            ),
+            (
+                lambda t: t.assign(species=CLASSES[:2] * 14 + ["virginica", "setosa"]),
+                "target_column 'species' of the CSV file (the catalog's raw_data) has classes "
+                "with fewer than 2 rows: 'virginica' (1 row: line 30); cross-validation needs at "
+                "least 2 rows of every class (cv_folds >= 2). Add rows of those classes, or drop "
+                "their rows.",
+            ),
+            (  # a column of measurements taken for the classes
+                lambda t: t.assign(species=[0.5 * i for i in range(28)] + [0.0, 0.5]),
+                "has classes with fewer than 2 rows: 1.0 (1 row: line 4), 1.5 (1 row: line 5), "
+                "2.0 (1 row: line 6) and 23 more of the 28 classes;",
             ),
         ],
     )
@@ -142,14 +194,112 @@ class TestSplitData:
         assert list(x_test.columns) == list(features.columns)
 
     def test_test_part_too_small_for_every_class_is_refused(self, iris):
-        with pytest.raises(DataError, match=r"test_size = 0.01 holds out 2 of 150 rows.* 0.02"):
+        with pytest.raises(DataError) as error:
             split_data(*iris, test_size=0.01, random_state=21)
+        assert str(error.value) == (
+            "test_size = 0.01 holds out 2 of 150 rows, fewer than the 3 classes a stratified "
+            "split needs; set test_size between 0.02 and 0.96, or to 0 for no held-out part."
+        )
+
+    @pytest.mark.parametrize("test_size", [0.99, 0.98, 0.961])
+    def test_training_part_too_small_for_cross_validation_is_refused(self, iris, test_size):
+        held_out = math.ceil(test_size * 150)
+        with pytest.raises(DataError) as error:
+            split_data(*iris, test_size=test_size, random_state=21)
+        assert str(error.value) == (
+            f"test_size = {test_size} holds out {held_out} of 150 rows and leaves "
+            f"{150 - held_out} for training, too few to surely keep 2 training rows of every "
+            "class, the fewest cross-validation needs (cv_folds >= 2); set test_size between "
+            "0.02 and 0.96, or to 0 for no held-out part."
+        )
+
+    @pytest.mark.parametrize(
+        ("counts", "test_size", "allowed"),
+        [
+            ([59, 71, 48], 0.97, "set test_size between 0.0168 and 0.966,"),  # 3 to 172 rows
+            ([9, 2], 0.5, "set test_size to 0.181,"),  # exactly 2 rows of 11
+        ],
+    )
+    def test_the_test_sizes_said_hold_out_the_rows_that_work(self, counts, test_size, allowed):
+        target = pd.Series(np.repeat(np.arange(len(counts)), counts), name="target")
+        features = pd.DataFrame({"x": range(len(target))})
+        with pytest.raises(DataError) as error:
+            split_data(features, target, test_size, random_state=21)
+        assert allowed in str(error.value)
+        fewest, most = held_out_limits(np.array(counts))
+        for said in re.findall(r"[0-9.]+", allowed):
+            assert fewest <= math.ceil(float(said) * len(target)) <= most
+
+    def test_a_test_size_beyond_the_range_said_is_refused_only_if_it_fails(self):
+        # 2 rows of the small class train only when its share's remainder wins:
+        # 80 training rows (shares 1.6, 39.2, 39.2) do, 83 (1.66, 40.67, 40.67) do not.
+        target = pd.Series(np.repeat([0, 1, 2], [49, 49, 2]), name="target")
+        features = pd.DataFrame({"x": range(100)})
+        y_train = split_data(features, target, test_size=0.2, random_state=21)[2]
+        assert y_train.value_counts()[2] == 2
+        with pytest.raises(DataError, match="set test_size between 0.03 and 0.16, or to 0"):
+            split_data(features, target, test_size=0.17, random_state=21)
+
+    def test_largest_test_size_said_keeps_two_training_rows_of_every_class(self, iris):
+        y_train = split_data(*iris, test_size=0.96, random_state=21)[2]
+        assert y_train.value_counts().to_dict() == {0: 2, 1: 2, 2: 2}
+
+    def test_no_test_size_fits_when_the_classes_are_too_small(self):
+        target = pd.Series([0, 0, 1, 1, 2, 2], name="target")
+        features = pd.DataFrame({"x": range(6)})
+        with pytest.raises(DataError) as error:
+            split_data(features, target, test_size=0.5, random_state=21)
+        assert str(error.value) == (
+            "test_size = 0.5 holds out 3 of 6 rows and leaves 3 for training, too few to "
+            "surely keep 2 training rows of every class, the fewest cross-validation needs "
+            "(cv_folds >= 2); even a row per class held out (3) leaves too few: set test_size "
+            "to 0 for no held-out part, or add rows."
+        )
 
     def test_inputs_are_not_modified(self, iris):
         features, target = iris
         before = features.copy()
         split_data(features, target, 0.3, 1)
         pd.testing.assert_frame_equal(features, before)
+
+
+def _splits_keep(counts, held_out, seeds=range(8)):
+    """The fewest training rows of a class over real stratified splits of ``counts``."""
+    target = np.repeat(np.arange(len(counts)), counts)
+    return min(
+        np.bincount(
+            train_test_split(target, test_size=held_out, stratify=target, random_state=seed)[0],
+            minlength=len(counts),
+        ).min()
+        for seed in seeds
+    )
+
+
+class TestHeldOutLimits:
+    @pytest.mark.parametrize(
+        ("counts", "limits"),
+        [
+            ([50, 50, 50], (3, 144)),  # iris: 2 rows of each class left
+            ([59, 71, 48], (3, 172)),  # wine: 6 rows, 2 each (shares 1.62, 1.99, 2.39)
+            ([212, 357], (2, 564)),  # breast_cancer
+            ([49, 49, 2], (3, 16)),  # the 2 rows of the small class must both train
+            ([2, 2, 2], (3, 2)),  # none fits: the most is below the fewest
+        ],
+    )
+    def test_limits(self, counts, limits):
+        assert held_out_limits(np.array(counts)) == limits
+
+    @pytest.mark.parametrize(
+        "counts", [[50, 50, 50], [59, 71, 48], [49, 49, 2], [50, 50, 2], [30, 7, 3, 3], [9, 2]]
+    )
+    def test_every_count_within_the_limits_keeps_two_training_rows_of_every_class(self, counts):
+        fewest, most = held_out_limits(np.array(counts))
+        for held_out in range(fewest, most + 1):
+            assert _splits_keep(counts, held_out) >= 2, held_out
+
+    def test_one_more_row_held_out_may_leave_a_class_short(self):
+        counts = [59, 71, 48]
+        assert _splits_keep(counts, held_out_limits(np.array(counts))[1] + 1) < 2
 
 
 class TestMakeCvSplits:
