@@ -8,6 +8,7 @@ import pytest
 
 from parallel_trees.models import MODELS
 from parallel_trees.resources import available_cores
+from tests.conftest import ProjectCopy
 
 TRAINING = ["random_forest", "xgboost"]
 # Enough trees that each training node takes a good fraction of a second, so
@@ -325,3 +326,93 @@ def test_a_clearly_better_model_is_called_better(project):
         ("xgboost", "best"),
         ("random_forest", "worse"),
     ]
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """The default ParallelRunner run, in an 80-column terminal."""
+    project = ProjectCopy(tmp_path_factory.mktemp("console") / "parallel-trees")
+    run = project.kedro("run", "--runner=ParallelRunner", env={"COLUMNS": "80"})
+    assert run.returncode == 0, run.output
+    return project, run
+
+
+@pytest.fixture
+def fresh(tmp_path_factory):
+    """A copy of the project that has never run."""
+    return ProjectCopy(tmp_path_factory.mktemp("fresh") / "parallel-trees")
+
+
+class TestConsole:
+    def test_a_default_run_fits_a_screen_and_ends_with_the_ranking(self, default_run):
+        _, run = default_run
+        lines = run.output.splitlines()
+        assert len(lines) <= 50, run.output
+        assert lines[-3] == "Ranking by CV accuracy (significance level 0.05):"
+        assert lines[-2].startswith("1. ") and lines[-1].startswith("2. ")
+        assert "Loading data from" not in run.output
+
+    def test_it_says_what_it_does_before_the_results(self, default_run):
+        _, run = default_run
+        lines = run.output.splitlines()
+        assert lines[0] == (
+            f"ParallelRunner: {available_cores()} core(s), 2 model(s) training at once, "
+            f"n_jobs auto = {max(1, available_cores() // 2)} thread(s) each"
+        )
+        assert "Data: 150 rows, 4 feature columns, 3 classes; 120 to train on, 30 held out" in lines
+        for model in ("Random Forest", "XGBoost"):
+            assert f"Training {model}: 5-fold CV, then a fit on all training rows" in lines
+            assert any(re.fullmatch(rf"Trained {model} in \d+\.\d s", line) for line in lines)
+
+    def test_the_full_log_of_every_process_goes_to_info_log(self, default_run):
+        project, _ = default_run
+        log = (project.root / "info.log").read_text()
+        assert "Loading data from X_train" in log
+        assert "Completed 16 out of 16 tasks" in log
+        assert len({line.split(" - ")[1] for line in log.splitlines() if " - " in line}) >= 2
+
+    def test_the_printed_report_is_saved_as_report_txt(self, default_run):
+        project, run = default_run
+        (version,) = project.versions("data/08_reporting/report.txt")
+        report = (version / "report.txt").read_text()
+        assert report.startswith("Accuracy on iris (5-fold CV on 120 training rows;")
+        assert run.output.endswith(report)
+
+
+class TestChosenNodes:
+    @pytest.mark.parametrize(
+        ("options", "needs"),
+        [
+            (["--pipelines", "training"], "it needs X_test, X_train, cv_splits, y_train, which"),
+            (["--tags", "scoring"], "it needs classes, cv_splits, random_forest.predictions"),
+            (["--pipelines", "reporting"], "it needs classes, comparison, random_forest.training"),
+            # test_predictions is a file: Kedro reads it, or says it is missing.
+            (["--nodes", "compare_models"], "it needs cv_splits, scores, which"),
+        ],
+    )
+    def test_a_part_that_needs_what_the_rest_makes_in_memory_is_refused(
+        self, fresh, options, needs
+    ):
+        run = fresh.kedro("run", *options)
+        assert run.returncode == 1, run.output
+        assert f"Error: kedro run {' '.join(options)} cannot run on its own: {needs}" in run.output
+        assert "Traceback" not in run.output
+        assert not fresh.versions("data/08_reporting/metrics.json")
+
+    def test_the_suggested_command_runs(self, fresh):
+        refused = fresh.kedro("run", "--pipelines", "scoring")
+        suggestion = re.search(r"Run them too: kedro run (--to-nodes=\S+)", refused.output)
+        assert suggestion, refused.output
+        run = fresh.kedro("run", suggestion[1])
+        assert run.returncode == 0, run.output
+        (metrics,) = fresh.metrics()
+        assert set(metrics["models"]) == set(TRAINING)
+        assert not fresh.versions("data/08_reporting/report.txt")  # reporting: not asked for
+
+    @pytest.mark.parametrize(
+        "options", [["--pipelines", "data_preparation"], ["--tags", "data_preparation"]]
+    )
+    def test_data_preparation_runs_alone(self, fresh, options):
+        run = fresh.kedro("run", *options)
+        assert run.returncode == 0, run.output
+        assert "Data: 150 rows, 4 feature columns, 3 classes" in run.output

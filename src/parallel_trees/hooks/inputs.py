@@ -8,11 +8,12 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import UserError
+from parallel_trees.hooks.run_context import RUN_CONTEXT
 from parallel_trees.parameters import validate_parameters
 
 # What a run's options chose, as Kedro's run_params name them, and their flags.
 CHOSEN_BY = {
-    "pipeline_names": "--pipeline",
+    "pipeline_names": "--pipelines",
     "tags": "--tags",
     "node_names": "--nodes",
     "from_nodes": "--from-nodes",
@@ -53,13 +54,17 @@ def _chosen(run_params: dict[str, Any]) -> str:
     for key, flag in CHOSEN_BY.items():
         value = run_params.get(key)
         if value:
-            options.append(f"{flag} {','.join(value) if isinstance(value, list) else value}")
+            text = value if isinstance(value, str) else ",".join(value)
+            options.append(f"{flag} {text}")
     return " ".join(options)
 
 
 def unmade_inputs(pipeline: Pipeline, catalog: Any) -> list[str]:
-    """The inputs of ``pipeline`` that nothing provides: nodes outside it make them in memory."""
-    return sorted(name for name in pipeline.inputs() if name not in catalog)
+    """The inputs of ``pipeline`` that nothing provides: nodes outside it make them in memory.
+
+    (``run_context`` is provided: ``RunContextHooks`` adds it to every run.)
+    """
+    return sorted(n for n in pipeline.inputs() if n not in catalog and n != RUN_CONTEXT)
 
 
 class InputChecksHooks:
@@ -90,7 +95,8 @@ class InputChecksHooks:
                 "(or raw_data's filepath in conf/local/catalog.yml)."
             )
 
-    @hook_impl
+    # tryfirst: a run refused here has nothing for the other hooks to prepare.
+    @hook_impl(tryfirst=True)
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:

@@ -61,14 +61,15 @@ def run_context(runner: str, pipeline: Pipeline, cores: int) -> dict[str, Any]:
 class RunContextHooks:
     """Put the ``run_context`` dataset in the run's catalog."""
 
-    # tryfirst: the other hooks' checks of the run see run_context as provided.
-    @hook_impl(tryfirst=True)
+    @hook_impl
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:
         """Compute the run's context once, before any node runs."""
         context = run_context(runner_name(str(run_params["runner"])), pipeline, available_cores())
         catalog[RUN_CONTEXT] = context
+        if not any("training" in n.tags for n in pipeline.nodes):
+            return
         logger.info(
             "%s: %d core(s), %d model(s) training at once, n_jobs auto = %d thread(s) each",
             context["runner"],

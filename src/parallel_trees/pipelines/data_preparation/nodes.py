@@ -1,6 +1,7 @@
 """Load a dataset, split it into train and held-out test parts, and fix the CV folds."""
 
 import difflib
+import logging
 import math
 from typing import Any
 
@@ -15,6 +16,8 @@ from sklearn.datasets import (
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from parallel_trees.errors import DataError
+
+logger = logging.getLogger(__name__)
 
 BUILT_IN = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}
 CSV = "the CSV file (the catalog's raw_data)"
@@ -334,16 +337,25 @@ def split_data(
             test sizes that work.
     """
     if test_size == 0:
-        return features, features.iloc[:0], target, target.iloc[:0]
-    problem = _split_problem(target.value_counts().to_numpy(), test_size)
-    if problem:
-        raise DataError(problem)
-    x_train, x_test, y_train, y_test = train_test_split(
-        features,
-        target,
-        test_size=test_size,
-        stratify=target,
-        random_state=random_state,
+        x_train, x_test, y_train, y_test = features, features.iloc[:0], target, target.iloc[:0]
+    else:
+        problem = _split_problem(target.value_counts().to_numpy(), test_size)
+        if problem:
+            raise DataError(problem)
+        x_train, x_test, y_train, y_test = train_test_split(
+            features,
+            target,
+            test_size=test_size,
+            stratify=target,
+            random_state=random_state,
+        )
+    logger.info(
+        "Data: %d rows, %d feature columns, %d classes; %d to train on, %d held out",
+        len(target),
+        features.shape[1],
+        target.nunique(),
+        len(y_train),
+        len(y_test),
     )
     return x_train, x_test, y_train, y_test
 
