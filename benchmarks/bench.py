@@ -41,7 +41,7 @@ MOVE = re.compile(r"^bench-io (load|save) (\S+) (\d+\.\d+)$", re.M)
 # Datasets kept in files: writing and reading them is the run's output, not
 # data moving between its processes.
 PERSISTED = re.compile(
-    r"^(metrics|test_predictions|model_comparison|run_timeline|confusion_matrix"
+    r"^(metrics|report|test_predictions|model_comparison|run_timeline|confusion_matrix"
     r"|.*\.model|.*\.portable_model)$"
 )
 TIMING = "\nfrom timing_hooks import DataMovementHooks\n\nHOOKS = (*HOOKS, DataMovementHooks())\n"

@@ -8,6 +8,7 @@ as a plugin's is, through the ``kedro.hooks`` entry point in pyproject.toml,
 and keeps no state but files that any process finds from the run id alone.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -43,8 +44,10 @@ class Journal:
         return {entry.name: int(entry.read_text() or 0) for entry in self.folder.iterdir()}
 
     def remove(self) -> None:
-        """The run is over: forget it."""
+        """The run is over: forget it (and the journals' folder, when no other run is on)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.folder.parent.rmdir()
 
 
 class NodeJournalHooks:

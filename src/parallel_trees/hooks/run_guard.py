@@ -92,6 +92,8 @@ def _explain(
     """A one-message ``UserError`` for errors a user can act on, else ``None``."""
     if isinstance(error, InputError):
         return UserError(str(error))
+    if isinstance(error, RunStopped):
+        stop = error.stop
     if stop is not None and stop.interrupted:
         return UserError("Run interrupted (Ctrl-C); nothing of it was kept.", INTERRUPTED)
     if stop is not None or isinstance(error, RunStopped | BrokenProcessPool):

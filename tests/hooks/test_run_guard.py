@@ -1,0 +1,61 @@
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+from kedro.io import DataCatalog, Version
+from kedro.pipeline import Pipeline, node
+from kedro_datasets.json import JSONDataset
+
+from parallel_trees.errors import DataError, UserError
+from parallel_trees.hooks.run_guard import RunGuardHooks, _explain
+from parallel_trees.hooks.supervision import RunStopped, Stop
+
+KILLED = Stop(False, "a worker process (pid 7)", 7, "was killed by SIGKILL")
+
+
+class TestExplain:
+    def test_bad_input_is_its_own_message(self):
+        explained = _explain(DataError("cv_folds = 9 is more than ..."), None, {}, None)
+        assert (
+            isinstance(explained, UserError) and str(explained) == "cv_folds = 9 is more than ..."
+        )
+
+    def test_ctrl_c_exits_130(self):
+        explained = _explain(RunStopped(Stop(True)), Stop(True), {"a": 3}, None)
+        assert str(explained) == "Run interrupted (Ctrl-C); nothing of it was kept."
+        assert explained.exit_code == 130
+
+    @pytest.mark.parametrize("error", [RunStopped(KILLED), BrokenProcessPool("gone")])
+    def test_a_death_names_the_process_and_the_nodes_lost(self, error):
+        explained = _explain(error, KILLED, {"b.train": 8, "a.train": 7}, None)
+        assert str(explained).startswith(
+            "The run stopped: a worker process (pid 7) was killed by SIGKILL. "
+            "Nodes lost: a.train (process 7), b.train (process 8). Nothing of this run was kept."
+        )
+
+    def test_a_broken_pool_the_watchdog_did_not_see_is_still_explained(self):
+        explained = _explain(BrokenProcessPool("gone"), None, {}, None)
+        assert str(explained).startswith(
+            "The run stopped: a worker process was killed. Nodes lost: none."
+        )
+
+    def test_other_errors_keep_their_traceback(self):
+        assert _explain(ZeroDivisionError(), None, {}, None) is None
+
+
+def _step(x):
+    return x
+
+
+def test_a_failed_run_deletes_what_it_saved_and_only_that(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    path = str(tmp_path / "metrics.json")
+    old = JSONDataset(filepath=path, version=Version(None, "2026-01"))
+    old.save({"run": 1})
+    catalog = DataCatalog({"metrics": JSONDataset(filepath=path, version=Version(None, "2026-02"))})
+    catalog.save("metrics", {"run": 2})
+    pipeline = Pipeline([node(_step, "x", "metrics", name="step")])
+    guard = RunGuardHooks()
+    guard.before_pipeline_run({"run_id": "2026-02", "runner": "None"})
+    with pytest.raises(UserError, match="nothing of it was kept"):
+        guard.on_pipeline_error(RunStopped(Stop(True)), pipeline, catalog)
+    assert sorted(p.name for p in (tmp_path / "metrics.json").iterdir()) == ["2026-01"]

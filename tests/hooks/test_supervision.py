@@ -1,0 +1,97 @@
+"""The watchdog, for real: real child processes, real signals, in this process's main thread."""
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+
+from parallel_trees.hooks.supervision import RunStopped, Stop, Watchdog
+
+START_METHODS = ["fork", "spawn", "forkserver"]
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+@pytest.fixture
+def watchdog():
+    dog = Watchdog(children=True, interval=0.05)
+    yield dog
+    dog.close()
+
+
+def _child(method: str, seconds: float) -> multiprocessing.Process:
+    """A child process, once the watchdog has had time to see it."""
+    process = multiprocessing.get_context(method).Process(target=_sleep, args=(seconds,))
+    process.start()
+    time.sleep(0.2)
+    return process
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_a_killed_child_stops_the_main_thread_at_once(watchdog, method):
+    watchdog.start()
+    child = _child(method, 60)
+    os.kill(child.pid, signal.SIGKILL)
+    started = time.monotonic()
+    with pytest.raises(RunStopped) as stopped:
+        time.sleep(30)  # what the main thread does meanwhile: wait
+    assert time.monotonic() - started < 5
+    assert stopped.value.stop == Stop(
+        False, f"a worker process (pid {child.pid})", child.pid, "was killed by SIGKILL"
+    )
+    assert watchdog.close() == stopped.value.stop
+
+
+def test_the_other_children_are_ended_too(watchdog):
+    watchdog.start()
+    doomed, bystander = _child("fork", 60), _child("fork", 60)
+    os.kill(doomed.pid, signal.SIGKILL)
+    with pytest.raises(RunStopped):
+        time.sleep(30)
+    bystander.join(timeout=5)
+    assert bystander.exitcode == -signal.SIGKILL
+
+
+def test_a_child_that_ends_well_is_no_death(watchdog):
+    watchdog.start()
+    child = _child("spawn", 0)
+    child.join()
+    time.sleep(0.3)  # several looks
+    assert watchdog.close() is None
+
+
+def test_ctrl_c_stops_the_main_thread_and_is_restored_after(watchdog):
+    before = signal.getsignal(signal.SIGINT)
+    watchdog.start()
+    with pytest.raises(RunStopped) as stopped:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(30)
+    assert stopped.value.stop == Stop(True)
+    assert watchdog.close() == Stop(True)
+    assert signal.getsignal(signal.SIGINT) is before
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_children_started_while_watching_ignore_ctrl_c(watchdog):
+    watchdog.start()
+    child = _child("spawn", 60)
+    time.sleep(1)  # started, and past Python's own start-up
+    os.kill(child.pid, signal.SIGINT)
+    child.join(timeout=1)
+    assert child.is_alive()  # a spawned Python would have raised KeyboardInterrupt
+    child.kill()
+    with pytest.raises(RunStopped):  # its death is the watchdog's business
+        time.sleep(30)
+
+
+def test_children_are_not_watched_when_they_are_not_the_runs(watchdog):
+    dog = Watchdog(children=False, interval=0.05).start()
+    child = _child("fork", 60)
+    child.kill()
+    child.join()
+    time.sleep(0.3)
+    assert dog.close() is None
