@@ -9,7 +9,7 @@ from parallel_trees.errors import DataError, UserError
 from parallel_trees.hooks.run_guard import RunGuardHooks, _explain
 from parallel_trees.hooks.supervision import RunStopped, Stop
 
-KILLED = Stop(False, "a worker process (pid 7)", 7, "was killed by SIGKILL")
+KILLED = Stop(False, "a worker process (pid 7)", "was killed by SIGKILL")
 
 
 class TestExplain:

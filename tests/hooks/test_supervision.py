@@ -41,7 +41,7 @@ def test_a_killed_child_stops_the_main_thread_at_once(watchdog, method):
         time.sleep(30)  # what the main thread does meanwhile: wait
     assert time.monotonic() - started < 5
     assert stopped.value.stop == Stop(
-        False, f"a worker process (pid {child.pid})", child.pid, "was killed by SIGKILL"
+        False, f"a worker process (pid {child.pid})", "was killed by SIGKILL"
     )
     assert watchdog.close() == stopped.value.stop
 

@@ -30,7 +30,6 @@ class Stop:
 
     interrupted: bool
     process: str = ""  # e.g. "a worker process (pid 123)"
-    pid: int = 0
     how: str = ""  # e.g. "was killed by SIGKILL"
 
 
@@ -42,7 +41,7 @@ def _ending(exitcode: int) -> str:
 
 def _died(process: multiprocessing.Process) -> Stop:
     kind = "the data manager process" if process.name.startswith(MANAGER) else "a worker process"
-    return Stop(False, f"{kind} (pid {process.pid})", process.pid, _ending(process.exitcode))
+    return Stop(False, f"{kind} (pid {process.pid})", _ending(process.exitcode))
 
 
 class RunStopped(Exception):
@@ -108,10 +107,11 @@ class Watchdog:
         if threading.current_thread() is not threading.main_thread():
             return self  # signals can be handled only in the main thread
         self._main = threading.main_thread().ident
-        # Spawn and forkserver start multiprocessing's resource tracker when
-        # they start their first process, and its start unblocks SIGINT in
-        # this thread (multiprocessing.resource_tracker.ensure_running): start it first.
-        resource_tracker.ensure_running()
+        if self._children:
+            # Spawn and forkserver start multiprocessing's resource tracker
+            # with their first process, and that unblocks SIGINT in the thread
+            # that starts it (resource_tracker.ensure_running): start it first.
+            resource_tracker.ensure_running()
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
         self._ctrl_c = _CtrlC()
@@ -142,7 +142,10 @@ class Watchdog:
     def _watch(self) -> None:
         while not self._closing.is_set():
             sentinels = [p.sentinel for p in self._seen.values()]
-            wait(sentinels, self._interval) if sentinels else self._closing.wait(self._interval)
+            if sentinels:
+                wait(sentinels, self._interval)  # wakes at once when one of them ends
+            else:
+                self._closing.wait(self._interval)
             if self._ctrl_c.came():
                 self._halt(Stop(True))
                 return
