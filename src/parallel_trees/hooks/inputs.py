@@ -49,7 +49,7 @@ def _replace(catalog: Any, name: str, data: Any) -> None:
 
 
 def _chosen(run_params: dict[str, Any]) -> str:
-    """The options that chose the nodes, as typed (``--pipeline training``)."""
+    """The options that chose the nodes, as typed (``--pipelines training``)."""
     options = []
     for key, flag in CHOSEN_BY.items():
         value = run_params.get(key)
