@@ -5,8 +5,15 @@ worker, the main process ignores Ctrl-C (SIGINT): a process inherits that,
 whether it is started by fork, spawn or forkserver, so that no worker is
 ever interrupted half-way (a spawned one would print a traceback). The
 watchdog still sees Ctrl-C (``_CtrlC``), and notices a child process (a
-worker, or the data manager) that dies. Either way it ends the child
-processes and interrupts the main thread, which then raises ``RunStopped``.
+worker, or the data manager) that dies. Either way it stops the run:
+
+- under ParallelRunner, by ending every child process: the pool sees its
+  workers die and fails every task, so the runner stops as it does on any
+  error, through Kedro's own error path (no exception is thrown into the
+  main thread at a point it does not expect, such as a logging call);
+- under the other runners, which run the nodes in the main process or wait
+  for a cluster, by raising ``RunStopped`` in the main thread, as Ctrl-C
+  raises ``KeyboardInterrupt``.
 """
 
 import multiprocessing
@@ -115,8 +122,9 @@ class Watchdog:
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
         self._ctrl_c = _CtrlC()
-        self._usr1 = signal.signal(signal.SIGUSR1, self._raise)
-        self._armed = True
+        if not self._children:
+            self._usr1 = signal.signal(signal.SIGUSR1, self._raise)
+            self._armed = True
         self._thread = threading.Thread(target=self._watch, name="run-watchdog", daemon=True)
         self._thread.start()
         return self
@@ -136,7 +144,8 @@ class Watchdog:
         self._ctrl_c.close()
         signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
         signal.signal(signal.SIGINT, self._sigint)
-        signal.signal(signal.SIGUSR1, self._usr1)
+        if not self._children:
+            signal.signal(signal.SIGUSR1, self._usr1)
         return self.stop
 
     def _watch(self) -> None:
@@ -176,7 +185,7 @@ class Watchdog:
         if self._children:
             for process in multiprocessing.active_children():
                 process.kill()  # nothing they do now would be kept
-        if self._armed:
+        elif self._armed:
             signal.pthread_kill(self._main, signal.SIGUSR1)
 
     def _raise(self, signum: int, frame: FrameType | None) -> None:
