@@ -293,15 +293,17 @@ class TestBadInput:
         assert "Error: Random Forest (random_forest) could not be trained" in run.output
 
 
-def signalled_run(project: ProjectCopy, journals: Path, method: str, send) -> dict:
-    """A ParallelRunner run under ``method``, ``send(run, pid)`` once the forest trains in ``pid``.
+def signalled_run(
+    project: ProjectCopy, journals: Path, method: str, send, runner: str = "ParallelRunner"
+) -> dict:
+    """A run under ``method``, ``send(run, pid)`` once the forest trains in process ``pid``.
 
     Returns what the run printed, its exit code, the forest's pid, how many
     seconds after ``send`` the run ended, and the processes it left.
     """
     run = project.start(
         "run",
-        "--runner=ParallelRunner",
+        f"--runner={runner}",
         "--params",
         SLOW_FOREST,
         env={"KEDRO_MP_CONTEXT": method, "TMPDIR": str(journals)},
@@ -388,6 +390,21 @@ class TestFaults:
         assert run["ended"] < PROMPT, run["output"]
         assert run["left"] == []
         assert_nothing_kept(module_project, previous)
+
+
+def test_ctrl_c_stops_a_sequential_run_in_the_middle_of_a_node(module_project, previous, journals):
+    run = signalled_run(
+        module_project,
+        journals,
+        "fork",
+        lambda run, _: os.killpg(run.pid, signal.SIGINT),
+        runner="SequentialRunner",
+    )
+    assert run["code"] == 130, run["output"]
+    assert "Error: Run interrupted (Ctrl-C); nothing of it was kept." in run["output"]
+    assert "Traceback" not in run["output"]
+    assert run["ended"] < PROMPT, run["output"]
+    assert_nothing_kept(module_project, previous)
 
 
 def test_two_runs_at_once_both_succeed_and_both_are_kept(project):

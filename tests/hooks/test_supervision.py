@@ -1,5 +1,6 @@
 """The watchdog, for real: real child processes, real signals, in this process's main thread."""
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from parallel_trees.hooks.supervision import RunStopped, Stop, Watchdog
+from parallel_trees.hooks.supervision import Interrupt, RunStopped, Stop, Watchdog
 
 START_METHODS = ["fork", "spawn", "forkserver"]
 
@@ -18,7 +19,7 @@ def _sleep(seconds: float) -> None:
 
 @pytest.fixture
 def watchdog():
-    dog = Watchdog(children=True, interval=0.05)
+    dog = Watchdog(interval=0.05)
     yield dog
     dog.close()
 
@@ -61,19 +62,6 @@ def test_a_child_that_ends_well_is_no_death(watchdog):
     assert watchdog.close() is None
 
 
-def test_without_children_ctrl_c_stops_the_main_thread_and_is_restored_after():
-    # SequentialRunner runs the nodes in the main thread: it is interrupted there.
-    before = signal.getsignal(signal.SIGINT)
-    watchdog = Watchdog(children=False, interval=0.05).start()
-    with pytest.raises(RunStopped) as stopped:
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(30)
-    assert stopped.value.stop == Stop(True)
-    assert watchdog.close() == Stop(True)
-    assert signal.getsignal(signal.SIGINT) is before
-    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
-
-
 def test_children_started_while_watching_ignore_ctrl_c(watchdog):
     watchdog.start()
     child = _child("spawn", 60)
@@ -84,10 +72,46 @@ def test_children_started_while_watching_ignore_ctrl_c(watchdog):
     child.kill()
 
 
-def test_children_are_not_watched_when_they_are_not_the_runs(watchdog):
-    dog = Watchdog(children=False, interval=0.05).start()
-    child = _child("fork", 60)
-    child.kill()
-    child.join()
-    time.sleep(0.3)
-    assert dog.close() is None
+def test_the_watchdog_restores_ctrl_c(watchdog):
+    before = signal.getsignal(signal.SIGINT)
+    watchdog.start()
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    assert watchdog.close() is None
+    assert signal.getsignal(signal.SIGINT) is before
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+class TestInterrupt:
+    """SequentialRunner runs the nodes in the main thread: Ctrl-C interrupts it there."""
+
+    def test_ctrl_c_raises_in_the_main_thread_and_is_restored_after(self):
+        before = signal.getsignal(signal.SIGINT)
+        interrupt = Interrupt().start()
+        with pytest.raises(RunStopped) as stopped:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(30)
+        assert stopped.value.stop == Stop(True)
+        assert interrupt.close() == Stop(True)
+        assert signal.getsignal(signal.SIGINT) is before
+
+    def test_no_ctrl_c_no_stop(self):
+        assert Interrupt().start().close() is None
+
+    def test_not_inside_logging_but_right_after(self):
+        # logging.Handler.emit would print the exception as a "Logging error" and swallow it.
+        interrupt = Interrupt().start()
+
+        class Slow(logging.Handler):
+            def emit(self, record):
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while logging
+                time.sleep(0.2)
+
+        logger = logging.getLogger("test_supervision.slow")
+        logger.addHandler(Slow())
+        logger.propagate = False
+        logger.warning("a log call")  # not interrupted
+        started = time.monotonic()
+        with pytest.raises(RunStopped):  # but right after it
+            time.sleep(30)
+        assert time.monotonic() - started < 5
+        interrupt.close()

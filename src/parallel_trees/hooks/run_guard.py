@@ -13,7 +13,7 @@ from parallel_trees.errors import InputError, UserError
 from parallel_trees.hooks.journal import Journal
 from parallel_trees.hooks.kedro_internals import filepath, saved_path
 from parallel_trees.hooks.run_context import runner_name
-from parallel_trees.hooks.supervision import INTERRUPTED, RunStopped, Stop, Watchdog
+from parallel_trees.hooks.supervision import INTERRUPTED, Interrupt, RunStopped, Stop, Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +24,14 @@ class RunGuardHooks:
     - Every version this run saved is deleted, so the previous run's results
       stay the latest ones (models, predictions, metrics.json alike).
     - Ctrl-C, or the death of any process of the run, stops the run at once
-      (``supervision.Watchdog``) and names the nodes that were lost.
+      (``supervision``) and names the nodes that were lost.
     - Errors a user can fix become one ``Error: ...`` line, no traceback.
 
     Which node each process runs is noted by ``journal.NodeJournalHooks``.
     """
 
     def __init__(self) -> None:
-        self._watchdog: Watchdog | None = None
+        self._watchdog: Watchdog | Interrupt | None = None
         self._journal: Journal | None = None
 
     # trylast: the checks of the other hooks come first; a run they refuse has nothing to guard.
@@ -40,7 +40,7 @@ class RunGuardHooks:
         """Start this run's journal and watchdog (in the main process)."""
         self._journal = Journal(run_params["run_id"])
         parallel = runner_name(str(run_params["runner"])) == "ParallelRunner"
-        self._watchdog = Watchdog(children=parallel).start()
+        self._watchdog = (Watchdog() if parallel else Interrupt()).start()
 
     @hook_impl
     def after_pipeline_run(self) -> None:

@@ -1,19 +1,18 @@
-"""A watch over a run's processes, whatever way ParallelRunner starts its workers.
+"""Ctrl-C, and the death of a run's process, whatever way ParallelRunner starts its workers.
 
-``Watchdog`` is a thread of the main process. Before the run starts any
-worker, the main process ignores Ctrl-C (SIGINT): a process inherits that,
-whether it is started by fork, spawn or forkserver, so that no worker is
-ever interrupted half-way (a spawned one would print a traceback). The
-watchdog still sees Ctrl-C (``_CtrlC``), and notices a child process (a
-worker, or the data manager) that dies. Either way it stops the run:
-
-- under ParallelRunner, by ending every child process: the pool sees its
-  workers die and fails every task, so the runner stops as it does on any
-  error, through Kedro's own error path (no exception is thrown into the
-  main thread at a point it does not expect, such as a logging call);
-- under the other runners, which run the nodes in the main process or wait
-  for a cluster, by raising ``RunStopped`` in the main thread, as Ctrl-C
-  raises ``KeyboardInterrupt``.
+- ``Watchdog`` (ParallelRunner) is a thread of the main process. Before the
+  run starts any worker, the main process ignores Ctrl-C (SIGINT): a process
+  inherits that, whether it is started by fork, spawn or forkserver, so that
+  no worker is ever interrupted half-way (a spawned one would print a
+  traceback). The watchdog still sees Ctrl-C (``_CtrlC``), and notices a
+  child process (a worker, or the data manager) that dies. Either way it
+  ends every child process: the pool sees its workers die and fails every
+  task, so the runner stops as it does on any error, through Kedro's own
+  error path.
+- ``Interrupt`` (the other runners, which run the nodes in the main process
+  or wait for a cluster): Ctrl-C raises ``RunStopped`` in the main thread, as
+  it would raise ``KeyboardInterrupt``, but as an ``Exception``, so that
+  Kedro calls the ``on_pipeline_error`` hooks.
 """
 
 import multiprocessing
@@ -88,22 +87,17 @@ class _CtrlC:
 
 
 class Watchdog:
-    """Stop a run on Ctrl-C, or when one of its child processes dies.
+    """Stop a ParallelRunner run on Ctrl-C, or when one of its child processes dies.
 
     Args:
-        children: Watch and end the child processes (ParallelRunner's
-            workers and data manager). ``False`` for runners whose children
-            are not this run's to end (a Dask cluster closes its own).
         interval: Seconds between two looks at the processes.
     """
 
-    def __init__(self, children: bool, interval: float = 0.1):
-        self._children = children
+    def __init__(self, interval: float = 0.1):
         self._interval = interval
         self._seen: dict[int, multiprocessing.Process] = {}
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
-        self._armed = False
         self.stop: Stop | None = None
 
     def start(self) -> "Watchdog":
@@ -113,18 +107,15 @@ class Watchdog:
         """
         if threading.current_thread() is not threading.main_thread():
             return self  # signals can be handled only in the main thread
-        self._main = threading.main_thread().ident
-        if self._children:
-            # Spawn and forkserver start multiprocessing's resource tracker
-            # with their first process, and that unblocks SIGINT in the thread
-            # that starts it (resource_tracker.ensure_running): start it first.
-            resource_tracker.ensure_running()
+        # Spawn and forkserver start multiprocessing's resource tracker with
+        # their first process, and that unblocks SIGINT in the thread that
+        # starts it (resource_tracker.ensure_running): start it first.
+        resource_tracker.ensure_running()
+        # Blocked in every thread, an ignored signal stays pending (Linux): a
+        # thread started before this one would take it and drop it.
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
         self._ctrl_c = _CtrlC()
-        if not self._children:
-            self._usr1 = signal.signal(signal.SIGUSR1, self._raise)
-            self._armed = True
         self._thread = threading.Thread(target=self._watch, name="run-watchdog", daemon=True)
         self._thread.start()
         return self
@@ -133,7 +124,6 @@ class Watchdog:
         """Stop watching and restore Ctrl-C; why the run was stopped, if it was."""
         if self._thread is None:
             return self.stop
-        self._armed = False
         self._closing.set()
         self._thread.join()
         self._thread = None
@@ -144,8 +134,6 @@ class Watchdog:
         self._ctrl_c.close()
         signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
         signal.signal(signal.SIGINT, self._sigint)
-        if not self._children:
-            signal.signal(signal.SIGUSR1, self._usr1)
         return self.stop
 
     def _watch(self) -> None:
@@ -164,8 +152,6 @@ class Watchdog:
 
     def _look(self) -> bool:
         """Note new child processes; record the first death seen. Whether one died."""
-        if not self._children:
-            return False
         for process in multiprocessing.active_children():
             self._seen.setdefault(process.pid, process)
         ended = {pid: p.exitcode for pid, p in self._seen.items() if p.exitcode is not None}
@@ -182,14 +168,44 @@ class Watchdog:
 
     def _halt(self, stop: Stop) -> None:
         self.stop = stop
-        if self._children:
-            for process in multiprocessing.active_children():
-                process.kill()  # nothing they do now would be kept
-        elif self._armed:
-            signal.pthread_kill(self._main, signal.SIGUSR1)
+        for process in multiprocessing.active_children():
+            process.kill()  # nothing they do now would be kept
+
+
+class Interrupt:
+    """Ctrl-C raises ``RunStopped`` in the main thread, for runners without worker processes."""
+
+    def __init__(self) -> None:
+        self._previous = None
+        self.stop: Stop | None = None
+
+    def start(self) -> "Interrupt":
+        """Handle Ctrl-C from now on (in the main thread only: signals are handled there)."""
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._raise)
+        return self
+
+    def close(self) -> Stop | None:
+        """Restore Ctrl-C; ``Stop(True)`` if it came."""
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        return self.stop
 
     def _raise(self, signum: int, frame: FrameType | None) -> None:
-        """In the main thread: stop the run (once; not after ``close``)."""
-        if self._armed and self.stop is not None:
-            self._armed = False
-            raise RunStopped(self.stop)
+        self.stop = Stop(True)
+        if _in_logging(frame):
+            # logging would print the exception and swallow it: raise right after.
+            main = threading.main_thread().ident
+            threading.Timer(0.05, signal.pthread_kill, [main, signal.SIGINT]).start()
+            return
+        raise RunStopped(self.stop)
+
+
+def _in_logging(frame: FrameType | None) -> bool:
+    """Whether ``frame`` is in a call from the ``logging`` package."""
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("logging"):
+            return True
+        frame = frame.f_back
+    return False
