@@ -1,5 +1,6 @@
 # make run  : create .venv if missing, install the pinned dependencies and the project, run it
 # make test : same environment, then ruff and the whole pytest suite
+# make test-pythons : the end-to-end, fault and tutorial tests on every other supported Python
 # make bench: the performance table of the README (benchmarks/bench.py)
 # make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock
 # make screenshots : refresh docs/*.png (the README's kedro-viz pictures) from the browser test
@@ -7,7 +8,8 @@
 PYTHON ?= python3
 # The supported Pythons, oldest first: the README and pyproject.toml's requires-python say
 # the same. The oldest is the oldest that every pin of requirements.lock installs on (numpy,
-# scipy, pandas and scikit-learn need 3.11).
+# scipy, pandas and scikit-learn need 3.11); the one lock serves them all.
+# make test runs the whole suite on .venv's Python, make test-pythons part of it on the others.
 PYTHONS := 3.11 3.12 3.13
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,7 +18,7 @@ STAMP := $(VENV)/.installed
 # this makes sure no tool run from here phones home either.
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install python-check run test lint lock clean screenshots bench
+.PHONY: install python-check run test test-pythons lint lock clean screenshots bench
 
 install: $(STAMP)
 
@@ -24,6 +26,7 @@ install: $(STAMP)
 # created, when PYTHON cannot make the venv (or is not the Python an existing one was made with).
 $(STAMP): pyproject.toml requirements.lock | python-check
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	echo '*' > $(VENV)/.gitignore
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --constraint requirements.lock --editable ".[dev]"
 	touch $(STAMP)
@@ -70,6 +73,14 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# The supported Pythons but .venv's (read once make install has made it).
+OTHER_PYTHONS = $(filter-out $(basename $(word 2,$(call python_found,$(BIN)/python))),$(PYTHONS))
+
+# On each of them, a venv of its own (.venv-3.12, ...) from the same lock, and the tests that
+# show the project works there: tests/test_run.py and tests/test_faults.py (.ci/test-pythons).
+test-pythons: install
+	.ci/test-pythons $(OTHER_PYTHONS)
+
 # Performance figures, measured side by side (a few tens of minutes; not part of make test).
 bench: install
 	$(BIN)/python benchmarks/bench.py
@@ -88,4 +99,4 @@ lock:
 	rm -rf .lock-venv build
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(addprefix .venv-,$(PYTHONS)) build .pytest_cache .ruff_cache
