@@ -2,13 +2,14 @@
 # make test : same environment, then ruff and the whole pytest suite
 # make test-pythons : the end-to-end, fault and tutorial tests on every other supported Python
 # make bench: the performance table of the README (benchmarks/bench.py)
-# make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock
+# make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock,
+#             then check that it installs on every other supported Python
 # make screenshots : refresh docs/*.png (the README's kedro-viz pictures) from the browser test
 
 PYTHON ?= python3
 # The supported Pythons, oldest first: the README and pyproject.toml's requires-python say
 # the same. The oldest is the oldest that every pin of requirements.lock installs on (numpy,
-# scipy, pandas and scikit-learn need 3.11); the one lock serves them all.
+# scipy, pandas and scikit-learn need 3.11); the one lock serves them all (make lock checks).
 # make test runs the whole suite on .venv's Python, make test-pythons part of it on the others.
 PYTHONS := 3.11 3.12 3.13
 VENV := .venv
@@ -90,13 +91,17 @@ screenshots: install
 	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 \
 		$(BIN)/pytest tests/test_viz.py -k "browser and run"
 
+# Resolved on the oldest supported Python, so that no pin needs a newer one; then checked on
+# every other one: it installs there, and pins every package installed.
 lock:
+	@.ci/find-python $(OLDEST) >/dev/null || { echo "make lock resolves on Python $(OLDEST), the oldest supported, and found none (pyenv prefix $(OLDEST), python$(OLDEST) on PATH)"; exit 1; }
 	rm -rf .lock-venv build
-	$(PYTHON) -m venv .lock-venv
+	$$(.ci/find-python $(OLDEST)) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
 	.lock-venv/bin/python -m pip install --quiet ".[dev]"
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^parallel.trees' > requirements.lock
 	rm -rf .lock-venv build
+	.ci/test-pythons --install-only $(filter-out $(OLDEST),$(PYTHONS))
 
 clean:
 	rm -rf $(VENV) $(addprefix .venv-,$(PYTHONS)) build .pytest_cache .ruff_cache
