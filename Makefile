@@ -1,10 +1,17 @@
 # make run  : create .venv if missing, install the pinned dependencies and the project, run it
 # make test : same environment, then ruff and the whole pytest suite
+# make test-pythons : the end-to-end, fault and tutorial tests on every other supported Python
 # make bench: the performance table of the README (benchmarks/bench.py)
-# make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock
+# make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock,
+#             then check that it installs on every other supported Python
 # make screenshots : refresh docs/*.png (the README's kedro-viz pictures) from the browser test
 
 PYTHON ?= python3
+# The supported Pythons, oldest first: the README and pyproject.toml's requires-python say
+# the same. The oldest is the oldest that every pin of requirements.lock installs on (numpy,
+# scipy, pandas and scikit-learn need 3.11); the one lock serves them all (make lock checks).
+# make test runs the whole suite on .venv's Python, make test-pythons part of it on the others.
+PYTHONS := 3.11 3.12 3.13
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -12,16 +19,50 @@ STAMP := $(VENV)/.installed
 # this makes sure no tool run from here phones home either.
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test lint lock clean screenshots bench
+.PHONY: install python-check run test test-pythons lint lock clean screenshots bench
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10) and "Python 3.10+ is needed; set PYTHON=python3.x")'
+# python-check runs first, every time: it stops make, in one line and before anything is
+# created, when PYTHON cannot make the venv (or is not the Python an existing one was made with).
+$(STAMP): pyproject.toml requirements.lock | python-check
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	echo '*' > $(VENV)/.gitignore
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --constraint requirements.lock --editable ".[dev]"
 	touch $(STAMP)
+
+comma := ,
+empty :=
+space := $(empty) $(empty)
+OLDEST := $(firstword $(PYTHONS))
+NEWEST := $(lastword $(PYTHONS))
+SUPPORTED := $(subst $(space),$(comma)$(space),$(PYTHONS))
+# "old|ok|new X.Y.Z /path/to/python" of the Python $(1), or nothing when it does not run.
+# It runs under any Python, 2 included, so as to name the one it found.
+python_found = $(shell $(1) -c 'import sys; v = tuple(sys.version_info[:3]); print("%s %d.%d.%d %s" % ("old" if v[:2] < ($(subst .,$(comma) ,$(OLDEST))) else "new" if v[:2] > ($(subst .,$(comma) ,$(NEWEST))) else "ok", v[0], v[1], v[2], sys.executable))' 2>/dev/null)
+# A supported Python of this machine, to suggest.
+python_here = $(firstword $(foreach v,$(PYTHONS),$(shell .ci/find-python $(v))))
+python_hint = Point PYTHON= at another, e.g. make $(or $(MAKECMDGOALS),run) PYTHON=$(or $(python_here),python$(OLDEST))
+# " (/path/to/python)" unless PYTHON says it already.
+at = $(if $(filter $(PYTHON),$(1)),, ($(1)))
+needs = parallel-trees needs Python $(OLDEST) or newer (supported and tested: $(SUPPORTED)).
+
+python-check:
+	$(if $(wildcard $(BIN)/python),$(check_same_as_venv),$(check_supported))
+
+# No venv yet: PYTHON must be a supported Python; a newer one than tested goes on, with a warning.
+check_supported = $(eval found := $(call python_found,$(PYTHON)))$(strip \
+  $(if $(found),,$(error PYTHON=$(PYTHON) does not run here. $(needs) $(python_hint))) \
+  $(if $(filter old,$(firstword $(found))),$(error PYTHON=$(PYTHON) is Python $(word 2,$(found))$(call at,$(word 3,$(found))), too old: $(needs) $(python_hint))) \
+  $(if $(filter new,$(firstword $(found))),$(warning PYTHON=$(PYTHON) is Python $(word 2,$(found)), newer than the versions tested ($(SUPPORTED)); going on)))
+
+# A venv exists: PYTHON given (make ... PYTHON=...) must be the Python it was made with.
+check_same_as_venv = $(if $(filter command line environment,$(origin PYTHON)),$(strip \
+  $(eval found := $(call python_found,$(PYTHON)))$(eval venv := $(call python_found,$(BIN)/python)) \
+  $(if $(found),,$(error PYTHON=$(PYTHON) does not run here. $(needs) $(python_hint))) \
+  $(if $(filter $(basename $(word 2,$(venv))),$(basename $(word 2,$(found)))),, \
+    $(error $(VENV) was made with Python $(word 2,$(venv)), not PYTHON=$(PYTHON)'s $(word 2,$(found)). Run make clean first to make it anew with PYTHON=$(PYTHON), or leave PYTHON= out to keep it))))
 
 run: install
 	$(BIN)/kedro run --runner=ParallelRunner
@@ -33,6 +74,14 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# The supported Pythons but .venv's (read once make install has made it).
+OTHER_PYTHONS = $(filter-out $(basename $(word 2,$(call python_found,$(BIN)/python))),$(PYTHONS))
+
+# On each of them, a venv of its own (.venv-3.12, ...) from the same lock, and the tests that
+# show the project works there: tests/test_run.py and tests/test_faults.py (.ci/test-pythons).
+test-pythons: install
+	.ci/test-pythons $(OTHER_PYTHONS)
+
 # Performance figures, measured side by side (a few tens of minutes; not part of make test).
 bench: install
 	$(BIN)/python benchmarks/bench.py
@@ -42,13 +91,17 @@ screenshots: install
 	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 \
 		$(BIN)/pytest tests/test_viz.py -k "browser and run"
 
+# Resolved on the oldest supported Python, so that no pin needs a newer one; then checked on
+# every other one: it installs there, and pins every package installed.
 lock:
+	@.ci/find-python $(OLDEST) >/dev/null || { echo "make lock resolves on Python $(OLDEST), the oldest supported, and found none (pyenv prefix $(OLDEST), python$(OLDEST) on PATH)"; exit 1; }
 	rm -rf .lock-venv build
-	$(PYTHON) -m venv .lock-venv
+	$$(.ci/find-python $(OLDEST)) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
 	.lock-venv/bin/python -m pip install --quiet ".[dev]"
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^parallel.trees' > requirements.lock
 	rm -rf .lock-venv build
+	.ci/test-pythons --install-only $(filter-out $(OLDEST),$(PYTHONS))
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(addprefix .venv-,$(PYTHONS)) build .pytest_cache .ruff_cache
