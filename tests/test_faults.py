@@ -407,8 +407,16 @@ def test_ctrl_c_stops_a_sequential_run_in_the_middle_of_a_node(module_project, p
     assert_nothing_kept(module_project, previous)
 
 
-def test_two_runs_at_once_both_succeed_and_both_are_kept(project):
-    runs = [project.start("run", "--runner=ParallelRunner") for _ in range(2)]
+def test_two_runs_at_once_both_succeed_and_both_are_kept(project, journals):
+    # Kedro names a run's versions by its start time, to the millisecond: the
+    # second run starts once the first has begun (its journal exists), as two
+    # runs started by hand do, or both would share one version name.
+    env = {"TMPDIR": str(journals)}
+    first = project.start("run", "--runner=ParallelRunner", env=env)
+    deadline = time.monotonic() + 120
+    while not list(journals.glob("parallel-trees-running/*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    runs = [first, project.start("run", "--runner=ParallelRunner", env=env)]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     for path in RESULTS:
