@@ -96,7 +96,7 @@ def _explain(
         stop = error.stop
     if stop is not None and stop.interrupted:
         return UserError("Run interrupted (Ctrl-C); nothing of it was kept.", INTERRUPTED)
-    if stop is not None or isinstance(error, RunStopped | BrokenProcessPool):
+    if stop is not None or isinstance(error, BrokenProcessPool):
         what = f"{stop.process} {stop.how}" if stop else "a worker process was killed"
         return UserError(
             f"The run stopped: {what}. Nodes lost: {_lost(lost)}. Nothing of this run was "
