@@ -70,6 +70,18 @@ def test_children_started_while_watching_ignore_ctrl_c(watchdog):
     child.join(timeout=1)
     assert child.is_alive()  # a spawned Python would have raised KeyboardInterrupt
     child.kill()
+    child.join()
+
+
+def test_children_from_before_the_run_are_not_the_runs(watchdog):
+    # e.g. a notebook's own process, or a process still ending from an earlier run
+    older = _child("spawn", 60)
+    watchdog.start()
+    time.sleep(0.3)  # the watchdog looks at every child
+    older.kill()
+    older.join(timeout=5)
+    time.sleep(0.3)  # several looks
+    assert watchdog.close() is None
 
 
 def test_the_watchdog_restores_ctrl_c(watchdog):

@@ -96,6 +96,7 @@ class Watchdog:
     def __init__(self, interval: float = 0.1):
         self._interval = interval
         self._seen: dict[int, multiprocessing.Process] = {}
+        self._older: set[int] = set()  # children from before the run: not the run's
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         self.stop: Stop | None = None
@@ -111,6 +112,7 @@ class Watchdog:
         # their first process, and that unblocks SIGINT in the thread that
         # starts it (resource_tracker.ensure_running): start it first.
         resource_tracker.ensure_running()
+        self._older = {p.pid for p in multiprocessing.active_children()}
         # Blocked in every thread, an ignored signal stays pending (Linux): a
         # thread started before this one would take it and drop it.
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -153,7 +155,8 @@ class Watchdog:
     def _look(self) -> bool:
         """Note new child processes; record the first death seen. Whether one died."""
         for process in multiprocessing.active_children():
-            self._seen.setdefault(process.pid, process)
+            if process.pid not in self._older:
+                self._seen.setdefault(process.pid, process)
         ended = {pid: p.exitcode for pid, p in self._seen.items() if p.exitcode is not None}
         for pid in [pid for pid, code in ended.items() if code == 0]:
             del self._seen[pid]  # ended as it should (the pool's end)
@@ -169,7 +172,8 @@ class Watchdog:
     def _halt(self, stop: Stop) -> None:
         self.stop = stop
         for process in multiprocessing.active_children():
-            process.kill()  # nothing they do now would be kept
+            if process.pid not in self._older:
+                process.kill()  # nothing they do now would be kept
 
 
 class Interrupt:
