@@ -1,0 +1,28 @@
+"""The project's ``kedro run``: Kedro's own, where ``--runner=ParallelRunner`` is the project's.
+
+Kedro uses a project's ``cli.py`` commands in place of its own
+(https://docs.kedro.org/en/stable/extend/common_use_cases/#use-case-3-how-to-add-or-modify-cli-commands).
+This one keeps every option, help text and behaviour of Kedro's ``run``, and
+changes one thing: ``ParallelRunner`` is ``parallel_trees.parallel_runner``'s,
+whose workers are all ready before the first node, whatever the start method.
+``--runner=kedro.runner.ParallelRunner`` still names Kedro's own.
+"""
+
+from typing import Any
+
+import click
+from kedro.framework.cli.project import run as kedro_run
+
+RUNNERS = {"ParallelRunner": "parallel_trees.parallel_runner.ParallelRunner"}
+
+
+@click.group(name="parallel-trees")
+def cli() -> None:
+    """Commands of the parallel-trees project."""
+
+
+@cli.command(params=kedro_run.params, help=kedro_run.help, short_help=kedro_run.short_help)
+@click.pass_context
+def run(ctx: click.Context, runner: str | None, **options: Any) -> dict[str, Any]:
+    """Kedro's ``run``, with the project's runners for their short names."""
+    return ctx.invoke(kedro_run, runner=RUNNERS.get(runner, runner), **options)
