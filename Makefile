@@ -1,6 +1,7 @@
 # make run  : create .venv if missing, install the pinned dependencies and the project, run it
 # make test : same environment, then ruff and the whole pytest suite
-# make test-pythons : the end-to-end, fault and tutorial tests on every other supported Python
+# make test-pythons : the tests that start processes on every other supported Python,
+#                     under spawn and forkserver
 # make bench: the performance table of the README (benchmarks/bench.py)
 # make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock,
 #             then check that it installs on every other supported Python
@@ -78,7 +79,7 @@ test: lint
 OTHER_PYTHONS = $(filter-out $(basename $(word 2,$(call python_found,$(BIN)/python))),$(PYTHONS))
 
 # On each of them, a venv of its own (.venv-3.12, ...) from the same lock, and the tests that
-# show the project works there: tests/test_run.py and tests/test_faults.py (.ci/test-pythons).
+# start worker processes, under spawn on the first and forkserver on the next (.ci/test-pythons).
 test-pythons: install
 	.ci/test-pythons $(OTHER_PYTHONS)
 
