@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import operator
 import os
+import socket
 import ssl
 import uuid
 from collections import Counter
@@ -28,7 +29,7 @@ import dask
 import rich.logging
 from dask.utils import parse_timedelta
 from distributed import Client, LocalCluster, get_worker, wait
-from distributed.comm.addressing import parse_address
+from distributed.comm.addressing import parse_address, parse_host_port
 from distributed.security import Security
 from kedro.framework import project
 from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
@@ -561,6 +562,20 @@ def _causes(error: BaseException) -> list[BaseException]:
     return chain
 
 
+def _refused(location: str) -> bool:
+    """Whether ``host:port`` refuses a connection now: nothing listens there.
+
+    (Dask retries refused connections until its timeout, and may then give no cause.)
+    """
+    try:
+        socket.create_connection(parse_host_port(location), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _why_not_connected(address: str, error: OSError, timeout: float) -> str:
     """What to fix, from how the connection failed (measured with distributed 2026.8)."""
     causes = _causes(error)
@@ -571,11 +586,11 @@ def _why_not_connected(address: str, error: OSError, timeout: float) -> str:
     def seen(kind: type[BaseException]) -> bool:
         return any(isinstance(cause, kind) for cause in causes)
 
-    if seen(ConnectionRefusedError):
+    if seen(ConnectionRefusedError) or _refused(location):
         return (
-            f"Nothing listens at {address} (connection refused for {timeout:g} s). Start the "
-            "Dask scheduler there, or correct the address (--runner-params address=, "
-            "or DASK_SCHEDULER_ADDRESS)."
+            f"Nothing listens at {address}: the connection is refused. Start the Dask "
+            "scheduler there, or correct the address (--runner-params address=, or "
+            "DASK_SCHEDULER_ADDRESS)."
         )
     if seen(ssl.SSLCertVerificationError):
         return (
