@@ -345,6 +345,9 @@ class DaskRunner(AbstractRunner):
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                # Its HTTP server (/health...) runs without the dashboard too: on port
+                # 8787, or another with a warning when 8787 is taken. Any free one will do.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             ) as cluster,
             Client(cluster) as client,
         ):
@@ -370,7 +373,8 @@ class DaskRunner(AbstractRunner):
         """
         state = _RunState.start(pipeline, catalog)
         project_args = (project.PACKAGE_NAME, dict(project.LOGGING))
-        # This run's topic: no other run's records, on a shared cluster.
+        # This run's topic: no other run's records, on a shared cluster. (The client's
+        # closing ends the subscription.)
         topic = f"parallel-trees-console-{uuid.uuid4().hex}"
         task_args = (*project_args, run_id, self._is_async, topic)
         with self._client() as client:
@@ -390,8 +394,6 @@ class DaskRunner(AbstractRunner):
                 # releases the rest.)
                 client.cancel(list(state.running))
                 raise
-            finally:
-                client.unsubscribe_topic(topic)
 
     def _submit_ready(
         self,
