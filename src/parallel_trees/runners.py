@@ -537,7 +537,9 @@ def connect(address: str, security: Security | None, timeout: float) -> Client:
     """
     try:
         client = Client(address, security=security, timeout=timeout)
-    except OSError as error:  # Dask's CommClosedError and SSL errors are OSErrors
+    # Dask's CommClosedError and SSL errors are OSErrors; tornado raises a ValueError when
+    # a plain tcp server speaks before the TLS handshake begins.
+    except (OSError, ValueError) as error:
         raise UserError(_why_not_connected(address, error, timeout)) from error
     try:
         client.wait_for_workers(1, timeout=timeout)
@@ -578,7 +580,7 @@ def _refused(location: str) -> bool:
     return False
 
 
-def _why_not_connected(address: str, error: OSError, timeout: float) -> str:
+def _why_not_connected(address: str, error: Exception, timeout: float) -> str:
     """What to fix, from how the connection failed (measured with distributed 2026.8)."""
     causes = _causes(error)
     scheme, location = parse_address(address)
@@ -599,7 +601,11 @@ def _why_not_connected(address: str, error: OSError, timeout: float) -> str:
             f"The Dask scheduler at {address} has a certificate that tls_ca_file's CA did "
             "not sign. Give the cluster's own CA certificate (its ca.pem) as tls_ca_file."
         )
-    if any(getattr(cause, "reason", None) == "WRONG_VERSION_NUMBER" for cause in causes):
+    if any(
+        getattr(cause, "reason", None) == "WRONG_VERSION_NUMBER"
+        or "cannot convert to SSL" in str(cause)  # tornado: the server spoke first
+        for cause in causes
+    ):
         return (
             f"The Dask scheduler at {address} does not use TLS: it answered in plain text. "
             f"Start it with --tls-ca-file, --tls-cert and --tls-key (see the README), or, "
