@@ -104,7 +104,7 @@ class TestClientSecurity:
         ("address", "given", "message"),
         [
             ("tls://h:8786", {}, "needs your certificate (tls_ca_file, tls_client_cert not given)"),
-            ("tcp://h:8786", "team", "is plain tcp, so tls_ca_file, tls_client_cert, tls_client_"),
+            ("tcp://h:8786", "team", "is plain tcp, so the certificate settings tls_ca_file, tls_"),
             ("ucx://h:8786", {}, "the scheme must be tls:// (a shared network, with certificates)"),
             (None, "team", "given without an address: the local Dask cluster listens on 127"),
         ],

@@ -502,8 +502,9 @@ def client_security(address: str | None, given: dict[str, str]) -> Security | No
     if scheme == "tcp":
         if given_files:
             raise UserError(
-                f"address = {address} is plain tcp, so {', '.join(given_files)} would go "
-                f"unused and the connection unencrypted: connect to tls://{location}."
+                f"address = {address} is plain tcp, so the certificate settings "
+                f"{', '.join(given_files)} (runner parameters, or Dask's configuration) would "
+                f"go unused and the connection unencrypted: connect to tls://{location}."
             )
         return security
     missing = [name for name in ("tls_ca_file", "tls_client_cert") if not files[name]]
