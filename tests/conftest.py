@@ -69,7 +69,7 @@ class ProjectCopy:
 
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The environment of a command in the copy: its ``src`` first on the path."""
-        env = {k: v for k, v in os.environ.items() if k not in LEFT_OUT}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(LEFT_OUT)}
         env |= {"PYTHONPATH": str(self.root / "src"), "COLUMNS": "200"}
         return env | (extra or {})
 
@@ -115,8 +115,9 @@ class ProjectCopy:
 # The project's own opt-out is the committed .telemetry file: tests run without
 # the environment variables so that they check that file alone does the job.
 TELEMETRY_OPT_OUTS = {"KEDRO_DISABLE_TELEMETRY", "DO_NOT_TRACK"}
-# A Dask cluster of the developer's would take DaskRunner's runs; tests pass their own.
-LEFT_OUT = TELEMETRY_OPT_OUTS | {"DASK_SCHEDULER_ADDRESS"}
+# A Dask cluster or certificate of the developer's (DASK_SCHEDULER_ADDRESS, any
+# DASK_* setting) would change DaskRunner's runs; tests pass their own.
+LEFT_OUT = (*TELEMETRY_OPT_OUTS, "DASK_")  # the variables whose names start so
 
 
 @pytest.fixture
@@ -127,3 +128,19 @@ def project(tmp_path) -> ProjectCopy:
 @pytest.fixture(scope="module")
 def module_project(tmp_path_factory) -> ProjectCopy:
     return ProjectCopy(tmp_path_factory.mktemp("project") / "parallel-trees")
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory) -> dict[str, Path]:
+    """Two folders made by scripts/dask-certs, as the README says: a team's, and a stranger's."""
+    folders = {}
+    for owner in ("team", "stranger"):
+        folders[owner] = tmp_path_factory.mktemp("certificates") / owner
+        made = subprocess.run(
+            [PROJECT / "scripts" / "dask-certs", folders[owner]],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr
+    return folders
