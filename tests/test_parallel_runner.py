@@ -31,11 +31,12 @@ def configured():
     assert "parallel_trees" in project.LOGGING.data["loggers"]  # conf/logging.yml's
 
 
-def _worker(method: str, monkeypatch) -> dict:
+def _worker(method: str, monkeypatch, width: int = 2) -> dict:
     """A pool of two workers under ``method``: how many started at once, and one of them."""
     monkeypatch.setenv("KEDRO_MP_CONTEXT", method)
     runner = ParallelRunner()
     runner._modules = ["xgboost"]  # what _run sets: the pipeline's node modules
+    runner._width = width  # and the most nodes one step of it runs at once
     before = len(multiprocessing.active_children())
     with runner._get_executor(2) as pool:
         started = len(multiprocessing.active_children()) - before
@@ -50,6 +51,11 @@ def test_every_worker_starts_with_the_pool_and_imports_the_nodes(configured, mon
     assert inside["started at once"] == 2
     assert inside["imported"]
     assert inside["disabled"] == ["kedro-viz"]  # its hooks only warn in a worker
+
+
+def test_no_more_workers_start_at_once_than_the_widest_step_can_use(configured, monkeypatch):
+    # The pool still grows to its size (2) if a task finds no worker idle.
+    assert _worker("spawn", monkeypatch, width=1)["started at once"] == 1
 
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])

@@ -11,7 +11,8 @@ project before it runs anything. The worker that split the data was then idle
 again when the training nodes were submitted: it ran one model, then the
 other, while the second worker was still importing. Here every worker starts
 with the pool and imports the pipeline's modules at once, all of them while
-the first node runs.
+the first node runs: as many as the widest step of the pipeline needs (4 for
+the default pipeline, whose pool may grow to 7 on a large machine).
 
 Kedro 1.7 also means to configure the project in each spawned or forkserver
 worker, but reads the package name there, where it is not set, so it never
@@ -79,6 +80,7 @@ class ParallelRunner(KedroParallelRunner):
     """Kedro's ``ParallelRunner``, whose workers are all ready before its first node runs."""
 
     _modules: list[str] = []
+    _width = 1 << 30  # unknown: as many as the pool may have
 
     @property
     def _logger(self) -> logging.Logger:
@@ -94,6 +96,8 @@ class ParallelRunner(KedroParallelRunner):
     ) -> None:
         # The modules every worker imports before it is needed: the nodes' own.
         self._modules = sorted({node.func.__module__ for node in pipeline.nodes})
+        # The most nodes that one step of the pipeline can run at once.
+        self._width = max((len(group) for group in pipeline.grouped_nodes), default=1)
         super()._run(pipeline, catalog, hook_manager, run_id)
 
     def _get_executor(self, max_workers: int) -> ProcessPoolExecutor:
@@ -103,7 +107,9 @@ class ParallelRunner(KedroParallelRunner):
             initializer=prepare_worker,
             initargs=(project.PACKAGE_NAME, dict(project.LOGGING), self._modules),
         )
-        # No worker is idle yet, so each of these tasks starts one more.
-        for _ in range(max_workers):
+        # No worker is idle yet, so each of these tasks starts one more: as many
+        # as the widest step of the pipeline can use (Kedro sizes the pool for
+        # more, up to a worker per core, and it still grows to that when needed).
+        for _ in range(min(max_workers, self._width)):
             pool.submit(os.getpid)
         return pool
