@@ -1,7 +1,7 @@
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
-from kedro.io import DataCatalog, Version
+from kedro.io import DataCatalog, DatasetError, Version
 from kedro.pipeline import Pipeline, node
 from kedro_datasets.json import JSONDataset
 
@@ -14,32 +14,42 @@ KILLED = Stop(False, "a worker process (pid 7)", "was killed by SIGKILL")
 
 class TestExplain:
     def test_bad_input_is_its_own_message(self):
-        explained = _explain(DataError("cv_folds = 9 is more than ..."), None, {}, None)
+        explained = _explain(DataError("cv_folds = 9 is more than ..."), None, {})
         assert (
             isinstance(explained, UserError) and str(explained) == "cv_folds = 9 is more than ..."
         )
 
+    def test_bad_input_met_by_a_dataset_is_its_own_message(self):
+        try:
+            try:
+                raise DataError("new.csv is empty: ...")
+            except DataError as cause:
+                raise DatasetError("Failed while loading data from dataset ...") from cause
+        except DatasetError as wrapped:
+            explained = _explain(wrapped, None, {})
+        assert str(explained) == "new.csv is empty: ..."
+
     def test_ctrl_c_exits_130(self):
-        explained = _explain(RunStopped(Stop(True)), Stop(True), {"a": 3}, None)
+        explained = _explain(RunStopped(Stop(True)), Stop(True), {"a": 3})
         assert str(explained) == "Run interrupted (Ctrl-C); nothing of it was kept."
         assert explained.exit_code == 130
 
     @pytest.mark.parametrize("error", [RunStopped(KILLED), BrokenProcessPool("gone")])
     def test_a_death_names_the_process_and_the_nodes_lost(self, error):
-        explained = _explain(error, KILLED, {"b.train": 8, "a.train": 7}, None)
+        explained = _explain(error, KILLED, {"b.train": 8, "a.train": 7})
         assert str(explained).startswith(
             "The run stopped: a worker process (pid 7) was killed by SIGKILL. "
             "Nodes lost: a.train (process 7), b.train (process 8). Nothing of this run was kept."
         )
 
     def test_a_broken_pool_the_watchdog_did_not_see_is_still_explained(self):
-        explained = _explain(BrokenProcessPool("gone"), None, {}, None)
+        explained = _explain(BrokenProcessPool("gone"), None, {})
         assert str(explained).startswith(
             "The run stopped: a worker process was killed. Nodes lost: none."
         )
 
     def test_other_errors_keep_their_traceback(self):
-        assert _explain(ZeroDivisionError(), None, {}, None) is None
+        assert _explain(ZeroDivisionError(), None, {}) is None
 
 
 def _step(x):
