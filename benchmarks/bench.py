@@ -25,6 +25,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from encoders import table as categorical_table
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 CORES = len(os.sched_getaffinity(0))
@@ -179,6 +181,44 @@ class Project:
             [sys.executable, str(ROOT / "benchmarks" / "plain.py"), str(out)], ROOT, self.env
         )
 
+    def plain_table(self, csv: Path) -> Sample:
+        out = self.root / "plain_table.json"
+        script = str(ROOT / "benchmarks" / "plain_table.py")
+        return timed([sys.executable, script, str(csv), "label", str(out)], ROOT, self.env)
+
+
+def table_figures(project: Project, n: int, quick: bool) -> tuple[list, dict]:
+    """A 50,000-row table with categorical columns (benchmarks/encoders.py's, with a
+    1,000-level column): ``kedro run`` under ParallelRunner against the same fits in a
+    plain script."""
+    rows = 5_000 if quick else 50_000
+    features, target = categorical_table(rows, 1_000)
+    csv = project.root / "table.csv"
+    features.assign(label=[f"class {c}" for c in target]).to_csv(csv, index=False)
+    params = f"dataset=csv,target_column=label,csv_path={csv}"
+    print(f"table: {rows} rows with categorical columns", file=sys.stderr)
+    series = interleaved(
+        n,
+        {
+            "parallel": lambda: project.kedro("ParallelRunner", params),
+            "plain": lambda: project.plain_table(csv),
+        },
+    )
+    rows_text = [
+        (
+            f"table {rows:,} rows, categorical: ParallelRunner",
+            fmt(series["parallel"].stat()),
+            f"{ratio(series['parallel'], series['plain']):.2f} x plain script; "
+            f"peak {series['parallel'].stat('peak_mb')['median']:.0f} MB",
+        ),
+        (
+            f"table {rows:,} rows: plain script (benchmarks/plain_table.py)",
+            fmt(series["plain"].stat()),
+            f"1.00; peak {series['plain'].stat('peak_mb')['median']:.0f} MB",
+        ),
+    ]
+    return rows_text, {k: [asdict(s) for s in v.samples] for k, v in series.items()}
+
 
 def interleaved(repeats: int, variants: dict) -> dict[str, Series]:
     """Each variant ``repeats`` times, in turn, so that load drifts hit them alike."""
@@ -199,16 +239,25 @@ def ratio(a: Series, b: Series) -> float:
     return a.stat()["median"] / b.stat()["median"]
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="tiny workloads: check the script")
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="only: a 50,000-row table with categorical columns, kedro run vs a plain script",
+    )
     parser.add_argument(
         "--handoff",
         action="store_true",
         help="only: the split in memory vs persisted through the catalog, at the largest size",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
     n = args.repeats
     quick = args.quick
     # About 60 s of single-thread model work in all (both models, 5 folds + fit).
@@ -227,6 +276,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="parallel-trees-bench-") as tmp:
         project = Project(Path(tmp) / "parallel-trees")
+        if args.table:
+            table, results["categorical_table"] = table_figures(project, n, quick)
+            return report(table, results, n)
         if args.handoff:
             params = f"dataset=synthetic,synthetic.n_samples={sizes[-1]},{scale}"
             handoff = interleaved(
@@ -273,6 +325,9 @@ def main() -> None:
             ("iris: plain script (benchmarks/plain.py)", fmt(iris["plain"].stat()), "1.00"),
         ]
         results["iris"] = {k: [asdict(s) for s in v.samples] for k, v in iris.items()}
+
+        rows_text, results["categorical_table"] = table_figures(project, n, quick)
+        table += rows_text
 
         print(f"training-dominated: {heavy}", file=sys.stderr)
         one = "random_forest.n_jobs=1,xgboost.n_jobs=1"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 from xgboost import XGBClassifier
@@ -57,7 +57,7 @@ def encoders() -> dict:
             )
         ],
         "target (code) + one-hot": [
-            (TargetEncoder(random_state=0), ["code"]),
+            (TargetEncoder(cv=KFold(5, shuffle=True, random_state=0)), ["code"]),
             (one_hot, low),
         ],
     }

@@ -138,10 +138,10 @@ class TestYourOwnCsv:
         assert metrics["run"]["rows"] == 150
         (predictions,) = project.versions("data/07_model_output/test_predictions.csv")
         table = pd.read_csv(predictions / "test_predictions.csv", index_col="row")
-        assert set(table["target"]) == {"setosa", "versicolor", "virginica"}
-        assert set(table["xgboost"]) <= set(table["target"])
+        assert set(table["species"]) == {"setosa", "versicolor", "virginica"}
+        assert set(table["xgboost"]) <= set(table["species"])
         # Each held-out row keeps its index in the user's file, and its class.
-        assert (table["target"] == iris_table().loc[table.index, "species"]).all()
+        assert (table["species"] == iris_table().loc[table.index, "species"]).all()
 
     def test_csv_path_reads_another_file_for_one_run(self, project, tmp_path):
         table = iris_table().assign(species=lambda t: t["species"].map({"setosa": 10}).fillna(20))
@@ -173,25 +173,8 @@ BAD_INPUT = {
     "misspelled target column": (
         _write(IRIS),
         "target_column=specie",
-        "target_column = 'specie' is not a column of the CSV file (the catalog's raw_data). "
-        "Did you mean 'species'? Its columns: sepal length (cm), sepal width (cm), "
-        "petal length (cm), petal width (cm), species.",
-    ),
-    "feature name XGBoost refuses": (
-        _write(IRIS.rename(columns={"sepal length (cm)": "sepal length [cm]"})),
-        "",
-        "Feature column names may not hold '[', ']' or '<' (XGBoost refuses them); in the CSV "
-        "file (the catalog's raw_data) these do: 'sepal length [cm]'. Rename them",
-    ),
-    "non-numeric features": (
-        _write(IRIS.assign(colour="blue")),
-        "",
-        "these are not: 'colour' (e.g. 'blue'). Encode them as numbers",
-    ),
-    "missing values": (
-        _write(IRIS.assign(**{"petal width (cm)": [None] + [1.0] * 149})),
-        "",
-        "missing values: 'petal width (cm)' in 1 rows (lines 2). Fill them in",
+        "data/01_raw/dataset.csv. Did you mean 'species'? Its columns: sepal length (cm), "
+        "sepal width (cm), petal length (cm), petal width (cm), species.",
     ),
     "infinite value": (
         _write(IRIS.assign(**{"sepal width (cm)": [1.0] * 5 + [float("inf")] + [1.0] * 144})),
@@ -213,9 +196,9 @@ BAD_INPUT = {
     "class with a single row": (
         _write(IRIS.iloc[:101]),  # stratified splits and k-fold CV both need 2 rows
         "",
-        "target_column 'species' of the CSV file (the catalog's raw_data) has classes with "
-        "fewer than 2 rows: 'virginica' (1 row: line 102); cross-validation needs at least 2 "
-        "rows of every class (cv_folds >= 2). Add rows of those classes, or drop their rows.",
+        "data/01_raw/dataset.csv has classes with fewer than 2 rows: 'virginica' (1 row: line "
+        "102); cross-validation needs at least 2 rows of every class (cv_folds >= 2). Add rows "
+        "of those classes, or drop their rows.",
     ),
     "test_size too large": (
         _write(IRIS),
@@ -227,13 +210,13 @@ BAD_INPUT = {
     "empty file": (
         _write(raw=b""),
         "",
-        "(the catalog's raw_data) could not be read as a CSV file: No columns to parse",
+        "data/01_raw/dataset.csv is empty: it needs a header row naming the columns, then rows.",
     ),
     "header only": (_write(IRIS.iloc[:0]), "", "has a header row but no data rows"),
     "not a CSV file": (
         _write(raw=bytes(range(256)) * 20),
         "",
-        "(the catalog's raw_data) could not be read as a CSV file: Error tokenizing data",
+        "data/01_raw/dataset.csv could not be read as a CSV file: 'utf-8' codec can't decode",
     ),
 }
 
