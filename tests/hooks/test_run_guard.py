@@ -1,3 +1,4 @@
+import pickle
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -5,6 +6,7 @@ from kedro.io import DataCatalog, DatasetError, Version
 from kedro.pipeline import Pipeline, node
 from kedro_datasets.json import JSONDataset
 
+from parallel_trees.datasets import CSVTableDataset
 from parallel_trees.errors import DataError, UserError
 from parallel_trees.hooks.run_guard import RunGuardHooks, _explain
 from parallel_trees.hooks.supervision import RunStopped, Stop
@@ -19,15 +21,28 @@ class TestExplain:
             isinstance(explained, UserError) and str(explained) == "cv_folds = 9 is more than ..."
         )
 
-    def test_bad_input_met_by_a_dataset_is_its_own_message(self):
-        try:
-            try:
-                raise DataError("new.csv is empty: ...")
-            except DataError as cause:
-                raise DatasetError("Failed while loading data from dataset ...") from cause
-        except DatasetError as wrapped:
-            explained = _explain(wrapped, None, {})
-        assert str(explained) == "new.csv is empty: ..."
+    @pytest.mark.parametrize("across_processes", [False, True])
+    def test_bad_input_met_by_a_dataset_is_its_own_message(self, tmp_path, across_processes):
+        (tmp_path / "new.csv").write_text("")
+        catalog = DataCatalog({"new_rows": CSVTableDataset(str(tmp_path / "new.csv"))})
+        with pytest.raises(DatasetError) as error:
+            catalog.load("new_rows")
+        # ParallelRunner pickles a worker's exception: its __cause__ is lost.
+        raised = pickle.loads(pickle.dumps(error.value)) if across_processes else error.value
+        explained = _explain(raised, None, {})
+        assert str(explained) == (
+            f"{tmp_path / 'new.csv'} is empty: it needs a header row naming the columns, then rows."
+        )
+
+    def test_other_dataset_errors_keep_their_traceback(self):
+        assert (
+            _explain(
+                DatasetError("x: Failed while loading data from dataset CSVDataset(...).\nboom"),
+                None,
+                {},
+            )
+            is None
+        )
 
     def test_ctrl_c_exits_130(self):
         explained = _explain(RunStopped(Stop(True)), Stop(True), {"a": 3})

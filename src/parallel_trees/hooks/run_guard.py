@@ -11,7 +11,7 @@ from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import InputError, UserError
 from parallel_trees.hooks.journal import Journal
-from parallel_trees.hooks.kedro_internals import saved_path
+from parallel_trees.hooks.kedro_internals import own_dataset_message, saved_path
 from parallel_trees.hooks.run_context import runner_name
 from parallel_trees.hooks.supervision import INTERRUPTED, Interrupt, RunStopped, Stop, Watchdog
 
@@ -88,9 +88,10 @@ def _lost(lost: dict[str, int]) -> str:
 
 def _explain(error: Exception, stop: Stop | None, lost: dict[str, int]) -> UserError | None:
     """A one-message ``UserError`` for errors a user can act on, else ``None``."""
-    bad_input = _input_error(error)
-    if bad_input is not None:
-        return UserError(str(bad_input))
+    if isinstance(error, InputError):
+        return UserError(str(error))
+    if isinstance(error, DatasetError) and (message := own_dataset_message(error)):
+        return UserError(message)
     if isinstance(error, RunStopped):
         stop = error.stop
     if stop is not None and stop.interrupted:
@@ -103,11 +104,3 @@ def _explain(error: Exception, stop: Stop | None, lost: dict[str, int]) -> UserE
             "rows, or --runner-params max_workers=1. Then run the same command again."
         )
     return None
-
-
-def _input_error(error: BaseException | None) -> InputError | None:
-    """The ``InputError`` behind ``error``: itself, or one a dataset raised while
-    loading (Kedro wraps it in a ``DatasetError``)."""
-    while error is not None and not isinstance(error, InputError):
-        error = error.__cause__ if isinstance(error, DatasetError) else None
-    return error
