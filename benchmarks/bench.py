@@ -25,6 +25,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from encoders import table as categorical_table
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 CORES = len(os.sched_getaffinity(0))
@@ -182,6 +184,11 @@ class Project:
             [sys.executable, str(ROOT / "benchmarks" / "plain.py"), str(out)], ROOT, self.env
         )
 
+    def plain_table(self, csv: Path) -> Sample:
+        out = self.root / "plain_table.json"
+        script = str(ROOT / "benchmarks" / "plain_table.py")
+        return timed([sys.executable, script, str(csv), "label", str(out)], ROOT, self.env)
+
 
 def interleaved(repeats: int, variants: dict) -> dict[str, Series]:
     """Each variant ``repeats`` times, in turn, so that load drifts hit them alike."""
@@ -255,6 +262,41 @@ def bench_iris(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
         ("iris: plain script (benchmarks/plain.py)", fmt(iris["plain"].stat()), "1.00"),
     ]
     return table, {"iris": {k: [asdict(s) for s in v.samples] for k, v in iris.items()}}
+
+
+def bench_table(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
+    """A 50,000-row table with categorical columns (benchmarks/encoders.py's, with a
+    1,000-level column): ``kedro run`` under ParallelRunner against the same fits in a
+    plain script."""
+    rows = 5_000 if quick else 50_000
+    features, target = categorical_table(rows, 1_000)
+    csv = project.root / "table.csv"
+    features.assign(label=[f"class {c}" for c in target]).to_csv(csv, index=False)
+    params = f"dataset=csv,target_column=label,csv_path={csv}"
+    print(f"table: {rows} rows with categorical columns", file=sys.stderr)
+    series = interleaved(
+        n,
+        {
+            "parallel": lambda: project.kedro("ParallelRunner", params),
+            "plain": lambda: project.plain_table(csv),
+        },
+    )
+    table = [
+        (
+            f"table {rows:,} rows, categorical: ParallelRunner",
+            fmt(series["parallel"].stat()),
+            f"{ratio(series['parallel'], series['plain']):.2f} x plain script; "
+            f"peak {series['parallel'].stat('peak_mb')['median']:.0f} MB",
+        ),
+        (
+            f"table {rows:,} rows: plain script (benchmarks/plain_table.py)",
+            fmt(series["plain"].stat()),
+            f"1.00; peak {series['plain'].stat('peak_mb')['median']:.0f} MB",
+        ),
+    ]
+    return table, {
+        "categorical_table": {k: [asdict(s) for s in v.samples] for k, v in series.items()}
+    }
 
 
 def bench_heavy(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
@@ -371,7 +413,13 @@ def bench_handoff(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     return table, {"handoff": {k: [asdict(x) for x in v.samples] for k, v in handoff.items()}}
 
 
-PARTS = {"iris": bench_iris, "heavy": bench_heavy, "scaling": bench_scaling, "tail": bench_tail}
+PARTS = {
+    "iris": bench_iris,
+    "table": bench_table,
+    "heavy": bench_heavy,
+    "scaling": bench_scaling,
+    "tail": bench_tail,
+}
 
 
 def main() -> None:

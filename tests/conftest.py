@@ -28,7 +28,7 @@ def project_root() -> Path:
 
 @pytest.fixture(scope="session")
 def iris() -> tuple[pd.DataFrame, pd.Series]:
-    features, target, _ = load_dataset("iris", {}, 21, "target", None)
+    features, target, *_ = load_dataset("iris", {}, 21, "target", None)
     return features, target
 
 

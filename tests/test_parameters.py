@@ -88,6 +88,13 @@ class TestProblems:
             ("random_forest.n_jobs", 0, "random_forest.n_jobs = 0"),
             ("synthetic.n_classes", 1, "synthetic.n_classes = 1"),
             ("synthetic.n_informative", 30, "n_informative must be <= n_features"),
+            (
+                "column_roles.zip",
+                "category",
+                "column_roles.zip = 'category': Input should be 'numeric', 'categorical' or "
+                "'excluded'",
+            ),
+            ("model", "forest", "model = 'forest': Input should be 'best', 'random_forest' or"),
         ],
     )
     def test_bad_value_names_key_and_what_is_allowed(self, defaults, key, value, expected):

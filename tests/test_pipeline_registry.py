@@ -9,9 +9,9 @@ def registered(project_root):
     return dict(pipelines)
 
 
-def test_every_pipeline_is_found_and_default_is_the_whole_flow(registered):
+def test_every_pipeline_is_found_and_default_is_the_whole_training_flow(registered):
     names = ["data_preparation", "training", "scoring", "reporting"]
-    assert set(registered) == {"__default__", *names}
+    assert set(registered) == {"__default__", "predict", *names}
     default = registered["__default__"]
     parts = sum((registered[name] for name in names[1:]), registered[names[0]])
     assert {n.name for n in default.nodes} == {n.name for n in parts.nodes}
@@ -19,6 +19,7 @@ def test_every_pipeline_is_found_and_default_is_the_whole_flow(registered):
         "model_comparison",
         "run_timeline",
         "confusion_matrix",
+        "feature_importance",
         "report",
         "xgboost.portable_model",
     }
@@ -31,6 +32,13 @@ def test_every_pipeline_is_found_and_default_is_the_whole_flow(registered):
         "random_forest.model_name",
         "xgboost.model_name",
     }
+
+
+def test_predict_reads_new_rows_and_a_trained_model_and_trains_nothing(registered):
+    predict = registered["predict"]
+    assert predict.inputs() == {"new_rows", "trained_model"}
+    assert predict.outputs() == {"predictions"}
+    assert not {n.name for n in predict.nodes} & {n.name for n in registered["__default__"].nodes}
 
 
 def test_every_node_is_tagged_with_its_pipelines_name(registered):

@@ -14,6 +14,7 @@ TRAINING = ["random_forest", "xgboost"]
 # Enough trees that each training node takes a good fraction of a second, so
 # that whether the two ran at the same time is plain from their timings.
 SLOW = "n_estimators=100"
+IRIS_COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
 
 
 def overlap(a: dict, b: dict) -> float:
@@ -114,11 +115,19 @@ class TestParallelAndSequentialRuns:
         metrics = runs["metrics"]["parallel"]
         assert metrics["run"] == {
             "dataset": "iris",
+            "data_file": None,
             "synthetic": None,
             "rows": 150,
             "train_rows": 120,
             "test_rows": 30,
             "classes": ["setosa", "versicolor", "virginica"],
+            "target_column": "target",
+            "feature_roles": {
+                "numeric": IRIS_COLUMNS,
+                "categorical": [],
+                "many_levels": [],
+                "excluded": {},
+            },
             "random_state": 21,
             "cv_folds": 5,
             "cv_shuffle": True,
@@ -172,9 +181,10 @@ class TestParallelAndSequentialRuns:
         latest = module_project.versions("data/06_models/xgboost.pkl")[-1]
         with (latest / "xgboost.pkl").open("rb") as f:
             model = pickle.load(f)  # our own file, just written
-        assert type(model).__name__ == "XGBClassifier"
-        assert model.get_params()["n_estimators"] == 100
-        assert model.n_features_in_ == 4
+        # The whole pipeline: it predicts from the table's own columns.
+        assert [type(step).__name__ for step in model] == ["ColumnTransformer", "XGBClassifier"]
+        assert model[-1].get_params()["n_estimators"] == 100
+        assert model.feature_names_in_.tolist() == IRIS_COLUMNS
 
     def test_telemetry_stays_off_with_only_the_committed_opt_out(self, runs, module_project):
         # With consent, kedro-telemetry would add a project_id to pyproject.toml.
@@ -207,13 +217,16 @@ def test_params_override_shared_and_per_model_knobs(project):
     )
     assert run.returncode == 0, run.output
     (metrics,) = project.metrics()
+    assert len(metrics["run"].pop("feature_roles")["numeric"]) == 13
     assert metrics["run"] == {
         "dataset": "wine",
+        "data_file": None,
         "synthetic": None,
         "rows": 178,
         "train_rows": 124,
         "test_rows": 54,  # ceil(0.3 * 178), as train_test_split counts
         "classes": ["class_0", "class_1", "class_2"],
+        "target_column": "target",
         "random_state": 21,
         "cv_folds": 3,
         "cv_shuffle": True,
@@ -376,7 +389,7 @@ class TestConsole:
         project, _ = default_run
         log = (project.root / "info.log").read_text()
         assert "Loading data from X_train" in log
-        assert "Completed 16 out of 16 tasks" in log
+        assert "Completed 20 out of 20 tasks" in log
         assert len({line.split(" - ")[1] for line in log.splitlines() if " - " in line}) >= 2
 
     def test_the_printed_report_is_saved_as_report_txt(self, default_run):
@@ -391,9 +404,15 @@ class TestChosenNodes:
     @pytest.mark.parametrize(
         ("options", "needs"),
         [
-            (["--pipelines", "training"], "it needs X_test, X_train, cv_splits, y_train, which"),
-            (["--tags", "scoring"], "it needs classes, cv_splits, random_forest.predictions"),
-            (["--pipelines", "reporting"], "it needs classes, comparison, random_forest.training"),
+            (
+                ["--pipelines", "training"],
+                "it needs X_test, X_train, cv_splits, feature_roles, y_test, y_train, which",
+            ),
+            (["--tags", "scoring"], "it needs classes, cv_splits, data_source, feature_roles, "),
+            (
+                ["--pipelines", "reporting"],
+                "it needs classes, comparison, random_forest.importance, random_forest.training",
+            ),
             # test_predictions is a file: Kedro reads it, or says it is missing.
             (["--nodes", "compare_models"], "it needs cv_splits, scores, which"),
         ],

@@ -27,7 +27,7 @@ from kedro_viz.api.apps import create_api_app_from_project
 from kedro_viz.server import load_and_populate_data
 from playwright.sync_api import expect, sync_playwright
 
-CHARTS = {"model_comparison", "run_timeline", "confusion_matrix"}
+CHARTS = {"model_comparison", "run_timeline", "confusion_matrix", "feature_importance"}
 NAMESPACES = {"data_preparation", "random_forest", "xgboost"}
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -96,12 +96,15 @@ class TestApi:
         }
         assert tasks == {
             "data_preparation.load_dataset": ["data_preparation"],
+            "data_preparation.infer_column_roles": ["data_preparation"],
             "data_preparation.split_data": ["data_preparation"],
             "data_preparation.make_cv_splits": ["data_preparation"],
             "random_forest.train_model": ["training"],
             "random_forest.predict_test_rows": ["training"],
+            "random_forest.explain_model": ["training"],
             "xgboost.train_model": ["training"],
             "xgboost.predict_test_rows": ["training"],
+            "xgboost.explain_model": ["training"],
             "xgboost.export_model": ["training"],
             "collect_predictions": ["scoring"],
             "score_models": ["scoring"],
@@ -111,6 +114,7 @@ class TestApi:
             "plot_model_comparison": ["reporting"],
             "plot_run_timeline": ["reporting"],
             "plot_confusion_matrices": ["reporting"],
+            "plot_feature_importance": ["reporting"],
         }
 
     def test_edges_run_from_the_joins_to_the_report_and_the_charts(self, graph):
@@ -132,6 +136,8 @@ class TestApi:
             ("test_predictions", "plot_confusion_matrices"),
             ("classes", "plot_confusion_matrices"),
             ("plot_confusion_matrices", "confusion_matrix"),
+            ("random_forest.importance", "plot_feature_importance"),
+            ("plot_feature_importance", "feature_importance"),
         } <= graph["edges"]
 
     def test_the_two_training_nodes_are_not_connected(self, graph):

@@ -23,6 +23,7 @@ from pydantic import (
 
 from parallel_trees.errors import UserError
 from parallel_trees.models import MODELS
+from parallel_trees.preprocessing import ROLES
 
 DATASETS = ("iris", "wine", "breast_cancer", "synthetic", "csv")
 
@@ -58,8 +59,13 @@ class SharedParams(_Strict):
     dataset: Literal[DATASETS]
     synthetic: SyntheticParams
     target_column: str = Field(min_length=1)
+    column_roles: dict[str, Literal[ROLES]] = {}
     # Only from --params: the catalog's raw_data reads it (conf/base/catalog.yml).
     csv_path: str | None = None
+    # Only from --params, for the predict pipeline: the catalog's new_rows and
+    # trained_model read them.
+    predict_csv: str | None = None
+    model: Literal[("best", *MODELS)] = "best"
     random_state: int = Field(ge=0, le=2**32 - 1)
     test_size: float = Field(ge=0, lt=1)
     cv_folds: int = Field(ge=2)

@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
-from kedro.io import Version
+import pytest
+from kedro.io import DataCatalog, DatasetError, Version
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
 
-from parallel_trees.hooks.kedro_internals import filepath, saved_path
+from parallel_trees.datasets import TrainedModelDataset
+from parallel_trees.hooks.kedro_internals import filepath, own_dataset_message, saved_path
 
 
 def test_saved_path_is_where_this_runs_version_is_written(tmp_path):
@@ -18,3 +20,11 @@ def test_saved_path_is_where_this_runs_version_is_written(tmp_path):
 
 def test_filepath_of_a_file_dataset(tmp_path):
     assert Path(filepath(CSVDataset(filepath=str(tmp_path / "x.csv")))) == tmp_path / "x.csv"
+
+
+def test_what_a_project_dataset_said_when_it_failed_to_load(tmp_path):
+    dataset = TrainedModelDataset(str(tmp_path / "metrics.json"), str(tmp_path / "models"))
+    with pytest.raises(DatasetError) as error:
+        DataCatalog({"trained_model": dataset}).load("trained_model")
+    message = own_dataset_message(error.value)
+    assert message.startswith(f"No training run yet: {tmp_path / 'metrics.json'} has no version.")

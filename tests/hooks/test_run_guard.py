@@ -1,10 +1,12 @@
+import pickle
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
-from kedro.io import DataCatalog, Version
+from kedro.io import DataCatalog, DatasetError, Version
 from kedro.pipeline import Pipeline, node
 from kedro_datasets.json import JSONDataset
 
+from parallel_trees.datasets import CSVTableDataset
 from parallel_trees.errors import DataError, UserError
 from parallel_trees.hooks.run_guard import RunGuardHooks, _explain
 from parallel_trees.hooks.supervision import RunStopped, Stop
@@ -14,32 +16,55 @@ KILLED = Stop(False, "a worker process (pid 7)", "was killed by SIGKILL")
 
 class TestExplain:
     def test_bad_input_is_its_own_message(self):
-        explained = _explain(DataError("cv_folds = 9 is more than ..."), None, {}, None)
+        explained = _explain(DataError("cv_folds = 9 is more than ..."), None, {})
         assert (
             isinstance(explained, UserError) and str(explained) == "cv_folds = 9 is more than ..."
         )
 
+    @pytest.mark.parametrize("across_processes", [False, True])
+    def test_bad_input_met_by_a_dataset_is_its_own_message(self, tmp_path, across_processes):
+        (tmp_path / "new.csv").write_text("")
+        catalog = DataCatalog({"new_rows": CSVTableDataset(str(tmp_path / "new.csv"))})
+        with pytest.raises(DatasetError) as error:
+            catalog.load("new_rows")
+        # ParallelRunner pickles a worker's exception: its __cause__ is lost.
+        raised = pickle.loads(pickle.dumps(error.value)) if across_processes else error.value
+        explained = _explain(raised, None, {})
+        assert str(explained) == (
+            f"{tmp_path / 'new.csv'} is empty: it needs a header row naming the columns, then rows."
+        )
+
+    def test_other_dataset_errors_keep_their_traceback(self):
+        assert (
+            _explain(
+                DatasetError("x: Failed while loading data from dataset CSVDataset(...).\nboom"),
+                None,
+                {},
+            )
+            is None
+        )
+
     def test_ctrl_c_exits_130(self):
-        explained = _explain(RunStopped(Stop(True)), Stop(True), {"a": 3}, None)
+        explained = _explain(RunStopped(Stop(True)), Stop(True), {"a": 3})
         assert str(explained) == "Run interrupted (Ctrl-C); nothing of it was kept."
         assert explained.exit_code == 130
 
     @pytest.mark.parametrize("error", [RunStopped(KILLED), BrokenProcessPool("gone")])
     def test_a_death_names_the_process_and_the_nodes_lost(self, error):
-        explained = _explain(error, KILLED, {"b.train": 8, "a.train": 7}, None)
+        explained = _explain(error, KILLED, {"b.train": 8, "a.train": 7})
         assert str(explained).startswith(
             "The run stopped: a worker process (pid 7) was killed by SIGKILL. "
             "Nodes lost: a.train (process 7), b.train (process 8). Nothing of this run was kept."
         )
 
     def test_a_broken_pool_the_watchdog_did_not_see_is_still_explained(self):
-        explained = _explain(BrokenProcessPool("gone"), None, {}, None)
+        explained = _explain(BrokenProcessPool("gone"), None, {})
         assert str(explained).startswith(
             "The run stopped: a worker process was killed. Nodes lost: none."
         )
 
     def test_other_errors_keep_their_traceback(self):
-        assert _explain(ZeroDivisionError(), None, {}, None) is None
+        assert _explain(ZeroDivisionError(), None, {}) is None
 
 
 def _step(x):

@@ -1,4 +1,4 @@
-"""Checks of a run's input before any node runs: parameters, the CSV, the nodes chosen."""
+"""Checks of a run's input before any node runs: parameters, the CSV files, the nodes chosen."""
 
 import logging
 from typing import Any
@@ -8,8 +8,11 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import UserError
+from parallel_trees.hooks.kedro_internals import filepath
 from parallel_trees.hooks.run_context import RUN_CONTEXT
 from parallel_trees.parameters import validate_parameters
+
+NEW_ROWS = "new_rows"  # the predict pipeline's input (conf/base/catalog.yml)
 
 # What a run's options chose, as Kedro's run_params name them, and their flags.
 CHOSEN_BY = {
@@ -100,7 +103,13 @@ class InputChecksHooks:
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:
-        """Refuse a part of the pipeline whose inputs only the rest of it makes."""
+        """Refuse a part of the pipeline whose inputs only the rest of it makes,
+        and a prediction of new rows that are not there."""
+        if NEW_ROWS in pipeline.inputs() and not catalog.exists(NEW_ROWS):
+            raise UserError(
+                f"{filepath(catalog.get(NEW_ROWS))} does not exist: point predict_csv at the "
+                "CSV file of the rows to classify (--params predict_csv=<path>)."
+            )
         missing = unmade_inputs(pipeline, catalog)
         if missing:
             nodes = ",".join(sorted(n.name for n in pipeline.nodes))

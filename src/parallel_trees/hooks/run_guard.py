@@ -11,7 +11,7 @@ from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import InputError, UserError
 from parallel_trees.hooks.journal import Journal
-from parallel_trees.hooks.kedro_internals import filepath, saved_path
+from parallel_trees.hooks.kedro_internals import own_dataset_message, saved_path
 from parallel_trees.hooks.run_context import runner_name
 from parallel_trees.hooks.supervision import INTERRUPTED, Interrupt, RunStopped, Stop, Watchdog
 
@@ -55,7 +55,7 @@ class RunGuardHooks:
         logger.debug("The run failed; its traceback:", exc_info=error)
         if discarded:
             logger.info("Deleted what this run saved: %s", ", ".join(discarded))
-        explanation = _explain(error, stop, lost, catalog)
+        explanation = _explain(error, stop, lost)
         if explanation is not None:
             raise explanation from error
 
@@ -86,12 +86,12 @@ def _lost(lost: dict[str, int]) -> str:
     return ", ".join(f"{node} (process {pid})" for node, pid in sorted(lost.items())) or "none"
 
 
-def _explain(
-    error: Exception, stop: Stop | None, lost: dict[str, int], catalog: Any
-) -> UserError | None:
+def _explain(error: Exception, stop: Stop | None, lost: dict[str, int]) -> UserError | None:
     """A one-message ``UserError`` for errors a user can act on, else ``None``."""
     if isinstance(error, InputError):
         return UserError(str(error))
+    if isinstance(error, DatasetError) and (message := own_dataset_message(error)):
+        return UserError(message)
     if isinstance(error, RunStopped):
         stop = error.stop
     if stop is not None and stop.interrupted:
@@ -102,13 +102,5 @@ def _explain(
             f"The run stopped: {what}. Nodes lost: {_lost(lost)}. Nothing of this run was "
             "kept. A process killed by SIGKILL was most likely out of memory: use fewer "
             "rows, or --runner-params max_workers=1. Then run the same command again."
-        )
-    if isinstance(error, DatasetError) and str(error).startswith("raw_data:"):
-        # The last line is the reader's own message (pandas', under any runner).
-        path = filepath(catalog.get("raw_data"))
-        return UserError(
-            f"{path} (the catalog's raw_data) could not be read as a CSV file: "
-            f"{str(error).splitlines()[-1]}. It must be a text file of comma-separated "
-            "values with a header row naming the columns."
         )
     return None

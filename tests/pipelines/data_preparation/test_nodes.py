@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from parallel_trees.datasets import Table
 from parallel_trees.errors import DataError
 from parallel_trees.pipelines.data_preparation.nodes import (
     held_out_limits,
+    infer_column_roles,
     load_dataset,
     make_cv_splits,
     split_data,
@@ -16,10 +18,13 @@ from parallel_trees.pipelines.data_preparation.nodes import (
 
 SYNTHETIC = {"n_samples": 200, "n_features": 6, "n_informative": 3, "n_classes": 4}
 CLASSES = ["setosa", "versicolor", "virginica"]
+PATH = "data/01_raw/flowers.csv"
 
 
 def load(dataset, random_state=21, table=None, target_column="target"):
-    return load_dataset(dataset, SYNTHETIC, random_state, target_column, table)
+    """``load_dataset``'s features, labels and class names."""
+    raw = Table(table, PATH, "0f1e") if isinstance(table, pd.DataFrame) else table
+    return load_dataset(dataset, SYNTHETIC, random_state, target_column, raw)[:3]
 
 
 class TestLoadDataset:
@@ -110,51 +115,53 @@ class TestCsv:
         load("csv", table=table, target_column="species")
         pd.testing.assert_frame_equal(table, before)
 
+    def test_the_file_read_is_named_by_its_path_and_hash(self):
+        *_, source = load_dataset("csv", SYNTHETIC, 21, "species", Table(_table(), PATH, "0f1e"))
+        assert source == {"path": PATH, "sha256": "0f1e"}
+        assert load_dataset("iris", SYNTHETIC, 21, "target", None)[3] == {}
+
+    def test_the_labels_keep_the_name_of_their_column(self):
+        _, target, _ = load("csv", table=_table(), target_column="species")
+        assert target.name == "species"
+
+    def test_text_and_missing_values_are_kept_for_the_models(self):
+        table = _table().assign(colour=["red", None, "blue"] * 10, width=[None, 1.0, 2.0] * 10)
+        features, *_ = load("csv", table=table, target_column="species")
+        pd.testing.assert_frame_equal(features, table.drop(columns="species"))
+
+    def test_rows_with_no_label_are_dropped_with_a_note(self, caplog):
+        table = _table().assign(species=[*CLASSES * 9, None, "setosa", None])
+        features, target, classes = load("csv", table=table, target_column="species")
+        assert len(features) == len(target) == 28
+        assert classes == CLASSES
+        assert target.index.tolist() == [*range(27), 28]  # the table's own row numbers
+        assert f"Dropped 2 of 30 rows of {PATH}: no label in 'species' (lines 29, 31)" in (
+            caplog.text
+        )
+
     @pytest.mark.parametrize(
         ("change", "message"),
         [
             (
                 lambda t: t,
-                "target_column = 'specie' is not a column of the CSV file (the catalog's "
-                "raw_data). Did you mean 'species'? Its columns: length, width, flag, species.",
+                f"target_column = 'specie' is not a column of {PATH}. Did you mean 'species'? "
+                "Its columns: length, width, flag, species.",
             ),
-            (lambda t: t.iloc[:0], "has a header row but no data rows"),
+            (lambda t: t.iloc[:0], f"{PATH} has a header row but no data rows"),
             (lambda t: t[["species"]], "no feature columns besides 'species'"),
-            (
-                lambda t: t.assign(color="red", size=["S", "M", "L"] * 10),
-                "these are not: 'color' (e.g. 'red'), 'size' (e.g. 'S'). Encode them as numbers",
-            ),
-            (
-                lambda t: t.assign(width=[None, 1.0, None] + [2.0] * 27),
-                "missing values: 'width' in 2 rows (lines 2, 4). Fill them in or drop those rows",
-            ),
-            (
-                lambda t: t.assign(species=["a", None] * 15),
-                "missing values: 'species' in 15 rows (lines 3, 5, 7, ...)",
-            ),
-            (
-                lambda t: t.rename(columns={"length": "length [cm]", "width": "width<5"}),
-                "Feature column names may not hold '[', ']' or '<' (XGBoost refuses them); in "
-                "the CSV file (the catalog's raw_data) these do: 'length [cm]', 'width<5'. "
-                "Rename them in the header row.",
-            ),
-            (  # the models grow their trees on float32
-                lambda t: t.assign(length=[np.inf, -np.inf] + [1.0] * 28, width=[0] * 29 + [4e38]),
-                "the CSV file (the catalog's raw_data) has values the models cannot take, "
-                "infinite or beyond ±3.4e+38 (float32, which the models compute in): 'length' in "
-                "2 rows (lines 2, 3); 'width' in 1 rows (lines 31). Scale those columns, or fix "
-                "or drop those rows.",
-            ),
             (
                 lambda t: t.assign(species="setosa"),
                 "has a single class ('setosa'): a classifier needs rows of at least two classes",
             ),
             (
+                lambda t: t.assign(species=None),
+                f"target_column 'species' of {PATH} has no label on any row",
+            ),
+            (
                 lambda t: t.assign(species=CLASSES[:2] * 14 + ["virginica", "setosa"]),
-                "target_column 'species' of the CSV file (the catalog's raw_data) has classes "
-                "with fewer than 2 rows: 'virginica' (1 row: line 30); cross-validation needs at "
-                "least 2 rows of every class (cv_folds >= 2). Add rows of those classes, or drop "
-                "their rows.",
+                f"target_column 'species' of {PATH} has classes with fewer than 2 rows: "
+                "'virginica' (1 row: line 30); cross-validation needs at least 2 rows of every "
+                "class (cv_folds >= 2). Add rows of those classes, or drop their rows.",
             ),
             (  # a column of measurements taken for the classes
                 lambda t: t.assign(species=[0.5 * i for i in range(28)] + [0.0, 0.5]),
@@ -167,6 +174,98 @@ class TestCsv:
         target_column = "specie" if "specie'" in message else "species"
         with pytest.raises(DataError) as error:
             load("csv", table=change(_table()), target_column=target_column)
+        assert message in str(error.value)
+
+
+def _real_table(rows=40):
+    """Traits of real tables: text, bool, NaN, an identifier, a constant, an empty column."""
+    rng = np.random.default_rng(1)
+    return pd.DataFrame(
+        {
+            "Unnamed: 0": range(1, rows + 1),  # R's row numbers
+            "island": rng.choice(["Biscoe", "Dream", None], rows),
+            "bill": np.where(rng.random(rows) < 0.2, np.nan, rng.normal(40, 5, rows)),
+            "male": rng.choice([True, False], rows),
+            "year": [2007] * rows,
+            "notes": [np.nan] * rows,
+            "flippers": rng.integers(170, 230, rows),
+        }
+    )
+
+
+class TestInferColumnRoles:
+    SOURCE = {"path": PATH, "sha256": "0f1e"}
+
+    def test_each_column_gets_its_role_and_each_excluded_one_a_log_line(self, caplog):
+        caplog.set_level("INFO", logger="parallel_trees")
+        roles = infer_column_roles(_real_table(), {}, self.SOURCE)
+        assert roles == {
+            "numeric": ["bill", "flippers"],
+            "categorical": ["island", "male"],
+            "many_levels": [],
+            "excluded": {
+                "Unnamed: 0": "a different value on every row (an identifier)",
+                "year": "the same value on every row (2007)",
+                "notes": "empty on every row",
+            },
+        }
+        assert f"Column 'year' of {PATH} is left out: the same value on every row (2007)" in (
+            caplog.messages
+        )
+        assert sum("is left out" in m for m in caplog.messages) == 3
+
+    def test_measurements_different_on_every_row_stay_numeric(self, iris):
+        roles = infer_column_roles(iris[0], {}, {})
+        assert roles["numeric"] == iris[0].columns.tolist()
+        assert roles["excluded"] == {}
+
+    def test_a_pandas_category_column_is_categorical(self):
+        table = _real_table().astype({"island": "category"})
+        assert "island" in infer_column_roles(table, {}, self.SOURCE)["categorical"]
+
+    def test_the_parameters_set_a_role_over_the_inferred_one(self):
+        overrides = {"flippers": "categorical", "island": "excluded", "year": "numeric"}
+        roles = infer_column_roles(_real_table(), overrides, self.SOURCE)
+        assert roles["numeric"] == ["bill", "year"]
+        assert roles["categorical"] == ["male", "flippers"]
+        assert roles["excluded"]["island"] == "set in column_roles"
+
+    def test_many_levels_are_marked_for_target_encoding(self):
+        table = _real_table(60).assign(code=[f"c{i % 30}" for i in range(60)])
+        assert infer_column_roles(table, {}, self.SOURCE)["many_levels"] == ["code"]
+
+    @pytest.mark.parametrize(
+        ("table", "overrides", "message"),
+        [
+            (
+                _real_table(),
+                {"islands": "categorical"},
+                f"column_roles sets 'islands', not a feature column of {PATH}; its feature "
+                "columns: Unnamed: 0, island, bill, male, year, notes, flippers.",
+            ),
+            (
+                _real_table(),
+                {"island": "numeric"},
+                f"column_roles makes 'island' of {PATH} numeric, but it holds text: 'Dream' "
+                "on line 2.",
+            ),
+            (
+                _real_table()[["year", "notes"]],
+                {},
+                f"{PATH} has no column to learn from: every feature column is left out (year: "
+                "the same value on every row (2007); notes: empty on every row).",
+            ),
+            (  # the models grow their trees on float32
+                _real_table().assign(bill=[np.inf, -np.inf] + [1.0] * 38),
+                {},
+                f"{PATH} has values the models cannot take, infinite or beyond ±3.4e+38 "
+                "(float32, which the models compute in): 'bill' in 2 rows (lines 2, 3).",
+            ),
+        ],
+    )
+    def test_roles_that_cannot_work_are_refused(self, table, overrides, message):
+        with pytest.raises(DataError) as error:
+            infer_column_roles(table, overrides, self.SOURCE)
         assert message in str(error.value)
 
 

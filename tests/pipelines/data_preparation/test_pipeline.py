@@ -5,6 +5,7 @@ def test_pipeline_turns_parameters_into_split_and_folds():
     pipeline = create_pipeline()
     assert {n.name for n in pipeline.nodes} == {
         "data_preparation.load_dataset",
+        "data_preparation.infer_column_roles",
         "data_preparation.split_data",
         "data_preparation.make_cv_splits",
     }
@@ -12,6 +13,7 @@ def test_pipeline_turns_parameters_into_split_and_folds():
     assert {i.removeprefix("params:") for i in pipeline.inputs()} - {"raw_data"} == {
         "dataset",
         "target_column",
+        "column_roles",
         "synthetic",
         "random_state",
         "test_size",
@@ -26,4 +28,6 @@ def test_pipeline_turns_parameters_into_split_and_folds():
         "y_test",
         "cv_splits",
         "classes",
+        "feature_roles",
+        "data_source",
     }

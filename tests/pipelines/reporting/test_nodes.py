@@ -5,6 +5,7 @@ from parallel_trees.pipelines.reporting.nodes import (
     concurrent_seconds,
     format_report,
     plot_confusion_matrices,
+    plot_feature_importance,
     plot_model_comparison,
     plot_run_timeline,
     report_results,
@@ -96,6 +97,10 @@ class TestReport:
         lines = format_report(metrics).splitlines()
         assert lines[2] == "Random Forest  0.950 ± 0.050             n/a"
         assert not any(line.startswith("  held out") for line in lines)
+
+    def test_a_csv_table_is_named_by_its_file(self, metrics):
+        metrics["run"] |= {"dataset": "csv", "data_file": {"path": "data/01_raw/penguins.csv"}}
+        assert format_report(metrics).startswith("Accuracy on penguins.csv (2-fold CV")
 
     def test_report_results_prints_the_report_and_returns_it(self, metrics, caplog):
         caplog.set_level("INFO", logger="parallel_trees")
@@ -216,3 +221,23 @@ class TestConfusionMatrices:
         figure = plot_confusion_matrices(predictions.iloc[:0], [0, 1, 2], scores)
         assert figure.data == ()
         assert "no held-out rows (test_size is 0)" in figure.layout.title.text
+
+
+class TestFeatureImportance:
+    def test_one_bar_per_model_and_column_the_most_important_on_top(self, scores):
+        def importance(**means):
+            columns = {c: {"mean": m, "std": 0.01} for c, m in means.items()}
+            return {"rows": "held-out", "columns": columns}
+
+        figure = plot_feature_importance(
+            scores,
+            random_forest=importance(island=0.2, bill=0.3, id_like=0.0),
+            xgboost=importance(island=0.1, bill=0.35, id_like=0.01),
+        )
+        forest, booster = figure.data
+        assert (forest.name, booster.name) == ("Random Forest", "XGBoost")
+        # Plotly draws the first category at the bottom: the largest total comes last.
+        assert list(forest.y) == ["id_like", "island", "bill"]
+        assert list(booster.x) == [0.01, 0.1, 0.35]
+        assert list(forest.error_x.array) == [0.01, 0.01, 0.01]
+        assert "(held-out rows)" in figure.layout.title.text

@@ -14,5 +14,9 @@ def test_the_report_and_each_chart_get_the_datasets_they_show():
             ["classes", "scores", "test_predictions"],
             ["confusion_matrix"],
         ),
+        "plot_feature_importance": (
+            ["random_forest.importance", "scores", "xgboost.importance"],
+            ["feature_importance"],
+        ),
     }
     assert all(n.tags == {"reporting"} for n in nodes.values())

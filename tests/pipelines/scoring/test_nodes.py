@@ -10,6 +10,8 @@ from parallel_trees.pipelines.scoring.nodes import (
 )
 from parallel_trees.stats import corrected_resampled_ttest, mcnemar_exact
 
+ROLES = {"numeric": ["width"], "categorical": [], "many_levels": [], "excluded": {}}
+
 
 def _metrics(name, mean, std, test, cv_scores=()):
     return {
@@ -24,9 +26,11 @@ def _metrics(name, mean, std, test, cv_scores=()):
 @pytest.fixture
 def summary_inputs():
     inputs = {
-        "y_train": pd.Series([0, 1] * 60),
-        "y_test": pd.Series([0, 1] * 15),
+        "y_train": pd.Series([0, 1] * 60, name="target"),
+        "y_test": pd.Series([0, 1] * 15, name="target"),
         "classes": ["setosa", "versicolor"],
+        "data_source": {},
+        "feature_roles": ROLES,
         "dataset": "iris",
         "synthetic": {"n_samples": 10},
         "random_state": 21,
@@ -50,11 +54,14 @@ def test_metrics_hold_run_settings_and_every_model(summary_inputs):
     summary = build_metrics(**summary_inputs)
     assert summary["run"] == {
         "dataset": "iris",
+        "data_file": None,  # the file read, with dataset: csv
         "synthetic": None,  # its size only matters when it is the dataset
         "rows": 150,
         "train_rows": 120,
         "test_rows": 30,
         "classes": ["setosa", "versicolor"],
+        "target_column": "target",
+        "feature_roles": ROLES,
         "random_state": 21,
         "cv_folds": 5,
         "cv_shuffle": True,
@@ -66,6 +73,20 @@ def test_metrics_hold_run_settings_and_every_model(summary_inputs):
         **summary_inputs["xgboost"],
         **summary_inputs["scores"]["xgboost"],
     }
+
+
+def test_a_csv_file_is_recorded_by_its_path_and_hash_and_its_label_column(summary_inputs):
+    source = {"path": "data/01_raw/penguins.csv", "sha256": "ab12"}
+    summary = build_metrics(
+        **{
+            **summary_inputs,
+            "dataset": "csv",
+            "data_source": source,
+            "y_train": summary_inputs["y_train"].rename("species"),
+        }
+    )
+    assert summary["run"]["data_file"] == source
+    assert summary["run"]["target_column"] == "species"
 
 
 def test_synthetic_size_is_recorded_when_synthetic_data_is_used(summary_inputs):
@@ -98,7 +119,7 @@ class TestScoreModels:
 
 class TestCollectPredictions:
     def test_one_row_per_held_out_row_with_every_model_by_class_name(self):
-        y_test = pd.Series([0, 1, 0], index=[7, 2, 9])
+        y_test = pd.Series([0, 1, 0], index=[7, 2, 9], name="species")
         table = collect_predictions(
             y_test,
             ["a", "b"],
@@ -107,12 +128,13 @@ class TestCollectPredictions:
         )
         assert table.index.name == "row"
         assert table.index.tolist() == [7, 2, 9]
-        assert table.columns.tolist() == ["target", "random_forest", "xgboost"]
-        assert table["target"].tolist() == ["a", "b", "a"]
+        # The labels keep the name of the user's label column.
+        assert table.columns.tolist() == ["species", "random_forest", "xgboost"]
+        assert table["species"].tolist() == ["a", "b", "a"]
         assert table["xgboost"].tolist() == ["b", "b", "a"]
 
     def test_nothing_held_out_gives_an_empty_table_with_the_columns(self):
-        empty = pd.Series([], dtype=int)
+        empty = pd.Series([], dtype=int, name="target")
         table = collect_predictions(empty, ["a", "b"], random_forest=empty, xgboost=empty)
         assert table.empty
         assert table.columns.tolist() == ["target", "random_forest", "xgboost"]

@@ -9,11 +9,26 @@ from sklearn.model_selection import cross_val_score
 from xgboost import XGBClassifier
 
 from parallel_trees.errors import TrainingError
-from parallel_trees.pipelines.training.nodes import export_model, predict_test_rows, train_model
+from parallel_trees.pipelines.training.nodes import (
+    explain_model,
+    export_model,
+    predict_test_rows,
+    train_model,
+)
 
 FOREST = {"n_estimators": 10, "max_depth": None, "min_samples_split": 2, "n_jobs": 1}
 BOOSTER = {"n_estimators": 10, "eval_metric": "mlogloss", "tree_method": "hist", "n_jobs": 1}
 CONTEXT = {"runner": "ParallelRunner", "cores": 4, "models_at_once": 2, "threads_per_model": 2}
+IRIS_ROLES = {
+    "numeric": ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"],
+    "categorical": [],
+    "many_levels": [],
+    "excluded": {},
+}
+
+
+def train(x_train, y_train, folds, section, model, roles=IRIS_ROLES, seed=21):
+    return train_model(x_train, y_train, folds, roles, section, seed, CONTEXT, model)
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +36,8 @@ def trained(iris_split, iris_folds):
     """Each model trained once on the default run's data."""
     x_train, _, y_train, _ = iris_split
     return {
-        "random_forest": train_model(
-            x_train, y_train, iris_folds, FOREST, 21, CONTEXT, "random_forest"
-        ),
-        "xgboost": train_model(x_train, y_train, iris_folds, BOOSTER, 21, CONTEXT, "xgboost"),
+        "random_forest": train(x_train, y_train, iris_folds, FOREST, "random_forest"),
+        "xgboost": train(x_train, y_train, iris_folds, BOOSTER, "xgboost"),
     }
 
 
@@ -37,10 +50,10 @@ class TestTrainModel:
         self, trained, iris_split, model, estimator
     ):
         fitted, record = trained[model]
-        assert isinstance(fitted, estimator)
-        assert fitted.get_params()["n_estimators"] == 10
-        assert fitted.get_params()["random_state"] == 21
-        assert fitted.get_params()["n_jobs"] == 1
+        assert isinstance(fitted[-1], estimator)
+        assert fitted[-1].get_params()["n_estimators"] == 10
+        assert fitted[-1].get_params()["random_state"] == 21
+        assert fitted[-1].get_params()["n_jobs"] == 1
         fitted.predict(iris_split[1])  # fitted, or this raises NotFittedError
         assert record["estimator"] == estimator.__name__
         assert record["hyperparameters"]["random_state"] == 21
@@ -61,21 +74,19 @@ class TestTrainModel:
     def test_section_random_state_wins_over_the_shared_one(self, iris_split, iris_folds):
         x_train, _, y_train, _ = iris_split
         section = {**FOREST, "random_state": 7}
-        fitted, record = train_model(
-            x_train, y_train, iris_folds, section, 21, CONTEXT, "random_forest"
-        )
-        assert fitted.random_state == 7
+        fitted, record = train(x_train, y_train, iris_folds, section, "random_forest")
+        assert fitted[-1].random_state == 7
         assert record["hyperparameters"]["random_state"] == 7
 
     def test_n_jobs_auto_is_the_run_contexts_threads_per_model(self, iris_split, iris_folds):
         x_train, _, y_train, _ = iris_split
         section = {**BOOSTER, "n_jobs": "auto"}
-        fitted, record = train_model(x_train, y_train, iris_folds, section, 21, CONTEXT, "xgboost")
-        assert fitted.get_params()["n_jobs"] == record["hyperparameters"]["n_jobs"] == 2
+        fitted, record = train(x_train, y_train, iris_folds, section, "xgboost")
+        assert fitted[-1].get_params()["n_jobs"] == record["hyperparameters"]["n_jobs"] == 2
 
     def test_same_seed_same_scores(self, trained, iris_split, iris_folds):
         x_train, _, y_train, _ = iris_split
-        _, again = train_model(x_train, y_train, iris_folds, BOOSTER, 21, CONTEXT, "xgboost")
+        _, again = train(x_train, y_train, iris_folds, BOOSTER, "xgboost")
         assert again["cv_scores"] == trained["xgboost"][1]["cv_scores"]
 
     @pytest.mark.parametrize(
@@ -99,7 +110,7 @@ class TestTrainModel:
     ):
         x_train, _, y_train, _ = iris_split
         with pytest.raises(TrainingError) as error:
-            train_model(x_train, y_train, iris_folds, section, 21, CONTEXT, model)
+            train(x_train, y_train, iris_folds, section, model)
         assert str(error.value).startswith(message)
         key = next(k for k in section if k not in (FOREST | BOOSTER))
         assert f"{model}.{key} = {section[key]!r} is set in" in str(error.value)
@@ -113,8 +124,10 @@ def test_exported_xgboost_loads_without_pickle_and_predicts_the_same(trained, ir
     loaded = XGBClassifier()
     loaded.load_model(path)
     x_test = iris_split[1]
-    assert loaded.predict(x_test).tolist() == fitted.predict(x_test).tolist()
-    np.testing.assert_allclose(loaded.predict_proba(x_test), fitted.predict_proba(x_test))
+    # The booster alone: it takes the columns the model's first step makes of raw rows.
+    columns = fitted[0].transform(x_test)
+    assert loaded.predict(columns).tolist() == fitted.predict(x_test).tolist()
+    np.testing.assert_allclose(loaded.predict_proba(columns), fitted.predict_proba(x_test))
 
 
 class TestPredictTestRows:
@@ -128,3 +141,23 @@ class TestPredictTestRows:
     def test_nothing_held_out_gives_no_predictions(self, trained, iris_split):
         predictions = predict_test_rows(trained["xgboost"][0], iris_split[1].iloc[:0])
         assert predictions.empty
+
+
+class TestExplainModel:
+    def test_each_column_of_the_table_gets_its_importance_on_the_held_out_rows(
+        self, trained, iris_split
+    ):
+        x_train, x_test, y_train, y_test = iris_split
+        fitted, _ = trained["random_forest"]
+        importance = explain_model(fitted, x_test, y_test, x_train, y_train, IRIS_ROLES, 21)
+        assert importance["rows"] == "held-out"
+        assert list(importance["columns"]) == IRIS_ROLES["numeric"]
+        petal = importance["columns"]["petal length (cm)"]["mean"]
+        assert petal > importance["columns"]["sepal width (cm)"]["mean"]
+
+    def test_without_held_out_rows_it_measures_on_the_training_rows(self, trained, iris_split):
+        x_train, x_test, y_train, y_test = iris_split
+        importance = explain_model(
+            trained["xgboost"][0], x_test[:0], y_test[:0], x_train, y_train, IRIS_ROLES, 21
+        )
+        assert importance["rows"] == "training"

@@ -19,7 +19,9 @@ def test_one_branch_per_registered_model(pipeline):
     assert {n.namespace for n in pipeline.nodes} == set(MODELS)
     assert {"random_forest", "xgboost"} <= set(MODELS)
     assert {n.name for n in pipeline.nodes} == {
-        f"{m}.{step}" for m in MODELS for step in ("train_model", "predict_test_rows")
+        f"{m}.{step}"
+        for m in MODELS
+        for step in ("train_model", "predict_test_rows", "explain_model")
     } | {f"{m}.export_model" for m, spec in MODELS.items() if spec.export}
     assert "xgboost.export_model" in {n.name for n in pipeline.nodes}
     assert "random_forest.export_model" not in {n.name for n in pipeline.nodes}
@@ -31,7 +33,9 @@ def test_branches_share_inputs_and_read_their_own_section(pipeline):
         "X_train",
         "y_train",
         "X_test",
+        "y_test",
         "cv_splits",
+        "feature_roles",
         "run_context",
         "params:xgboost",
         "params:random_state",
@@ -43,9 +47,10 @@ def test_branches_share_inputs_and_read_their_own_section(pipeline):
         "xgboost.portable_model",
         "xgboost.training",
         "xgboost.predictions",
+        "xgboost.importance",
     }
     assert pipeline.outputs() - {f"{m}.portable_model" for m in MODELS} == {
-        f"{m}.{kind}" for m in MODELS for kind in ("training", "predictions")
+        f"{m}.{kind}" for m in MODELS for kind in ("training", "predictions", "importance")
     }
 
 

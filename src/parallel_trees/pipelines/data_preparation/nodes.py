@@ -16,11 +16,11 @@ from sklearn.datasets import (
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from parallel_trees.errors import DataError
+from parallel_trees.preprocessing import MAX_ONE_HOT, inferred_role
 
 logger = logging.getLogger(__name__)
 
 BUILT_IN = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}
-CSV = "the CSV file (the catalog's raw_data)"
 EXAMPLES = 3  # offending values or lines quoted in a message
 # The largest magnitude the models take: they compute in float32.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -34,7 +34,7 @@ def load_dataset(
     random_state: int,
     target_column: str,
     raw_data: Any,
-) -> tuple[pd.DataFrame, pd.Series, list]:
+) -> tuple[pd.DataFrame, pd.Series, list, dict[str, str]]:
     """Load a dataset shipped with scikit-learn, make a synthetic one, or take the user's CSV.
 
     Args:
@@ -43,18 +43,21 @@ def load_dataset(
             ``n_classes`` of the synthetic dataset.
         random_state: Seed of the synthetic dataset.
         target_column: The column of the CSV that holds the class labels.
-        raw_data: The CSV's table (read only when ``dataset`` is ``csv``).
+        raw_data: The CSV file's ``Table`` (read only when ``dataset`` is ``csv``).
 
     Returns:
         The features; the class of each row as a code ``0..k-1`` (named
-        ``target``); and the k class names, code ``i`` naming ``classes[i]``.
+        ``target``, or as the CSV's label column); the k class names, code
+        ``i`` naming ``classes[i]``; and the CSV file read (its ``path`` and
+        ``sha256``), empty for a built-in dataset (Kedro saves no ``None``).
 
     Raises:
         DataError: If the CSV cannot be used as it is (see ``check_table``),
             or a class has too few rows to cross-validate (``check_class_sizes``).
     """
     if dataset == "csv":
-        return encode_table(raw_data, target_column)
+        source = {"path": raw_data.path, "sha256": raw_data.sha256}
+        return (*encode_table(raw_data.data, target_column, raw_data.path), source)
     if dataset == "synthetic":
         features, target = make_classification(
             **synthetic,
@@ -72,34 +75,51 @@ def load_dataset(
             f"Raise synthetic.n_samples = {rows}: it gives each of the {len(classes)} classes "
             f"about {rows / len(classes):.2g} rows.",
         )
-        return pd.DataFrame(features, columns=columns), target, classes
+        return pd.DataFrame(features, columns=columns), target, classes, {}
     if dataset not in BUILT_IN:
         allowed = ", ".join([*BUILT_IN, "synthetic", "csv"])
         raise ValueError(f"dataset: unknown '{dataset}'; allowed: {allowed}")
     bunch = BUILT_IN[dataset](as_frame=True)
-    return bunch.data, bunch.target.rename("target"), bunch.target_names.tolist()
+    return bunch.data, bunch.target.rename("target"), bunch.target_names.tolist(), {}
 
 
-def encode_table(table: pd.DataFrame, target_column: str) -> tuple[pd.DataFrame, pd.Series, list]:
-    """Split a checked table into numeric features and encoded class labels.
+def encode_table(
+    table: pd.DataFrame, target_column: str, path: str
+) -> tuple[pd.DataFrame, pd.Series, list]:
+    """Split a checked table into features and encoded class labels.
+
+    Rows with no label are dropped, with a note saying how many.
 
     Args:
         table: One row per example, with a header row naming the columns.
         target_column: The column holding the class labels (strings or integers).
+        path: The CSV file the table was read from (for messages).
 
     Returns:
-        As ``load_dataset``: features, class codes (sorted class names), class names.
+        As ``load_dataset``: features, class codes (sorted class names, the
+        series named as ``target_column``), class names.
 
     Raises:
         DataError: If ``check_table`` or ``check_class_sizes`` finds a problem.
     """
-    check_table(table, target_column)
+    check_table(table, target_column, path)
+    unlabelled = table[target_column].isna()
+    if unlabelled.any():
+        logger.warning(
+            "Dropped %d of %d rows of %s: no label in '%s' (lines %s)",
+            unlabelled.sum(),
+            len(table),
+            path,
+            target_column,
+            _lines(unlabelled),
+        )
+        table = table[~unlabelled]
     codes, classes = pd.factorize(table[target_column], sort=True)
-    target = pd.Series(codes, index=table.index, name="target")
+    target = pd.Series(codes, index=table.index, name=target_column)
     check_class_sizes(
         target,
         classes.tolist(),
-        f"target_column '{target_column}' of {CSV}",
+        f"target_column '{target_column}' of {path}",
         "Add rows of those classes, or drop their rows.",
         lines=True,
     )
@@ -107,8 +127,11 @@ def encode_table(table: pd.DataFrame, target_column: str) -> tuple[pd.DataFrame,
 
 
 def _lines(mask: pd.Series) -> str:
-    """The file lines (header = line 1) of the first rows where ``mask`` holds."""
-    lines = [str(position + 2) for position in np.flatnonzero(mask.to_numpy())[:EXAMPLES]]
+    """The file lines (header = line 1) of the first rows where ``mask`` holds.
+
+    Rows are counted by their index in the table as read (kept when rows are dropped).
+    """
+    lines = [str(row + 2) for row in mask.index[mask.to_numpy()][:EXAMPLES]]
     return ", ".join(lines) + (", ..." if mask.sum() > EXAMPLES else "")
 
 
@@ -148,76 +171,119 @@ def check_class_sizes(
     )
 
 
-def check_table(table: pd.DataFrame, target_column: str) -> None:
+def check_table(table: pd.DataFrame, target_column: str, path: str) -> None:
     """Refuse a table a classifier cannot be trained on, saying what to change.
+
+    Text and missing values are welcome (each model encodes them); rows with
+    no label are dropped (``encode_table``).
 
     Args:
         table: The user's table.
         target_column: The column holding the class labels.
+        path: The CSV file the table was read from (for messages).
 
     Raises:
         DataError: No rows; no such target column (the columns that exist
-            are named); no feature column; feature names XGBoost refuses;
-            non-numeric feature columns; missing values; values beyond
-            float32; fewer than two classes.
+            are named); no feature column; fewer than two classes.
     """
     columns = [str(c) for c in table.columns]
     if target_column not in table.columns:
         close = difflib.get_close_matches(target_column, columns, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
         raise DataError(
-            f"target_column = '{target_column}' is not a column of {CSV}.{hint} Its columns: "
+            f"target_column = '{target_column}' is not a column of {path}.{hint} Its columns: "
             f"{', '.join(columns)}. Set target_column to the column that holds the classes."
         )
     if table.empty:
-        raise DataError(f"{CSV} has a header row but no data rows.")
-    features = table.drop(columns=target_column)
-    if features.columns.empty:
-        raise DataError(f"{CSV} has no feature columns besides '{target_column}'.")
-    bad_names = [c for c in features.columns if any(ch in str(c) for ch in "[]<")]
-    if bad_names:
+        raise DataError(f"{path} has a header row but no data rows.")
+    if table.columns.size == 1:
+        raise DataError(f"{path} has no feature columns besides '{target_column}'.")
+    classes = table[target_column].dropna().unique()
+    if len(classes) < 2:  # noqa: PLR2004 - a classifier tells at least two classes apart
+        found = f"a single class ({classes[0]!r})" if len(classes) else "no label on any row"
         raise DataError(
-            "Feature column names may not hold '[', ']' or '<' (XGBoost refuses them); in "
-            f"{CSV} these do: {', '.join(repr(str(c)) for c in bad_names)}. Rename them in "
-            "the header row."
+            f"target_column '{target_column}' of {path} has {found}: "
+            "a classifier needs rows of at least two classes."
         )
-    text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-    if text:
-        examples = ", ".join(
-            f"'{c}' (e.g. {features[c].dropna().iloc[0]!r})"
-            if features[c].notna().any()
-            else f"'{c}'"
-            for c in text
-        )
+
+
+def infer_column_roles(
+    features: pd.DataFrame, column_roles: dict[str, str], data_source: dict[str, str]
+) -> dict[str, Any]:
+    """Each feature column's role: numeric, categorical, or excluded (with why).
+
+    Inferred from the values (``preprocessing.inferred_role``); ``column_roles``
+    sets any column's role instead. Each excluded column gets a log line.
+
+    Args:
+        features: The features of every row.
+        column_roles: Roles set by the user, by column name.
+        data_source: The CSV file read (for messages), empty for a built-in dataset.
+
+    Returns:
+        ``numeric`` and ``categorical``: lists of columns, in the table's
+        order; ``many_levels``: the categorical ones with more than
+        ``MAX_ONE_HOT`` levels; ``excluded``: why each excluded column is, by
+        column name.
+
+    Raises:
+        DataError: A role set for a column the table lacks; a numeric role
+            set for a column that holds text; numbers beyond float32; no
+            column left to learn from.
+    """
+    where = data_source["path"] if data_source else "the dataset"
+    unknown = [c for c in column_roles if c not in features.columns]
+    if unknown:
         raise DataError(
-            f"Feature columns must be numeric; in {CSV} these are not: {examples}. Encode them "
-            "as numbers (e.g. one-hot with pandas.get_dummies) or drop them."
+            f"column_roles sets {', '.join(map(repr, unknown))}, not a feature column of "
+            f"{where}; its feature columns: {', '.join(map(str, features.columns))}."
         )
-    missing = table.isna()
-    if missing.to_numpy().any():
-        where = "; ".join(
-            f"'{c}' in {int(missing[c].sum())} rows (lines {_lines(missing[c])})"
-            for c in table.columns
-            if missing[c].any()
+    roles: dict[str, Any] = {"numeric": [], "categorical": [], "excluded": {}}
+    for column in features.columns:
+        role, why = inferred_role(features[column])
+        if column in column_roles:
+            role, why = column_roles[column], "set in column_roles"
+        if role == "excluded":
+            roles["excluded"][column] = why
+            logger.info("Column '%s' of %s is left out: %s", column, where, why)
+        else:
+            roles[role].append(column)
+    roles["many_levels"] = [c for c in roles["categorical"] if features[c].nunique() > MAX_ONE_HOT]
+    _check_numeric(features[roles["numeric"]], where)
+    if not roles["numeric"] and not roles["categorical"]:
+        raise DataError(
+            f"{where} has no column to learn from: every feature column is left out "
+            f"({'; '.join(f'{c}: {why}' for c, why in roles['excluded'].items())}). "
+            "Set a column's role in column_roles, or add columns."
         )
-        raise DataError(f"{CSV} has missing values: {where}. Fill them in or drop those rows.")
-    huge = features.astype(float).abs() > FLOAT32_MAX  # infinite ones too
+    return roles
+
+
+def _check_numeric(numeric: pd.DataFrame, where: str) -> None:
+    """Refuse text in a numeric column, and numbers the models cannot take."""
+    for column in numeric.columns:
+        values = numeric[column]
+        if pd.api.types.is_numeric_dtype(values):
+            continue
+        text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        if text.any():
+            first = int(np.flatnonzero(text.to_numpy())[0])
+            raise DataError(
+                f"column_roles makes '{column}' of {where} numeric, but it holds text: "
+                f"{values.iloc[first]!r} on line {first + 2}. Fix those rows, or make it "
+                "categorical."
+            )
+    huge = numeric.apply(pd.to_numeric).astype(float).abs() > FLOAT32_MAX  # infinite too
     if huge.to_numpy().any():
-        where = "; ".join(
+        at = "; ".join(
             f"'{c}' in {int(huge[c].sum())} rows (lines {_lines(huge[c])})"
             for c in huge.columns
             if huge[c].any()
         )
         raise DataError(
-            f"{CSV} has values the models cannot take, infinite or beyond "
-            f"±{FLOAT32_MAX:.2g} (float32, which the models compute in): {where}. "
+            f"{where} has values the models cannot take, infinite or beyond "
+            f"±{FLOAT32_MAX:.2g} (float32, which the models compute in): {at}. "
             "Scale those columns, or fix or drop those rows."
-        )
-    classes = table[target_column].unique()
-    if len(classes) < 2:  # noqa: PLR2004 - a classifier tells at least two classes apart
-        raise DataError(
-            f"target_column '{target_column}' of {CSV} has a single class ({classes[0]!r}): "
-            "a classifier needs rows of at least two classes."
         )
 
 

@@ -1,8 +1,8 @@
-"""Data preparation: dataset -> stratified train/test split -> shared CV folds."""
+"""Data preparation: dataset -> column roles -> stratified train/test split -> shared CV folds."""
 
 from kedro.pipeline import Pipeline, node
 
-from .nodes import load_dataset, make_cv_splits, split_data
+from .nodes import infer_column_roles, load_dataset, make_cv_splits, split_data
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -18,8 +18,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:target_column",
                     "raw_data",
                 ],
-                outputs=["features", "target", "classes"],
+                outputs=["features", "target", "classes", "data_source"],
                 name="load_dataset",
+            ),
+            node(
+                infer_column_roles,
+                inputs=["features", "params:column_roles", "data_source"],
+                outputs="feature_roles",
+                name="infer_column_roles",
             ),
             node(
                 split_data,
@@ -47,10 +53,20 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         namespace="data_preparation",
         inputs={"raw_data"},
-        outputs={"X_train", "X_test", "y_train", "y_test", "cv_splits", "classes"},
+        outputs={
+            "X_train",
+            "X_test",
+            "y_train",
+            "y_test",
+            "cv_splits",
+            "classes",
+            "feature_roles",
+            "data_source",
+        },
         parameters={
             "dataset",
             "target_column",
+            "column_roles",
             "synthetic",
             "random_state",
             "test_size",

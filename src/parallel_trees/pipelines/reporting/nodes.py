@@ -1,13 +1,14 @@
 """The end of a run: the report a user reads, and the charts kedro-viz shows."""
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from parallel_trees.pipelines.scoring.nodes import p_value_text
+from parallel_trees.pipelines.scoring.nodes import p_value_text, true_labels
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ def format_report(metrics: dict[str, Any]) -> str:
     """
     run, models = metrics["run"], list(metrics["models"].values())
     tests = metrics["comparison"]
+    table = Path(run["data_file"]["path"]).name if run.get("data_file") else run["dataset"]
     lines = [
-        f"Accuracy on {run['dataset']} ({run['cv_folds']}-fold CV on {run['train_rows']} "
+        f"Accuracy on {table} ({run['cv_folds']}-fold CV on {run['train_rows']} "
         f"training rows; {run['test_rows']} held-out rows):",
         *_columns(
             [("model", "CV accuracy (mean ± std)", "test accuracy")]
@@ -207,7 +209,7 @@ def plot_confusion_matrices(
     """One confusion matrix per model on the held-out rows.
 
     Args:
-        test_predictions: Column ``target`` and one column of predicted
+        test_predictions: The true labels, then one column of predicted
             labels per model name, one row per held-out row.
         classes: The class names, every one a row and a column of each matrix.
         scores: Each model's scores, for its display name.
@@ -230,7 +232,7 @@ def plot_confusion_matrices(
     labels = classes
     text_labels = [str(label) for label in labels]
     for col, model in enumerate(models, start=1):
-        counts = pd.crosstab(test_predictions["target"], test_predictions[model]).reindex(
+        counts = pd.crosstab(true_labels(test_predictions), test_predictions[model]).reindex(
             index=labels, columns=labels, fill_value=0
         )
         figure.add_trace(
@@ -253,5 +255,49 @@ def plot_confusion_matrices(
     figure.update_layout(
         title="Confusion matrix per model on the held-out rows",
         coloraxis={"colorscale": "Blues", "colorbar": {"title": "rows"}},
+    )
+    return figure
+
+
+def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any]) -> go.Figure:
+    """Per model, how much its accuracy drops when each column of the table is shuffled.
+
+    Args:
+        scores: Each model's scores, for its display name.
+        **importances: Each model's ``explain_model`` record, by model name.
+
+    Returns:
+        Horizontal bars, one group per column (the most important on top),
+        one bar per model with the std over shuffles as its error bar.
+    """
+    records = list(importances.values())
+    total = pd.DataFrame(
+        {m: {c: v["mean"] for c, v in r["columns"].items()} for m, r in importances.items()}
+    )
+    columns = total.sum(axis=1).sort_values().index.tolist()
+    figure = go.Figure(
+        [
+            go.Bar(
+                name=scores[model]["display_name"],
+                orientation="h",
+                y=columns,
+                x=[record["columns"][c]["mean"] for c in columns],
+                error_x={
+                    "type": "data",
+                    "array": [record["columns"][c]["std"] for c in columns],
+                    "color": GREY,
+                },
+            )
+            for model, record in importances.items()
+        ]
+    )
+    rows = records[0]["rows"] if records else "held-out"
+    figure.update_layout(
+        title=f"What each model learned: accuracy lost when a column is shuffled ({rows} rows)",
+        barmode="group",
+        xaxis={"title": "drop in accuracy (permutation importance)"},
+        yaxis={"title": "column", "type": "category"},
+        legend={"orientation": "h", "y": -0.2},
+        height=max(400, 60 + 40 * len(columns) * max(1, len(records)) // 2),
     )
     return figure

@@ -6,6 +6,7 @@ from parallel_trees.models import MODELS
 
 from .nodes import (
     plot_confusion_matrices,
+    plot_feature_importance,
     plot_model_comparison,
     plot_run_timeline,
     report_results,
@@ -13,7 +14,7 @@ from .nodes import (
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """``report.txt`` and three charts, each a versioned dataset beside ``metrics.json``."""
+    """``report.txt`` and four charts, each a versioned dataset beside ``metrics.json``."""
     return Pipeline(
         [
             node(report_results, "metrics", "report", name="report_results"),
@@ -34,6 +35,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["test_predictions", "classes", "scores"],
                 outputs="confusion_matrix",
                 name="plot_confusion_matrices",
+            ),
+            node(
+                plot_feature_importance,
+                inputs={"scores": "scores", **{m: f"{m}.importance" for m in MODELS}},
+                outputs="feature_importance",
+                name="plot_feature_importance",
             ),
         ],
         tags="reporting",

@@ -18,17 +18,23 @@ def collect_predictions(y_test: pd.Series, classes: list, **predictions: pd.Seri
         **predictions: Each model's ``predict_test_rows`` predictions, by model name.
 
     Returns:
-        A table indexed by the held-out rows' original index, with the column
-        ``target`` and one column per model, holding class names.
+        A table indexed by the held-out rows' original index: first the true
+        labels, named as ``y_test`` (the user's label column, or ``target``),
+        then one column per model, all holding class names.
     """
     names = np.asarray(classes, dtype=object)
-    columns = {"target": y_test, **predictions}
+    columns = {y_test.name: y_test, **predictions}
     table = pd.DataFrame(
         {key: names[codes.to_numpy(dtype=int)] for key, codes in columns.items()},
         index=y_test.index,
     )
     table.index.name = "row"
     return table
+
+
+def true_labels(test_predictions: pd.DataFrame) -> pd.Series:
+    """The true labels of ``collect_predictions``'s table: its first column."""
+    return test_predictions.iloc[:, 0]
 
 
 def score_models(test_predictions: pd.DataFrame, **trainings: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +52,7 @@ def score_models(test_predictions: pd.DataFrame, **trainings: dict[str, Any]) ->
     scores = {}
     for name, training in trainings.items():
         folds = np.asarray(training["cv_scores"])
-        right = test_predictions[name] == test_predictions["target"]
+        right = test_predictions[name] == true_labels(test_predictions)
         scores[name] = {
             "display_name": training["display_name"],
             "cv_scores": training["cv_scores"],
@@ -85,7 +91,7 @@ def compare_models(
 
     Args:
         scores: ``score_models``'s scores, by model name.
-        test_predictions: ``collect_predictions``'s table (``target`` + a column per model).
+        test_predictions: ``collect_predictions``'s table (labels, then a column per model).
         cv_splits: The folds every model was scored on (their sizes enter the test).
         significance_level: p-value below which a difference counts as real.
 
@@ -100,7 +106,8 @@ def compare_models(
     )
     n_train = float(np.mean([len(train) for train, _ in cv_splits]))
     n_valid = float(np.mean([len(valid) for _, valid in cv_splits]))
-    correct = test_predictions.drop(columns="target").eq(test_predictions["target"], axis=0)
+    labels = true_labels(test_predictions)
+    correct = test_predictions.drop(columns=labels.name).eq(labels, axis=0)
     pairs = []
     for a, b in combinations(ranked, 2):
         name_a, name_b = scores[a]["display_name"], scores[b]["display_name"]
@@ -162,6 +169,8 @@ def build_metrics(
     y_train: pd.Series,
     y_test: pd.Series,
     classes: list,
+    data_source: dict[str, str],
+    feature_roles: dict[str, Any],
     dataset: str,
     synthetic: dict[str, int],
     random_state: int,
@@ -179,6 +188,9 @@ def build_metrics(
         y_train: Training labels (counted).
         y_test: Held-out labels (counted).
         classes: The class names.
+        data_source: The CSV file read (``path``, ``sha256``), empty for a
+            built-in dataset.
+        feature_roles: Each column's role.
         dataset: Name of the dataset.
         synthetic: Size of the synthetic dataset (recorded when it is used).
         random_state: The run's seed.
@@ -191,16 +203,19 @@ def build_metrics(
         **trainings: Each model's training record, by model name.
 
     Returns:
-        ``run`` (settings and sizes), ``models`` (each model's training
+        ``run`` (settings, sizes, the file read and its columns), ``models`` (each model's training
         record and scores), ``comparison`` and ``ranking``.
     """
     run = {
         "dataset": dataset,
+        "data_file": data_source or None,
         "synthetic": synthetic if dataset == "synthetic" else None,
         "rows": len(y_train) + len(y_test),
         "train_rows": len(y_train),
         "test_rows": len(y_test),
         "classes": classes,
+        "target_column": y_train.name,
+        "feature_roles": feature_roles,
         "random_state": random_state,
         "cv_folds": cv_folds,
         "cv_shuffle": cv_shuffle,

@@ -49,6 +49,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "y_train": "y_train",
                     "y_test": "y_test",
                     "classes": "classes",
+                    "data_source": "data_source",
+                    "feature_roles": "feature_roles",
                     "dataset": "params:dataset",
                     "synthetic": "params:synthetic",
                     "random_state": "params:random_state",

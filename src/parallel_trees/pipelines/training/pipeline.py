@@ -8,9 +8,17 @@ from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
 
-from .nodes import export_model, predict_test_rows, train_model
+from .nodes import explain_model, export_model, predict_test_rows, train_model
 
-SHARED_INPUTS = {"X_train", "y_train", "X_test", "cv_splits", "run_context"}
+SHARED_INPUTS = {
+    "X_train",
+    "y_train",
+    "X_test",
+    "y_test",
+    "cv_splits",
+    "feature_roles",
+    "run_context",
+}
 
 
 def create_branch(model_name: str) -> Pipeline:
@@ -18,8 +26,9 @@ def create_branch(model_name: str) -> Pipeline:
 
     Its datasets are the namespace's: ``<model_name>.model`` (the fitted
     model), ``.training`` (its training record), ``.predictions`` (of the
-    held-out rows), ``.portable_model``, and ``.model_name``, which the
-    catalog makes from the namespace (conf/base/catalog.yml).
+    held-out rows), ``.importance`` (of each column), ``.portable_model``,
+    and ``.model_name``, which the catalog makes from the namespace
+    (conf/base/catalog.yml).
     """
     export = (
         [node(export_model, ["model", "model_name"], "portable_model", name="export_model")]
@@ -34,6 +43,7 @@ def create_branch(model_name: str) -> Pipeline:
                     "X_train",
                     "y_train",
                     "cv_splits",
+                    "feature_roles",
                     "params:hyperparameters",
                     "params:random_state",
                     "run_context",
@@ -43,6 +53,20 @@ def create_branch(model_name: str) -> Pipeline:
                 name="train_model",
             ),
             node(predict_test_rows, ["model", "X_test"], "predictions", name="predict_test_rows"),
+            node(
+                explain_model,
+                inputs=[
+                    "model",
+                    "X_test",
+                    "y_test",
+                    "X_train",
+                    "y_train",
+                    "feature_roles",
+                    "params:random_state",
+                ],
+                outputs="importance",
+                name="explain_model",
+            ),
             *export,
         ],
         tags="training",

@@ -1,0 +1,150 @@
+"""The project's own datasets: a user's CSV file, and the model of the last training run.
+
+Both are read-only. What they cannot read becomes a ``DataError`` that names
+the file and what to change (the run guard shows it as one ``Error:`` line).
+"""
+
+import hashlib
+import io
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
+from sklearn.pipeline import Pipeline
+
+from parallel_trees.errors import DataError
+
+# Separators a header row is searched for, in order of preference on a tie.
+SEPARATORS = (",", ";", "\t", "|")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV file's rows, and which file it was, exactly: its path and a hash of its bytes."""
+
+    data: pd.DataFrame
+    path: str
+    sha256: str
+
+
+def separator(header: str) -> str:
+    """The separator of a CSV file: the one of ``SEPARATORS`` its header row holds most of.
+
+    A header with none of them (a single column) is read with a comma.
+    """
+    return max(SEPARATORS, key=header.count)
+
+
+def read_table(path: str) -> Table:
+    """Read a CSV file whose separator is a comma, semicolon, tab or bar.
+
+    A semicolon-separated file is read with a decimal comma (``1,5``), as
+    spreadsheets export it where the comma is the decimal mark.
+
+    Raises:
+        DataError: If the file is empty or not a readable CSV file.
+    """
+    raw = Path(path).read_bytes()
+    header = raw.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    if not header.strip():
+        raise DataError(f"{path} is empty: it needs a header row naming the columns, then rows.")
+    sep = separator(header)
+    try:
+        data = pd.read_csv(io.BytesIO(raw), sep=sep, decimal="," if sep == ";" else ".")
+    except (ValueError, UnicodeDecodeError) as error:  # pandas' ParserError is a ValueError
+        raise DataError(
+            f"{path} could not be read as a CSV file: {str(error).strip()}. It must be a "
+            "text file of comma- (or semicolon-, tab-, bar-) separated values with a header row."
+        ) from error
+    return Table(data, path, hashlib.sha256(raw).hexdigest())
+
+
+class CSVTableDataset(AbstractDataset[None, Table]):
+    """A user's CSV file, read as a ``Table`` (separator detected from its header row)."""
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None):
+        self._filepath = filepath
+        self.metadata = metadata
+
+    def load(self) -> Table:
+        return read_table(self._filepath)
+
+    def save(self, data: Table) -> None:
+        raise DatasetError(f"{self._filepath} is the user's file: this project only reads it.")
+
+    def _exists(self) -> bool:
+        return Path(self._filepath).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath}
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A model saved by a training run, with what a prediction needs to know of that run."""
+
+    model: Pipeline
+    name: str
+    display_name: str
+    version: str
+    run: dict[str, Any]  # metrics.json's run: classes, target_column, feature_roles...
+
+
+class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
+    """The model ``model`` of the latest complete training run, read from its saved files.
+
+    The latest version of ``metrics.json`` is that of the latest complete run
+    (a failed run keeps nothing); ``best`` is the top of its ranking. The
+    model is read from the same version, so model and record always match.
+    """
+
+    def __init__(
+        self,
+        metrics: str,
+        models: str,
+        model: str = "best",
+        metadata: dict[str, Any] | None = None,
+    ):
+        self._metrics = Path(metrics)
+        self._models = Path(models)
+        self._model = model
+        self.metadata = metadata
+
+    def _latest_version(self) -> str | None:
+        versions = sorted(self._metrics.glob(f"*/{self._metrics.name}"))
+        return versions[-1].parent.name if versions else None
+
+    def load(self) -> TrainedModel:
+        version = self._latest_version()
+        if version is None:
+            raise DataError(
+                f"No training run yet: {self._metrics} has no version. Train the models "
+                "first (kedro run), then predict."
+            )
+        metrics = json.loads((self._metrics / version / self._metrics.name).read_text())
+        name = metrics["ranking"][0]["model"] if self._model == "best" else self._model
+        if name not in metrics["models"]:
+            raise DataError(
+                f"model = {name!r}: the training run {version} trained "
+                f"{', '.join(metrics['models'])}; set model to one of them, or to best."
+            )
+        path = self._models / f"{name}.pkl" / version / f"{name}.pkl"
+        if not path.is_file():
+            raise DataError(f"The training run {version} saved no {path}: train again.")
+        with path.open("rb") as file:
+            model = pickle.load(file)  # this project's own file (see the catalog's note)
+        display_name = metrics["models"][name]["display_name"]
+        return TrainedModel(model, name, display_name, version, metrics["run"])
+
+    def save(self, data: TrainedModel) -> None:
+        raise DatasetError("The trained models are saved by a training run (kedro run).")
+
+    def _exists(self) -> bool:
+        return self._latest_version() is not None
+
+    def _describe(self) -> dict[str, Any]:
+        return {"metrics": str(self._metrics), "models": str(self._models), "model": self._model}

@@ -1,0 +1,82 @@
+"""Classify new rows with a trained model: its class name and each class's probability."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from parallel_trees.datasets import Table, TrainedModel
+from parallel_trees.errors import DataError
+from parallel_trees.preprocessing import used_columns
+
+logger = logging.getLogger(__name__)
+
+
+def check_new_rows(table: Table, roles: dict) -> None:
+    """Refuse new rows the model cannot read, naming what to change.
+
+    Raises:
+        DataError: No rows; a column the model reads is missing; text in a
+            column that was numeric in training (its line and value).
+    """
+    rows = table.data
+    if rows.empty:
+        raise DataError(f"{table.path} has a header row but no data rows: nothing to predict.")
+    missing = [c for c in used_columns(roles) if c not in rows.columns]
+    if missing:
+        raise DataError(
+            f"{table.path} lacks the column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(map(repr, missing))}, which the model reads. It needs: "
+            f"{', '.join(used_columns(roles))}."
+        )
+    for column in roles["numeric"]:
+        values = rows[column]
+        if pd.api.types.is_numeric_dtype(values):
+            continue
+        text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        first = int(np.flatnonzero(text.to_numpy())[0])
+        raise DataError(
+            f"{table.path}: column '{column}' was numeric in training, but line {first + 2} "
+            f"holds {values.iloc[first]!r}. Fix that value, or leave it empty."
+        )
+
+
+def predict_new_rows(new_rows: Table, trained_model: TrainedModel) -> pd.DataFrame:
+    """The class of each new row, by the trained model, beside the row's own columns.
+
+    Columns the model does not read (the label column among them) are kept in
+    the output and ignored, with a note.
+
+    Args:
+        new_rows: The rows to classify, with the columns the model was trained on.
+        trained_model: The model and the record of its training run.
+
+    Returns:
+        The input's columns, then ``prediction`` (the class name) and one
+        ``probability_<class>`` column per class.
+
+    Raises:
+        DataError: If ``check_new_rows`` refuses the rows.
+    """
+    roles, classes = trained_model.run["feature_roles"], trained_model.run["classes"]
+    check_new_rows(new_rows, roles)
+    rows = new_rows.data
+    ignored = [str(c) for c in rows.columns if c not in used_columns(roles)]
+    if ignored:
+        logger.info("Ignored the columns the model does not read: %s", ", ".join(ignored))
+    features = rows[used_columns(roles)]
+    codes = trained_model.model.predict(features)
+    probabilities = trained_model.model.predict_proba(features)
+    names = np.asarray(classes, dtype=object)
+    predicted = rows.assign(prediction=names[codes.astype(int)])
+    for code, name in enumerate(classes):
+        predicted[f"probability_{name}"] = probabilities[:, code]
+    logger.info(
+        "Predicted %d rows of %s with %s (%s) of the training run %s",
+        len(rows),
+        new_rows.path,
+        trained_model.display_name,
+        trained_model.name,
+        trained_model.version,
+    )
+    return predicted

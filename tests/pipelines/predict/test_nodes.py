@@ -1,0 +1,80 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import StratifiedKFold
+
+from parallel_trees.datasets import Table, TrainedModel
+from parallel_trees.errors import DataError
+from parallel_trees.pipelines.data_preparation.nodes import infer_column_roles
+from parallel_trees.pipelines.predict.nodes import predict_new_rows
+from parallel_trees.pipelines.training.nodes import train_model
+
+CONTEXT = {"runner": "SequentialRunner", "cores": 1, "models_at_once": 1, "threads_per_model": 1}
+CLASSES = ["Adelie", "Gentoo"]
+PATH = "new.csv"
+
+
+def _rows(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    island = rng.choice(["Biscoe", "Dream"], n)
+    bill = np.where(island == "Biscoe", 45.0, 38.0) + rng.normal(size=n)
+    return pd.DataFrame({"island": island, "bill": bill, "species": np.where(bill > 41.5, 1, 0)})
+
+
+@pytest.fixture(scope="module")
+def trained():
+    table = _rows()
+    features, target = table.drop(columns="species"), table["species"]
+    roles = infer_column_roles(features, {}, {})
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(features, target))
+    section = {"n_estimators": 10, "n_jobs": 1}
+    model, _ = train_model(features, target, folds, roles, section, 0, CONTEXT, "random_forest")
+    run = {"classes": CLASSES, "target_column": "species", "feature_roles": roles}
+    return TrainedModel(model, "random_forest", "Random Forest", "2026-01-01T10.00.00.000Z", run)
+
+
+class TestPredict:
+    def test_each_row_gets_its_class_name_and_every_class_probability(self, trained, caplog):
+        caplog.set_level("INFO", logger="parallel_trees")
+        new = _rows(5, seed=1).drop(columns="species").assign(note="extra")
+        predicted = predict_new_rows(Table(new, PATH, "ab"), trained)
+        assert predicted.columns.tolist() == [
+            "island",
+            "bill",
+            "note",
+            "prediction",
+            "probability_Adelie",
+            "probability_Gentoo",
+        ]
+        pd.testing.assert_frame_equal(predicted[new.columns], new)
+        codes = trained.model.predict(new[["bill", "island"]])
+        assert predicted["prediction"].tolist() == [CLASSES[c] for c in codes]
+        np.testing.assert_allclose(predicted.filter(like="probability_").sum(axis=1), 1)
+        assert "Ignored the columns the model does not read: note" in caplog.messages
+        assert (
+            f"Predicted 5 rows of {PATH} with Random Forest (random_forest) of the training run "
+            "2026-01-01T10.00.00.000Z" in caplog.messages
+        )
+
+    def test_an_unseen_level_and_missing_values_are_predicted(self, trained):
+        new = pd.DataFrame({"island": ["Torgersen", None], "bill": [np.nan, 40.0]})
+        assert len(predict_new_rows(Table(new, PATH, "ab"), trained)) == 2
+
+    @pytest.mark.parametrize(
+        ("rows", "message"),
+        [
+            (
+                _rows(3).drop(columns="bill"),
+                f"{PATH} lacks the column 'bill', which the model reads",
+            ),
+            (
+                _rows(3).astype({"bill": object}).assign(bill=["39.5", "n/a", "40"]),
+                f"{PATH}: column 'bill' was numeric in training, but line 3 holds 'n/a'.",
+            ),
+            (_rows(3).iloc[:0], f"{PATH} has a header row but no data rows: nothing to predict."),
+        ],
+    )
+    def test_rows_the_model_cannot_read_are_refused(self, trained, rows, message):
+        with pytest.raises(DataError) as error:
+            predict_new_rows(Table(rows, PATH, "ab"), trained)
+        assert message in str(error.value)

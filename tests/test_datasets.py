@@ -1,0 +1,113 @@
+"""The project's datasets: a user's CSV file, and the model of the last training run."""
+
+import hashlib
+import json
+import pickle
+import re
+
+import pytest
+from kedro.io import DatasetError
+
+from parallel_trees.datasets import CSVTableDataset, TrainedModelDataset, separator
+from parallel_trees.errors import DataError
+
+
+def load_error(dataset) -> str:
+    """The ``DataError`` a dataset met while loading (Kedro wraps it in a ``DatasetError``)."""
+    with pytest.raises(DatasetError) as error:
+        dataset.load()
+    assert isinstance(error.value.__cause__, DataError)
+    return str(error.value.__cause__)
+
+
+class TestCSVTable:
+    @pytest.mark.parametrize(
+        ("header", "sep"),
+        [
+            ("bill length,island name,species", ","),
+            ("bill length;island name;species", ";"),
+            ("bill length\tisland name\tspecies", "\t"),
+            ("a|b|c", "|"),
+            ("species", ","),  # one column: no separator to find
+        ],
+    )
+    def test_the_separator_is_the_one_the_header_holds_most_of(self, header, sep):
+        assert separator(header) == sep
+
+    def test_a_semicolon_export_is_read_with_its_decimal_comma(self, tmp_path):
+        path = tmp_path / "penguins.csv"
+        path.write_text("bill length;island;species\n39,1;Torgersen;Adelie\n46,5;Dream;Gentoo\n")
+        table = CSVTableDataset(str(path)).load()
+        assert table.data.columns.tolist() == ["bill length", "island", "species"]
+        assert table.data["bill length"].tolist() == [39.1, 46.5]
+
+    def test_the_table_knows_its_file_and_the_hash_of_its_bytes(self, tmp_path):
+        path = tmp_path / "t.csv"
+        path.write_bytes(b"a,b\n1,x\n")
+        table = CSVTableDataset(str(path)).load()
+        assert table.path == str(path)
+        assert table.sha256 == hashlib.sha256(b"a,b\n1,x\n").hexdigest()
+
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [
+            (b"", "is empty: it needs a header row naming the columns, then rows."),
+            (b"\n\n", "is empty"),
+            (b'a,b\n1,"x\n', "could not be read as a CSV file"),
+        ],
+    )
+    def test_an_unreadable_file_is_named(self, tmp_path, content, message):
+        path = tmp_path / "new.csv"
+        path.write_bytes(content)
+        assert re.match(f"{path} .*{message}", load_error(CSVTableDataset(str(path))))
+
+    def test_it_exists_when_its_file_does(self, tmp_path):
+        assert not CSVTableDataset(str(tmp_path / "no.csv")).exists()
+
+
+def _training_run(root, version, best, models):
+    """The files a training run saves that predicting reads."""
+    metrics = root / "metrics.json" / version / "metrics.json"
+    metrics.parent.mkdir(parents=True)
+    record = {
+        "run": {"classes": ["a", "b"]},
+        "models": {m: {"display_name": m.title()} for m in models},
+        "ranking": [{"model": best}],
+    }
+    metrics.write_text(json.dumps(record))
+    for model in models:
+        path = root / "models" / f"{model}.pkl" / version / f"{model}.pkl"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(pickle.dumps({"model": model, "version": version}))
+
+
+def _dataset(root, model="best"):
+    return TrainedModelDataset(str(root / "metrics.json"), str(root / "models"), model)
+
+
+class TestTrainedModel:
+    def test_best_is_the_top_of_the_latest_runs_ranking_read_from_that_run(self, tmp_path):
+        _training_run(tmp_path, "2026-01-01T10.00.00.000Z", "forest", ["forest", "boost"])
+        _training_run(tmp_path, "2026-01-02T10.00.00.000Z", "boost", ["forest", "boost"])
+        trained = _dataset(tmp_path).load()
+        assert (trained.name, trained.display_name) == ("boost", "Boost")
+        assert trained.version == "2026-01-02T10.00.00.000Z"
+        assert trained.model == {"model": "boost", "version": trained.version}
+        assert trained.run == {"classes": ["a", "b"]}
+
+    def test_a_model_can_be_named(self, tmp_path):
+        _training_run(tmp_path, "2026-01-01T10.00.00.000Z", "boost", ["forest", "boost"])
+        assert _dataset(tmp_path, "forest").load().model["model"] == "forest"
+
+    def test_no_training_run_yet_says_to_train_first(self, tmp_path):
+        assert not _dataset(tmp_path).exists()
+        assert re.match(
+            "No training run yet: .* Train the models first", load_error(_dataset(tmp_path))
+        )
+
+    def test_a_model_the_run_did_not_train_names_those_it_did(self, tmp_path):
+        _training_run(tmp_path, "2026-01-01T10.00.00.000Z", "forest", ["forest"])
+        assert re.match(
+            "model = 'boost': the training run .* trained forest; set model to one of them",
+            load_error(_dataset(tmp_path, "boost")),
+        )

@@ -1,0 +1,115 @@
+"""Each model's preprocessing: NaN by estimator tags, unseen levels, no leakage, bounded width."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from xgboost import XGBClassifier
+
+from parallel_trees.pipelines.data_preparation.nodes import infer_column_roles, split_data
+from parallel_trees.pipelines.training.nodes import train_model
+from parallel_trees.preprocessing import accepts_missing, inferred_role, make_model
+
+CONTEXT = {"runner": "SequentialRunner", "cores": 1, "models_at_once": 1, "threads_per_model": 1}
+FOREST = {"n_estimators": 10, "n_jobs": 1}
+
+
+def _table(rows=120, seed=0):
+    rng = np.random.default_rng(seed)
+    colour = rng.choice(["red", "green", "blue"], rows)
+    width = np.where(rng.random(rows) < 0.1, np.nan, rng.normal(size=rows))
+    features = pd.DataFrame({"width": width, "colour": colour})
+    target = pd.Series((colour == "red").astype(int), name="label")
+    return features, target
+
+
+ROLES = {"numeric": ["width"], "categorical": ["colour"], "many_levels": [], "excluded": {}}
+
+
+class TestMissingValues:
+    def test_the_estimator_tags_say_who_takes_nan(self):
+        assert accepts_missing(RandomForestClassifier())
+        assert accepts_missing(XGBClassifier())
+        assert not accepts_missing(LogisticRegression())
+
+    @pytest.mark.parametrize("estimator", [RandomForestClassifier(), XGBClassifier()])
+    def test_a_model_that_takes_nan_gets_it_as_it_is(self, estimator):
+        features, target = _table()
+        model = make_model(estimator, ROLES, 0).fit(features, target)
+        assert model[0].transformers[0][1] == "passthrough"
+        assert np.isnan(model[0].transform(features)[:, 0]).sum() == features["width"].isna().sum()
+
+    def test_a_model_that_does_not_take_nan_gets_an_imputer(self):
+        features, target = _table()
+        model = make_model(LogisticRegression(), ROLES, 0).fit(features, target)
+        assert isinstance(model[0].named_transformers_["numeric"], SimpleImputer)
+        assert not np.isnan(model[0].transform(features)).any()
+
+
+class TestCategories:
+    @pytest.mark.parametrize("roles", [ROLES, {**ROLES, "many_levels": ["colour"]}])
+    def test_a_level_never_seen_in_training_does_not_fail_a_prediction(self, roles):
+        features, target = _table()
+        model = make_model(RandomForestClassifier(random_state=0), roles, 0).fit(features, target)
+        new = pd.DataFrame({"width": [0.1, np.nan], "colour": ["purple", None]})
+        assert model.predict(new).shape == (2,)
+
+    def test_a_level_only_in_one_folds_validation_rows_is_unknown_to_that_folds_model(self):
+        features, target = _table()
+        folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(features, target))
+        rows = features.index[folds[1][1][:2]]  # two validation rows of fold 1
+        features.loc[rows, "colour"] = "violet"
+        model = make_model(RandomForestClassifier(random_state=0), ROLES, 0)
+        fitted = cross_validate(model, features, target, cv=folds, return_estimator=True)
+        known = [
+            set(m[0].named_transformers_["categorical"].categories_[0]) for m in fitted["estimator"]
+        ]
+        assert ["violet" in levels for levels in known] == [True, False, True]
+
+    def test_a_level_only_in_the_held_out_rows_is_unknown_to_the_final_model(self):
+        features, target = _table()
+        x_train, x_test, y_train, y_test = split_data(features, target, 0.25, 0)
+        features.loc[x_test.index[:3], "colour"] = "violet"
+        x_train, x_test = features.loc[x_train.index], features.loc[x_test.index]
+        folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(x_train, y_train))
+        model, _ = train_model(x_train, y_train, folds, ROLES, FOREST, 0, CONTEXT, "random_forest")
+        assert "violet" not in model[0].named_transformers_["categorical"].categories_[0]
+        assert len(model.predict(x_test)) == len(x_test)
+
+
+def test_sixty_thousand_rows_with_a_thousand_levels_stay_narrow():
+    rows = 60_000
+    rng = np.random.default_rng(0)
+    code = rng.integers(0, 1_000, rows)
+    features = pd.DataFrame(
+        {
+            "x": rng.normal(size=rows),
+            "code": [f"c{v}" for v in code],
+            "size": rng.choice(["S", "M", "L"], rows),
+        }
+    )
+    target = pd.Series((code % 3 + (features["x"] > 1)) % 3, name="label")
+    roles = infer_column_roles(features, {}, {})
+    assert roles["many_levels"] == ["code"]
+    model = make_model(XGBClassifier(n_estimators=5, n_jobs=1), roles, 0).fit(features, target)
+    # x, one column per size level, and one per class for the 1,000 levels of code.
+    assert model[0].transform(features.head()).shape == (5, 1 + 3 + 3)
+    assert (model.predict(features.head(1_000)) == target.head(1_000)).mean() > 0.5
+
+
+@pytest.mark.parametrize(
+    ("values", "role"),
+    [
+        ([1.5, 2.5, 3.5], "numeric"),  # measurements, different on every row
+        ([1, 2, 3], "excluded"),  # integers different on every row: an identifier
+        (["a", "b", "a"], "categorical"),
+        ([True, False, True], "categorical"),
+        ([np.nan, np.nan, np.nan], "excluded"),
+        (["x", "x", "x"], "excluded"),
+    ],
+)
+def test_inferred_role(values, role):
+    assert inferred_role(pd.Series(values))[0] == role
