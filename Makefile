@@ -6,7 +6,7 @@
 # make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock,
 #             then check that it installs on every other supported Python
 # make screenshots : refresh docs/*.png (the README's kedro-viz pictures) from the browser test
-# make certs: a CA and the certificates of a TLS Dask cluster, in certs/ (scripts/dask-certs)
+# make certs: a CA and the certificates of a TLS Dask cluster, in certs/ (kedro dask-certs)
 
 PYTHON ?= python3
 # The supported Pythons, oldest first: the README and pyproject.toml's requires-python say
@@ -93,11 +93,11 @@ screenshots: install
 	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 \
 		$(BIN)/pytest tests/test_viz.py -k "browser and run"
 
-# The README's "A cluster on a shared network: TLS" (needs openssl, not the venv). An existing
-# folder is refused rather than overwritten: make certs CERTS=<another folder>.
+# The README's "A cluster on a shared network: TLS" (needs openssl). An existing folder is
+# refused rather than overwritten: make certs CERTS=<another folder>.
 CERTS ?= certs
-certs:
-	scripts/dask-certs $(CERTS)
+certs: install
+	$(BIN)/kedro dask-certs $(CERTS)
 
 # Resolved on the oldest supported Python, so that no pin needs a newer one; then checked on
 # every other one: it installs there, and pins every package installed.

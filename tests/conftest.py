@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from parallel_trees.cli import cli
 from parallel_trees.pipelines.data_preparation.nodes import (
     load_dataset,
     make_cv_splits,
@@ -132,15 +134,10 @@ def module_project(tmp_path_factory) -> ProjectCopy:
 
 @pytest.fixture(scope="session")
 def certificates(tmp_path_factory) -> dict[str, Path]:
-    """Two folders made by scripts/dask-certs, as the README says: a team's, and a stranger's."""
+    """Two folders made by ``kedro dask-certs``, as the README says: a team's, and a stranger's."""
     folders = {}
     for owner in ("team", "stranger"):
         folders[owner] = tmp_path_factory.mktemp("certificates") / owner
-        made = subprocess.run(
-            [PROJECT / "scripts" / "dask-certs", folders[owner]],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert made.returncode == 0, made.stderr
+        made = CliRunner().invoke(cli, ["dask-certs", str(folders[owner])])
+        assert made.exit_code == 0, made.output
     return folders

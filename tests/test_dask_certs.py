@@ -1,23 +1,20 @@
-"""scripts/dask-certs: a CA and the TLS certificates of a Dask cluster (make certs)."""
+"""kedro dask-certs: a CA and the TLS certificates of a Dask cluster (make certs)."""
 
-import os
 import stat
 import subprocess
 
-from tests.conftest import PROJECT
+import pytest
+from click.testing import CliRunner
 
-SCRIPT = PROJECT / "scripts" / "dask-certs"
-ROLES = ("scheduler", "worker", "client")
+from parallel_trees.certificates import ROLES, make_certificates
+from parallel_trees.cli import cli
+from parallel_trees.errors import UserError
 
-
-def make(folder, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [SCRIPT, folder], capture_output=True, text=True, check=False, env=os.environ | env
-    )
+FILES = sorted(f"{name}{end}" for name in ("ca", *ROLES) for end in (".pem", "-key.pem"))
 
 
 def test_the_ca_signs_a_certificate_for_each_role_and_the_keys_are_private(certificates):
-    team = certificates["team"]  # made by the script (conftest)
+    team = certificates["team"]  # made by kedro dask-certs (conftest)
     for role in ROLES:
         verified = subprocess.run(
             ["openssl", "verify", "-CAfile", team / "ca.pem", team / f"{role}.pem"],
@@ -26,21 +23,68 @@ def test_the_ca_signs_a_certificate_for_each_role_and_the_keys_are_private(certi
         assert verified.returncode == 0, verified.stdout + verified.stderr
     for key in ("ca", *ROLES):
         assert stat.S_IMODE((team / f"{key}-key.pem").stat().st_mode) == 0o600
-    assert sorted(p.name for p in team.iterdir()) == sorted(
-        [f"{name}{end}" for name in ("ca", *ROLES) for end in (".pem", "-key.pem")]
+    for certificate in ("ca", *ROLES):
+        assert stat.S_IMODE((team / f"{certificate}.pem").stat().st_mode) == 0o644
+    assert sorted(p.name for p in team.iterdir()) == FILES
+
+
+def valid_for(certificate, days: int) -> bool:
+    """Whether ``certificate`` is still valid ``days`` days from now."""
+    end = subprocess.run(
+        ["openssl", "x509", "-checkend", str(days * 86400), "-noout", "-in", certificate],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    return end.returncode == 0
+
+
+def test_the_certificates_last_the_days_asked_for(tmp_path):
+    make_certificates(tmp_path / "certs", days=30)
+    for name in ("ca", *ROLES):
+        certificate = tmp_path / "certs" / f"{name}.pem"
+        assert valid_for(certificate, 29)
+        assert not valid_for(certificate, 31)
+
+
+class TestTheKedroCommand:
+    """``kedro dask-certs`` in a copy of the project, as ``make certs`` runs it."""
+
+    def test_it_makes_the_folder_relative_to_where_it_runs(self, module_project):
+        run = module_project.kedro("dask-certs", "certs")
+        assert run.returncode == 0, run.output
+        assert "Made in certs: ca.pem" in run.output
+        assert sorted(p.name for p in (module_project.root / "certs").iterdir()) == FILES
+        assert not list(module_project.root.glob(".dask-certs.*"))
+
+    def test_an_existing_folder_is_refused_in_one_line_and_left_as_it_is(self, module_project):
+        (module_project.root / "taken").mkdir()
+        run = module_project.kedro("dask-certs", "taken")
+        assert run.returncode == 1
+        assert run.output.strip() == (
+            "Error: taken exists; choose another folder, or remove it to make new certificates."
+        )
+        assert not any((module_project.root / "taken").iterdir())
+
+    def test_days_below_one_are_refused_before_openssl_runs(self, module_project):
+        run = module_project.kedro("dask-certs", "--days", "0", "never")
+        assert run.returncode == 2
+        assert "Invalid value for '--days': 0 is not in the range x>=1." in run.output
+        assert not (module_project.root / "never").exists()
+
+
+def test_without_openssl_the_command_says_so_and_makes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no openssl on it
+    result = CliRunner().invoke(cli, ["dask-certs", str(tmp_path / "certs")])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: kedro dask-certs needs openssl (1.1.1 or newer); install it first.\n"
     )
-
-
-def test_an_existing_folder_is_refused_and_left_as_it_is(tmp_path):
-    (tmp_path / "certs").mkdir()
-    made = make(tmp_path / "certs")
-    assert made.returncode == 1
-    assert made.stderr.startswith(f"Error: {tmp_path / 'certs'} exists;")
-    assert not any((tmp_path / "certs").iterdir())
-
-
-def test_when_openssl_fails_nothing_is_made(tmp_path):
-    made = make(tmp_path / "certs", DAYS="soon")
-    assert made.returncode == 1
-    assert made.stderr.startswith("Error: openssl failed; nothing was made:")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_when_openssl_fails_nothing_is_made_and_its_message_is_shown(tmp_path):
+    with pytest.raises(UserError) as refused:
+        make_certificates(tmp_path / "deeper" / "certs", days=0)  # openssl refuses 0 days
+    message = refused.value.message
+    assert message.startswith("openssl failed; nothing was made:\n")
+    assert '"0" for option -days' in message  # openssl's own words
+    assert list((tmp_path / "deeper").iterdir()) == []  # no temporary folder left

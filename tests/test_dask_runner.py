@@ -63,7 +63,7 @@ def dask_cluster(
 ) -> Iterator[str]:
     """A ``dask scheduler`` and ``workers`` one-thread ``dask worker`` processes on 127.0.0.1.
 
-    With ``tls`` (a folder made by scripts/dask-certs), every process uses its
+    With ``tls`` (a folder made by kedro dask-certs), every process uses its
     certificate. The workers run in the project copy, with its package on the
     path: what a real cluster shares with the machine that runs ``kedro run``.
     Every process is stopped by its id at the end, whatever the tests did. The

@@ -6,12 +6,17 @@ This one keeps every option, help text and behaviour of Kedro's ``run``, and
 changes one thing: ``ParallelRunner`` is ``parallel_trees.parallel_runner``'s,
 whose workers are all ready before the first node, whatever the start method.
 ``--runner=kedro.runner.ParallelRunner`` still names Kedro's own.
+
+It adds ``kedro dask-certs DIR``: the certificates of a Dask cluster with TLS.
 """
 
+from pathlib import Path
 from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
+
+from parallel_trees.certificates import make_certificates
 
 RUNNERS = {"ParallelRunner": "parallel_trees.parallel_runner.ParallelRunner"}
 
@@ -26,3 +31,22 @@ def cli() -> None:
 def run(ctx: click.Context, runner: str | None, **options: Any) -> dict[str, Any]:
     """Kedro's ``run``, with the project's runners for their short names."""
     return ctx.invoke(kedro_run, runner=RUNNERS.get(runner, runner), **options)
+
+
+@cli.command("dask-certs")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--days", type=click.IntRange(min=1), default=365, show_default=True,
+    help="How long the certificates are valid.",
+)  # fmt: skip
+def dask_certs(folder: Path, days: int) -> None:
+    """A CA and the scheduler's, workers' and client's TLS certificates, in FOLDER.
+
+    FOLDER must not exist. ca-key.pem signs certificates: keep it off the cluster.
+    See the README's "A cluster on a shared network: TLS".
+    """
+    make_certificates(folder, days)
+    click.echo(
+        f"Made in {folder}: ca.pem (ca-key.pem), and scheduler, worker and client "
+        "certificates (<role>.pem, <role>-key.pem)."
+    )

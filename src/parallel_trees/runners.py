@@ -513,7 +513,7 @@ def client_security(address: str | None, given: dict[str, str]) -> Security | No
             f"{address} is a TLS scheduler: it needs your certificate ({', '.join(missing)} "
             "not given). Give tls_ca_file, tls_client_cert and tls_client_key with "
             f"--runner-params, or set {', '.join(TLS_SETTINGS.values())} "
-            "(scripts/dask-certs makes them)."
+            "(kedro dask-certs makes them)."
         )
     for name, value in given_files.items():
         if "\n" not in value and not Path(value).is_file():  # Dask also takes PEM text
