@@ -50,8 +50,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def project_root() -> Path:
-    return PROJECT
+def project_root(tmp_path_factory) -> Path:
+    """The project as committed: a copy, without the user's conf/local."""
+    return ProjectCopy(tmp_path_factory.mktemp("root") / "parallel-trees").root
 
 
 @pytest.fixture(scope="session")

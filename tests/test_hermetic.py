@@ -16,9 +16,11 @@ import pytest
 
 from tests.conftest import PROJECT, user_variables
 
-# The end-to-end tests that a user's own data broke (issue 18): the module's
-# shared runs, the tutorial's numbers, the parameter checks.
-END_TO_END = "TestParallelAndSequentialRuns or tutorial or bad_parameters"
+# The tests that a user's own data broke (issue 18): the end-to-end module's
+# shared runs, the tutorial's numbers, the parameter checks; and the checks of
+# the shipped configuration.
+TESTS = ["tests/test_run.py", "tests/test_parameters.py"]
+SELECTED = "TestParallelAndSequentialRuns or tutorial or bad_parameters or test_parameters"
 USER_PARAMETERS = "dataset: csv\ntarget_column: kind\ncv_folds: 2\n"
 USER_TABLE = "width,height,kind\n" + "".join(
     f"{i},{i % 7},{'big' if i % 2 else 'small'}\n" for i in range(40)
@@ -68,9 +70,9 @@ def test_the_end_to_end_tests_pass_there_all_the_same(checkout, tmp_path):
             sys.executable,
             "-m",
             "pytest",
-            "tests/test_run.py",
+            *TESTS,
             "-k",
-            END_TO_END,
+            SELECTED,
             "-q",
             "-p",
             "no:cacheprovider",
