@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
 from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError
 from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
+from omegaconf import OmegaConf
 
 
 def saved_path(dataset: AbstractVersionedDataset) -> Path | None:
@@ -50,3 +52,16 @@ def pool_size(runner: AbstractRunner, pipeline: Pipeline) -> int:
     1 for SequentialRunner (``AbstractRunner``'s own).
     """
     return runner._get_required_workers_count(pipeline)
+
+
+def parameter_files(config_loader: OmegaConfigLoader) -> list[dict[Path, dict[str, Any]]]:
+    """The parameter files of the run's environment, then of base: each file's
+    content as written (interpolations such as ``${n_estimators}`` unresolved).
+
+    Found as Kedro finds them (its ``parameters`` patterns, hidden files left out).
+    """
+    base, env, *_ = config_loader._read_raw_config("parameters")
+    return [
+        {path: OmegaConf.to_container(content, resolve=False) for path, content in files.items()}
+        for files in (env, base)
+    ]
