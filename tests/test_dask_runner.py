@@ -1,5 +1,6 @@
 """End-to-end: ``DaskRunner`` through the real ``kedro`` CLI, on real Dask clusters (loopback)."""
 
+import contextlib
 import operator
 import os
 import signal
@@ -96,8 +97,16 @@ def cluster(module_project, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def local_run(module_project, sequential):
-    """A run on the local cluster that DaskRunner starts by itself, and its metrics."""
-    run = module_project.kedro("run", RUNNER, "--params", SLOW)
+    """A run on the local cluster that DaskRunner starts by itself, and its metrics.
+
+    Port 8787, Dask's default for a scheduler's HTTP server, is taken meanwhile,
+    as by any other Dask cluster of the machine.
+    """
+    with socket.socket() as taken:
+        with contextlib.suppress(OSError):  # taken already: as good
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        run = module_project.kedro("run", RUNNER, "--params", SLOW)
     return run, module_project.metrics()[-1]
 
 
@@ -106,6 +115,7 @@ class TestLocalCluster:
         run, _ = local_run
         assert run.returncode == 0, run.output
         assert "Starting a local Dask cluster of" in run.output
+        assert "is already in use" not in run.output  # no warning about port 8787
         assert "Random Forest Model Accuracy: " in run.output
 
     def test_scores_are_the_sequential_runners(self, local_run, sequential):

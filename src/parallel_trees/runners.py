@@ -210,7 +210,9 @@ class DaskRunner(AbstractRunner):
                 n_workers=self._n_workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # Its scheduler serves HTTP whatever this says: on a free port of
+                # loopback, not on 8787 (taken by any other cluster: a warning).
+                dashboard_address="127.0.0.1:0",
             ) as cluster,
             Client(cluster) as client,
         ):
