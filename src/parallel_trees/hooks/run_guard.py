@@ -64,10 +64,8 @@ class RunGuardHooks:
         logger.debug("The run failed; its traceback:", exc_info=error)
         if discarded:
             logger.info("Deleted what this run saved: %s", ", ".join(discarded))
-        explanation = _explain(error, stop, lost, catalog)
-        if isinstance(error, InputError) and error.settings and self._config_loader is not None:
-            where = ParameterSources.of(self._config_loader).describe(error.settings)
-            explanation = UserError(f"{explanation.message} {where}")
+        sources = None if self._config_loader is None else ParameterSources.of(self._config_loader)
+        explanation = _explain(error, stop, lost, catalog, sources)
         if explanation is not None:
             raise explanation from error
 
@@ -99,11 +97,19 @@ def _lost(lost: dict[str, int]) -> str:
 
 
 def _explain(
-    error: Exception, stop: Stop | None, lost: dict[str, int], catalog: Any
+    error: Exception,
+    stop: Stop | None,
+    lost: dict[str, int],
+    catalog: Any,
+    sources: ParameterSources | None = None,
 ) -> UserError | None:
-    """A one-message ``UserError`` for errors a user can act on, else ``None``."""
+    """A one-message ``UserError`` for errors a user can act on, else ``None``.
+
+    An ``InputError``'s message ends with where its settings are set (``sources``).
+    """
     if isinstance(error, InputError):
-        return UserError(str(error))
+        where = sources.describe(error.settings) if sources else ""
+        return UserError(f"{error} {where}".rstrip())
     if isinstance(error, RunStopped):
         stop = error.stop
     if stop is not None and stop.interrupted:
