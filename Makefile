@@ -1,10 +1,12 @@
 # make run  : create .venv if missing, install the pinned dependencies and the project, run it
 # make test : same environment, then ruff and the whole pytest suite
-# make test-pythons : the end-to-end, fault and tutorial tests on every other supported Python
+# make test-pythons : the tests that start processes on every other supported Python,
+#                     under spawn and forkserver
 # make bench: the performance table of the README (benchmarks/bench.py)
 # make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock,
 #             then check that it installs on every other supported Python
 # make screenshots : refresh docs/*.png (the README's kedro-viz pictures) from the browser test
+# make certs: a CA and the certificates of a TLS Dask cluster, in certs/ (scripts/dask-certs)
 
 PYTHON ?= python3
 # The supported Pythons, oldest first: the README and pyproject.toml's requires-python say
@@ -19,7 +21,7 @@ STAMP := $(VENV)/.installed
 # this makes sure no tool run from here phones home either.
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install python-check run test test-pythons lint lock clean screenshots bench
+.PHONY: install python-check run test test-pythons lint lock clean screenshots bench certs
 
 install: $(STAMP)
 
@@ -80,7 +82,7 @@ test: lint
 OTHER_PYTHONS = $(filter-out $(basename $(word 2,$(call python_found,$(BIN)/python))),$(PYTHONS))
 
 # On each of them, a venv of its own (.venv-3.12, ...) from the same lock, and the tests that
-# show the project works there: tests/test_run.py and tests/test_faults.py (.ci/test-pythons).
+# start worker processes, under spawn on the first and forkserver on the next (.ci/test-pythons).
 test-pythons: install
 	.ci/test-pythons $(OTHER_PYTHONS)
 
@@ -92,6 +94,12 @@ screenshots: install
 	mkdir -p docs
 	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 \
 		$(BIN)/pytest tests/test_viz.py -k "browser and run"
+
+# The README's "A cluster on a shared network: TLS" (needs openssl, not the venv). An existing
+# folder is refused rather than overwritten: make certs CERTS=<another folder>.
+CERTS ?= certs
+certs:
+	scripts/dask-certs $(CERTS)
 
 # Resolved on the oldest supported Python, so that no pin needs a newer one; then checked on
 # every other one: it installs there, and pins every package installed.

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 CORES = len(os.sched_getaffinity(0))
+SCALE = "n_estimators=10,cv_folds=3,random_forest.max_depth=12"
+KEDROS = "kedro.runner.ParallelRunner"  # `--runner=ParallelRunner` is the project's
 # The benchmark's copy of the project gets timing_hooks.DataMovementHooks,
 # which log each dataset load and save with its duration (workers included),
 # through a logger added to the project's own logging configuration.
@@ -161,15 +163,16 @@ class Project:
             "PYTHONPATH": f"{root / 'src'}:{ROOT / 'benchmarks'}",
         }
 
-    def kedro(self, runner: str, params: str = "", env: str = "") -> Sample:
+    def kedro(self, runner: str, params: str = "", env: str = "", start: str = "fork") -> Sample:
+        """``kedro run``; ParallelRunner's workers started by ``start`` (macOS: spawn)."""
         command = [sys.executable, "-m", "kedro", "run", f"--runner={runner}"]
         if env:
             command += ["--env", env]
-        if runner == "ParallelRunner":
+        if runner.endswith("ParallelRunner"):
             command += ["--runner-params", "max_workers=2"]
         if params:
             command += ["--params", params]
-        sample = timed(command, self.root, self.env)
+        sample = timed(command, self.root, {**self.env, "KEDRO_MP_CONTEXT": start})
         shutil.rmtree(self.root / "data", ignore_errors=True)  # keep the disk from filling
         return sample
 
@@ -199,155 +202,204 @@ def ratio(a: Series, b: Series) -> float:
     return a.stat()["median"] / b.stat()["median"]
 
 
+Table = list[tuple[str, str, str]]
+
+
+def heavy_params(quick: bool) -> str:
+    """About 60 s of single-thread model work in all (both models, 5 folds + fit)."""
+    if quick:
+        return "dataset=synthetic,synthetic.n_samples=2000,n_estimators=20"
+    # Balanced (about 30 s each), so that running them side by side can halve the time.
+    return (
+        "dataset=synthetic,synthetic.n_samples=20000,"
+        "random_forest.n_estimators=110,xgboost.n_estimators=420"
+    )
+
+
+def bench_iris(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
+    """The default run, whole processes, against the plain script; fork and spawn."""
+    print("iris, default parameters: whole processes", file=sys.stderr)
+    iris = interleaved(
+        n,
+        {
+            "parallel": lambda: project.kedro("ParallelRunner"),
+            "parallel spawn": lambda: project.kedro("ParallelRunner", start="spawn"),
+            # Kedro's own, whose spawned workers start one by one, when needed.
+            "kedro spawn": lambda: project.kedro(KEDROS, start="spawn"),
+            "sequential": lambda: project.kedro("SequentialRunner"),
+            "plain": project.plain,
+        },
+    )
+    table = [
+        (
+            "iris: kedro run, ParallelRunner",
+            fmt(iris["parallel"].stat()),
+            f"{ratio(iris['parallel'], iris['plain']):.2f} x plain script",
+        ),
+        (
+            "iris: kedro run, ParallelRunner, spawn",
+            fmt(iris["parallel spawn"].stat()),
+            f"{ratio(iris['parallel spawn'], iris['plain']):.2f} x plain script, "
+            f"{ratio(iris['parallel spawn'], iris['parallel']):.2f} x fork",
+        ),
+        (
+            "iris: kedro run, Kedro's ParallelRunner, spawn",
+            fmt(iris["kedro spawn"].stat()),
+            f"{ratio(iris['kedro spawn'], iris['parallel spawn']):.2f} x the project's",
+        ),
+        (
+            "iris: kedro run, SequentialRunner",
+            fmt(iris["sequential"].stat()),
+            f"{ratio(iris['sequential'], iris['plain']):.2f} x plain script",
+        ),
+        ("iris: plain script (benchmarks/plain.py)", fmt(iris["plain"].stat()), "1.00"),
+    ]
+    return table, {"iris": {k: [asdict(s) for s in v.samples] for k, v in iris.items()}}
+
+
+def bench_heavy(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
+    """The training-dominated workload: runners, threads, start methods."""
+    heavy = heavy_params(quick)
+    print(f"training-dominated: {heavy}", file=sys.stderr)
+    one = f"{heavy},random_forest.n_jobs=1,xgboost.n_jobs=1"
+    work = interleaved(
+        n,
+        {
+            "parallel n_jobs=1": lambda: project.kedro("ParallelRunner", one),
+            "sequential n_jobs=1": lambda: project.kedro("SequentialRunner", one),
+            "parallel auto": lambda: project.kedro("ParallelRunner", heavy),
+            "parallel auto spawn": lambda: project.kedro("ParallelRunner", heavy, start="spawn"),
+            "sequential auto": lambda: project.kedro("SequentialRunner", heavy),
+        },
+    )
+    cpu = work["sequential n_jobs=1"].stat("cpu")["median"]
+    ideal = cpu / CORES
+    table = [
+        (
+            "heavy, n_jobs=1: ParallelRunner",
+            fmt(work["parallel n_jobs=1"].stat()),
+            f"{ratio(work['parallel n_jobs=1'], work['sequential n_jobs=1']):.2f} x sequential",
+        ),
+        (
+            "heavy, n_jobs=1: SequentialRunner",
+            fmt(work["sequential n_jobs=1"].stat()),
+            f"CPU {cpu:.1f} s; ideal {ideal:.1f} s on {CORES} cores",
+        ),
+        (
+            "heavy, auto: ParallelRunner",
+            fmt(work["parallel auto"].stat()),
+            f"{ratio(work['parallel auto'], work['sequential auto']):.2f} x sequential, "
+            f"{work['parallel auto'].stat()['median'] / ideal:.2f} x ideal",
+        ),
+        (
+            "heavy, auto: ParallelRunner, spawn",
+            fmt(work["parallel auto spawn"].stat()),
+            f"{ratio(work['parallel auto spawn'], work['parallel auto']):.2f} x fork",
+        ),
+        (
+            "heavy, auto: SequentialRunner",
+            fmt(work["sequential auto"].stat()),
+            f"{work['sequential auto'].stat()['median'] / ideal:.2f} x ideal",
+        ),
+    ]
+    samples = {k: [asdict(s) for s in v.samples] for k, v in work.items()}
+    return table, {"heavy": samples, "ideal": ideal}
+
+
+def bench_scaling(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
+    """ParallelRunner from 1,000 to 1e6 rows: time, peak memory, time moving data."""
+    table, samples = [], {}
+    for rows in [1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000]:
+        print(f"scaling: {rows} rows", file=sys.stderr)
+        params = f"dataset=synthetic,synthetic.n_samples={rows},{SCALE}"
+        runs = 3 if rows >= 1_000_000 else n
+        s = interleaved(runs, {"parallel": lambda p=params: project.kedro("ParallelRunner", p)})[
+            "parallel"
+        ]
+        data_mb = rows * 21 * 8 / 2**20  # 20 float64 features + an int64 label
+        moving = statistics.median(x.moving / x.wall for x in s.samples)
+        table.append(
+            (
+                f"scale {rows:>9,} rows: ParallelRunner",
+                fmt(s.stat()),
+                f"peak {s.stat('peak_mb')['median']:.0f} MB = "
+                f"{s.stat('peak_mb')['median'] / data_mb:.1f} x data ({data_mb:.0f} MB); "
+                f"moving data {moving:.1%} of wall",
+            )
+        )
+        samples[rows] = [asdict(x) for x in s.samples]
+    return table, {"scaling": samples}
+
+
+def bench_tail(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
+    """The slowest of many default runs, against their median."""
+    runs = 4 if quick else 20
+    print(f"tail: {runs} iris ParallelRunner runs", file=sys.stderr)
+    tail = interleaved(runs, {"parallel": lambda: project.kedro("ParallelRunner")})["parallel"]
+    stat = tail.stat()
+    table = [
+        (
+            f"tail: slowest of {runs} iris runs",
+            f"{stat['max']:.2f} s",
+            f"{stat['max'] / stat['median']:.2f} x their median ({stat['median']:.2f} s)",
+        )
+    ]
+    return table, {"tail": [asdict(x) for x in tail.samples]}
+
+
+def bench_handoff(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
+    """At the largest size: the split in memory, or persisted through the catalog."""
+    rows = 10_000 if quick else 1_000_000
+    params = f"dataset=synthetic,synthetic.n_samples={rows},{SCALE}"
+    handoff = interleaved(
+        n,
+        {
+            "in memory": lambda: project.kedro("ParallelRunner", params),
+            "persisted": lambda: project.kedro("ParallelRunner", params, env="handoff"),
+        },
+    )
+    table = []
+    for name, series in handoff.items():
+        moving = statistics.median(x.moving / x.wall for x in series.samples)
+        table.append(
+            (
+                f"handoff at {rows:,} rows, {name}",
+                fmt(series.stat()),
+                f"peak {series.stat('peak_mb')['median']:.0f} MB; moving data {moving:.1%} of wall",
+            )
+        )
+    return table, {"handoff": {k: [asdict(x) for x in v.samples] for k, v in handoff.items()}}
+
+
+PARTS = {"iris": bench_iris, "heavy": bench_heavy, "scaling": bench_scaling, "tail": bench_tail}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="tiny workloads: check the script")
+    parser.add_argument(
+        "--parts",
+        type=lambda text: text.split(","),
+        default=list(PARTS),
+        help=f"which figures, comma-separated, of {','.join(PARTS)} (default: all)",
+    )
     parser.add_argument(
         "--handoff",
         action="store_true",
         help="only: the split in memory vs persisted through the catalog, at the largest size",
     )
     args = parser.parse_args()
-    n = args.repeats
-    quick = args.quick
-    # About 60 s of single-thread model work in all (both models, 5 folds + fit).
-    heavy = (
-        "dataset=synthetic,synthetic.n_samples=2000,n_estimators=20"
-        if quick
-        # Balanced (about 30 s each), so that running them side by side can halve the time.
-        else "dataset=synthetic,synthetic.n_samples=20000,"
-        "random_forest.n_estimators=110,xgboost.n_estimators=420"
-    )
-    sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
-    scale = "n_estimators=10,cv_folds=3,random_forest.max_depth=12"
-    tail_runs = 4 if quick else 20
-    table: list[tuple[str, str, str]] = []
-    results: dict = {"cores": CORES, "repeats": n, "quick": quick}
-
+    parts = [bench_handoff] if args.handoff else [PARTS[name] for name in args.parts]
+    table: Table = []
+    results: dict = {"cores": CORES, "repeats": args.repeats, "quick": args.quick}
     with tempfile.TemporaryDirectory(prefix="parallel-trees-bench-") as tmp:
         project = Project(Path(tmp) / "parallel-trees")
-        if args.handoff:
-            params = f"dataset=synthetic,synthetic.n_samples={sizes[-1]},{scale}"
-            handoff = interleaved(
-                n,
-                {
-                    "in memory": lambda: project.kedro("ParallelRunner", params),
-                    "persisted": lambda: project.kedro("ParallelRunner", params, env="handoff"),
-                },
-            )
-            for name, series in handoff.items():
-                moving = statistics.median(x.moving / x.wall for x in series.samples)
-                table.append(
-                    (
-                        f"handoff at {sizes[-1]:,} rows, {name}",
-                        fmt(series.stat()),
-                        f"peak {series.stat('peak_mb')['median']:.0f} MB; "
-                        f"moving data {moving:.1%} of wall",
-                    )
-                )
-            results["handoff"] = {k: [asdict(x) for x in v.samples] for k, v in handoff.items()}
-            report(table, results, n)
-            return
-
-        print("iris, default parameters: whole processes", file=sys.stderr)
-        iris = interleaved(
-            n,
-            {
-                "parallel": lambda: project.kedro("ParallelRunner"),
-                "sequential": lambda: project.kedro("SequentialRunner"),
-                "plain": project.plain,
-            },
-        )
-        table += [
-            (
-                "iris: kedro run, ParallelRunner",
-                fmt(iris["parallel"].stat()),
-                f"{ratio(iris['parallel'], iris['plain']):.2f} x plain script",
-            ),
-            (
-                "iris: kedro run, SequentialRunner",
-                fmt(iris["sequential"].stat()),
-                f"{ratio(iris['sequential'], iris['plain']):.2f} x plain script",
-            ),
-            ("iris: plain script (benchmarks/plain.py)", fmt(iris["plain"].stat()), "1.00"),
-        ]
-        results["iris"] = {k: [asdict(s) for s in v.samples] for k, v in iris.items()}
-
-        print(f"training-dominated: {heavy}", file=sys.stderr)
-        one = "random_forest.n_jobs=1,xgboost.n_jobs=1"
-        work = interleaved(
-            n,
-            {
-                "parallel n_jobs=1": lambda: project.kedro("ParallelRunner", f"{heavy},{one}"),
-                "sequential n_jobs=1": lambda: project.kedro("SequentialRunner", f"{heavy},{one}"),
-                "parallel auto": lambda: project.kedro("ParallelRunner", heavy),
-                "sequential auto": lambda: project.kedro("SequentialRunner", heavy),
-            },
-        )
-        single_thread_cpu = work["sequential n_jobs=1"].stat("cpu")["median"]
-        ideal = single_thread_cpu / CORES
-        table += [
-            (
-                "heavy, n_jobs=1: ParallelRunner",
-                fmt(work["parallel n_jobs=1"].stat()),
-                f"{ratio(work['parallel n_jobs=1'], work['sequential n_jobs=1']):.2f} x sequential",
-            ),
-            (
-                "heavy, n_jobs=1: SequentialRunner",
-                fmt(work["sequential n_jobs=1"].stat()),
-                f"CPU {single_thread_cpu:.1f} s; ideal {ideal:.1f} s on {CORES} cores",
-            ),
-            (
-                "heavy, auto: ParallelRunner",
-                fmt(work["parallel auto"].stat()),
-                f"{ratio(work['parallel auto'], work['sequential auto']):.2f} x sequential, "
-                f"{work['parallel auto'].stat()['median'] / ideal:.2f} x ideal",
-            ),
-            (
-                "heavy, auto: SequentialRunner",
-                fmt(work["sequential auto"].stat()),
-                f"{work['sequential auto'].stat()['median'] / ideal:.2f} x ideal",
-            ),
-        ]
-        results["heavy"] = {k: [asdict(s) for s in v.samples] for k, v in work.items()}
-        results["ideal"] = ideal
-
-        results["scaling"] = {}
-        for rows in sizes:
-            print(f"scaling: {rows} rows", file=sys.stderr)
-            params = f"dataset=synthetic,synthetic.n_samples={rows},{scale}"
-            runs = 3 if rows >= 1_000_000 else n
-            series = interleaved(
-                runs, {"parallel": lambda p=params: project.kedro("ParallelRunner", p)}
-            )
-            s = series["parallel"]
-            data_mb = rows * 21 * 8 / 2**20  # 20 float64 features + an int64 label
-            moving = statistics.median(x.moving / x.wall for x in s.samples)
-            table.append(
-                (
-                    f"scale {rows:>9,} rows: ParallelRunner",
-                    fmt(s.stat()),
-                    f"peak {s.stat('peak_mb')['median']:.0f} MB = "
-                    f"{s.stat('peak_mb')['median'] / data_mb:.1f} x data ({data_mb:.0f} MB); "
-                    f"moving data {moving:.1%} of wall",
-                )
-            )
-            results["scaling"][rows] = [asdict(x) for x in s.samples]
-
-        print(f"tail: {tail_runs} iris ParallelRunner runs", file=sys.stderr)
-        tail = interleaved(tail_runs, {"parallel": lambda: project.kedro("ParallelRunner")})
-        stat = tail["parallel"].stat()
-        table.append(
-            (
-                f"tail: slowest of {tail_runs} iris runs",
-                f"{stat['max']:.2f} s",
-                f"{stat['max'] / stat['median']:.2f} x their median ({stat['median']:.2f} s)",
-            )
-        )
-        results["tail"] = [asdict(x) for x in tail["parallel"].samples]
-
-    report(table, results, n)
+        for part in parts:
+            rows, figures = part(project, args.repeats, args.quick)
+            table += rows
+            results |= figures
+    report(table, results, args.repeats)
 
 
 def report(table: list[tuple[str, str, str]], results: dict, n: int) -> None:

@@ -160,3 +160,19 @@ def project(tmp_path) -> ProjectCopy:
 @pytest.fixture(scope="module")
 def module_project(tmp_path_factory) -> ProjectCopy:
     return ProjectCopy(tmp_path_factory.mktemp("project") / "parallel-trees")
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory) -> dict[str, Path]:
+    """Two folders made by scripts/dask-certs, as the README says: a team's, and a stranger's."""
+    folders = {}
+    for owner in ("team", "stranger"):
+        folders[owner] = tmp_path_factory.mktemp("certificates") / owner
+        made = subprocess.run(
+            [PROJECT / "scripts" / "dask-certs", folders[owner]],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert made.returncode == 0, made.stderr
+    return folders

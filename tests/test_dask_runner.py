@@ -8,12 +8,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from distributed import Client
+from distributed.security import Security
 
 from parallel_trees.resources import available_cores
+from parallel_trees.runners import DaskRunner
+from tests.conftest import ProjectCopy, Run
 from tests.test_run import SLOW, TRAINING, overlap
 
 RUNNER = "--runner=parallel_trees.runners.DaskRunner"
@@ -48,41 +53,59 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def cluster(module_project, tmp_path_factory):
-    """A ``dask scheduler`` and two one-thread ``dask worker`` processes on 127.0.0.1.
+# Every server a test starts listens on 127.0.0.1: its Dask port (--host) and its HTTP
+# port (the scheduler serves /health and /metrics on 0.0.0.0:8787 even with --no-dashboard).
+LOOPBACK = ["--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--no-dashboard"]
 
-    The workers run in the project copy, with its package on the path: what a
-    real cluster shares with the machine that runs ``kedro run``. Every
-    process is stopped by its id at the end, whatever the tests did.
+
+@contextmanager
+def dask_cluster(
+    project: ProjectCopy, logs: Path, scheme: str = "tcp", tls: Path | None = None, workers: int = 2
+) -> Iterator[str]:
+    """A ``dask scheduler`` and ``workers`` one-thread ``dask worker`` processes on 127.0.0.1.
+
+    With ``tls`` (a folder made by scripts/dask-certs), every process uses its
+    certificate. The workers run in the project copy, with its package on the
+    path: what a real cluster shares with the machine that runs ``kedro run``.
+    Every process is stopped by its id at the end, whatever the tests did. The
+    address it yields is ``scheme://127.0.0.1:<port>``; each process logs to
+    ``logs/<i>.log`` (0: the scheduler).
     """
-    logs = tmp_path_factory.mktemp("dask-logs")
-    address = f"tcp://127.0.0.1:{free_port()}"
+    port = free_port()
+    address = f"{scheme}://127.0.0.1:{port}"
+
+    def certificate(role: str) -> list[str]:
+        if tls is None:
+            return []
+        return [f"--tls-ca-file={tls / 'ca.pem'}", f"--tls-cert={tls / role}.pem",
+                f"--tls-key={tls / role}-key.pem"]  # fmt: skip
+
     commands = [
-        [DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1]],
+        [DASK, "scheduler", "--port", str(port), *certificate("scheduler")],
         *[
-            [DASK, "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+            [DASK, "worker", address, "--nthreads", "1", *certificate("worker"),
              "--local-directory", str(logs / f"worker-{i}")]
-            for i in (1, 2)
+            for i in range(1, workers + 1)
         ],
     ]  # fmt: skip
-    env = os.environ | {"PYTHONPATH": str(module_project.root / "src")}
+    env = os.environ | {"PYTHONPATH": str(project.root / "src")}
     processes = []
     try:
         for i, command in enumerate(commands):
             with (logs / f"{i}.log").open("w") as log:
                 processes.append(
                     subprocess.Popen(
-                        [*command, "--no-dashboard"],
-                        cwd=module_project.root,
+                        [*command, *LOOPBACK],
+                        cwd=project.root,
                         env=env,
                         stdout=log,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,  # a worker's nanny has a child: stop the group
                     )
                 )
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
+        with Client(address, security=client_security(tls), timeout=60) as client:
+            if workers:
+                client.wait_for_workers(workers, timeout=120)
         yield address
     finally:
         for process in processes:
@@ -93,6 +116,47 @@ def cluster(module_project, tmp_path_factory):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+def client_security(tls: Path | None) -> Security | None:
+    """The test's own client of a cluster made with the certificates in ``tls``."""
+    if tls is None:
+        return None
+    return Security(**{name: str(tls / file) for name, file in TLS_FILES.items()})
+
+
+TLS_FILES = {
+    "tls_ca_file": "ca.pem",
+    "tls_client_cert": "client.pem",
+    "tls_client_key": "client-key.pem",
+}
+
+
+def runner_params(address: str, tls: Path | None = None, **more: str) -> str:
+    """``--runner-params`` for a run on ``address``, with the client certificate in ``tls``."""
+    params = {"address": address} | (
+        {name: str(tls / file) for name, file in TLS_FILES.items()} if tls else {}
+    )
+    return ",".join(f"{key}={value}" for key, value in (params | more).items())
+
+
+@pytest.fixture(scope="module")
+def cluster(module_project, tmp_path_factory):
+    """A plain tcp cluster: a scheduler and two workers."""
+    with dask_cluster(module_project, tmp_path_factory.mktemp("dask-logs")) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def tls_logs(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("dask-tls-logs")
+
+
+@pytest.fixture(scope="module")
+def tls_cluster(module_project, certificates, tls_logs):
+    """A TLS cluster of the team's certificates: a scheduler and two workers."""
+    with dask_cluster(module_project, tls_logs, "tls", certificates["team"]) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +174,47 @@ def local_run(module_project, sequential):
     return run, module_project.metrics()[-1]
 
 
+# The report's parts, in the order it prints them.
+REPORT = [
+    "Accuracy on iris (",
+    "model          CV accuracy (mean ± std)  test accuracy",
+    "Random Forest Model Accuracy: ",
+    "CV accuracy, 95% CI",  # a pair's verdict
+    "Ranking by CV accuracy (",
+]
+
+
+def assert_the_report_once_in_order(output: str) -> None:
+    """The terminal shows the report once, in order, and not Kedro's progress lines."""
+    assert [output.count(part) for part in REPORT] == [1] * len(REPORT), output
+    positions = [output.index(part) for part in REPORT]
+    assert positions == sorted(positions), output
+    assert "Completed node" not in output  # in info.log, as under Kedro's own runners
+
+
+def assert_one_error_line(run: Run, message: str) -> None:
+    """The run failed with one ``Error:`` line that says ``message``, and no traceback."""
+    assert run.returncode == 1, run.output
+    errors = [line for line in run.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, run.output
+    assert message in errors[0], run.output
+    assert "Traceback" not in run.output
+
+
 class TestLocalCluster:
-    def test_it_succeeds_and_prints_the_results(self, local_run):
+    def test_it_succeeds_and_prints_the_report_once(self, local_run):
         run, _ = local_run
         assert run.returncode == 0, run.output
         assert "Starting a local Dask cluster of" in run.output
         assert "is already in use" not in run.output  # no warning about port 8787
-        assert "Random Forest Model Accuracy: " in run.output
+        # The workers print it here too: once, by kedro run, not twice.
+        assert_the_report_once_in_order(run.output)
+
+    def test_it_listens_on_the_loopback_interface_only(self):
+        runner = DaskRunner(n_workers=1)
+        with runner._client() as client:
+            addresses = [client.scheduler.address, *client.scheduler_info()["workers"]]
+        assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
 
     def test_scores_are_the_sequential_runners(self, local_run, sequential):
         # n_jobs: auto: the cores shared by the models the local cluster's workers
@@ -158,12 +256,12 @@ class TestExternalCluster:
             "--params",
             "random_forest.criterion=bogus",
         )
-        assert run.returncode == 1
         assert f"Running on the Dask cluster at {cluster}" in run.output
-        # The worker's exception, and Kedro's hint on resuming.
-        assert "The 'criterion' parameter of RandomForestClassifier must be" in run.output
-        assert "You can resume the pipeline run" in run.output
-        assert '--from-nodes "data_preparation.load_dataset"' in run.output
+        # The worker's exception, in one line; Kedro's hint on resuming goes to info.log.
+        assert_one_error_line(run, "The 'criterion' parameter of RandomForestClassifier must be")
+        log = (module_project.root / "info.log").read_text()
+        assert "You can resume the pipeline run" in log
+        assert '--from-nodes "data_preparation.load_dataset"' in log
         assert len(module_project.metrics()) == saved
         with Client(cluster, timeout=60) as client:
             # The run's tasks are gone from the scheduler, its workers still serve.
@@ -173,3 +271,103 @@ class TestExternalCluster:
                 time.sleep(0.2)
             assert len(client.scheduler_info()["workers"]) == 2
             assert client.submit(operator.add, 1, 2).result(timeout=60) == 3
+
+
+class TestTLSCluster:
+    """A cluster with mutual TLS: the scheduler and workers trust the team's CA only."""
+
+    def test_a_run_with_the_client_certificate_prints_the_report_where_it_runs(
+        self, module_project, tls_cluster, certificates, tls_logs, sequential
+    ):
+        run = module_project.kedro(
+            "run", RUNNER, "--runner-params", runner_params(tls_cluster, certificates["team"]),
+            "--params", SLOW,
+        )  # fmt: skip
+        assert run.returncode == 0, run.output
+        assert f"Running on the Dask cluster at {tls_cluster}" in run.output
+        assert_the_report_once_in_order(run.output)
+        metrics = module_project.metrics()[-1]
+        assert_same_scores(metrics, sequential, 1)  # workers elsewhere: one thread each
+        rf, xgb = (metrics["models"][m]["timing"] for m in TRAINING)
+        assert rf["pid"] != xgb["pid"]
+        # The workers ran the nodes; their own output keeps Dask's lines, not the report.
+        for worker_log in ("1.log", "2.log"):
+            assert "Ranking by CV accuracy" not in (tls_logs / worker_log).read_text()
+
+    def test_the_certificate_can_come_from_dask_environment_variables_and_warnings_show(
+        self, module_project, tls_cluster, certificates
+    ):
+        team = certificates["team"]
+        env = {
+            "DASK_SCHEDULER_ADDRESS": tls_cluster,
+            "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(team / "ca.pem"),
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(team / "client.pem"),
+            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(team / "client-key.pem"),
+        }
+        # Three trees leave some rows without an out-of-bag score: scikit-learn warns.
+        params = "random_forest.oob_score=true,random_forest.n_estimators=3"
+        run = module_project.kedro("run", RUNNER, "--params", params, env=env)
+        assert run.returncode == 0, run.output
+        assert f"Running on the Dask cluster at {tls_cluster}" in run.output
+        # (Kedro's rich handler prints it, wrapping its lines as it sees fit.)
+        assert "WARNING" in run.output
+        assert "Some inputs do not have OOB scores" in run.output
+        warned = run.output.index("Some inputs do not have OOB scores")
+        assert warned < run.output.index("Ranking by CV accuracy")
+
+    @pytest.mark.parametrize(
+        ("case", "message"),
+        [
+            ("no certificate", "is a TLS scheduler: it needs your certificate"),
+            ("a stranger's certificate", "refused your certificate: it trusts only"),
+            ("a stranger's CA", "has a certificate that tls_ca_file's CA did not sign"),
+            ("tcp:// to the TLS scheduler", "closed the connection at once, as a TLS scheduler"),
+        ],
+    )
+    def test_a_client_the_scheduler_cannot_trust_is_refused_in_one_line(
+        self, module_project, tls_cluster, certificates, case, message
+    ):
+        team, stranger = certificates["team"], certificates["stranger"]
+        location = tls_cluster.removeprefix("tls://")
+        params = {
+            "no certificate": runner_params(tls_cluster),
+            "a stranger's certificate": runner_params(
+                tls_cluster,
+                team,
+                tls_client_cert=str(stranger / "client.pem"),
+                tls_client_key=str(stranger / "client-key.pem"),
+            ),  # fmt: skip
+            "a stranger's CA": runner_params(
+                tls_cluster, team, tls_ca_file=str(stranger / "ca.pem")
+            ),
+            "tcp:// to the TLS scheduler": runner_params(f"tcp://{location}"),
+        }[case]
+        saved = len(module_project.metrics())
+        run = module_project.kedro("run", RUNNER, "--runner-params", params, timeout=120)
+        assert_one_error_line(run, message)
+        assert len(module_project.metrics()) == saved
+
+    def test_tls_to_a_plain_scheduler_is_refused_in_one_line(
+        self, module_project, cluster, certificates
+    ):
+        location = cluster.removeprefix("tcp://")
+        params = runner_params(f"tls://{location}", certificates["team"])
+        run = module_project.kedro("run", RUNNER, "--runner-params", params, timeout=120)
+        assert_one_error_line(run, "does not use TLS: it answered in plain text")
+
+    def test_an_address_nobody_listens_on_is_refused_in_one_line(
+        self, module_project, certificates
+    ):
+        address = f"tls://127.0.0.1:{free_port()}"
+        params = runner_params(address, certificates["team"], timeout="2")
+        run = module_project.kedro("run", RUNNER, "--runner-params", params, timeout=120)
+        assert_one_error_line(run, f"Nothing listens at {address}: the connection is refused")
+
+    def test_a_scheduler_without_workers_is_refused_in_one_line(
+        self, module_project, certificates, tmp_path
+    ):
+        team = certificates["team"]
+        with dask_cluster(module_project, tmp_path, "tls", team, workers=0) as address:
+            params = runner_params(address, team, timeout="2")
+            run = module_project.kedro("run", RUNNER, "--runner-params", params, timeout=120)
+        assert_one_error_line(run, f"The Dask scheduler at {address} has no workers")

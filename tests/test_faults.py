@@ -427,8 +427,10 @@ def test_two_runs_at_once_both_succeed_and_both_are_kept(project, journals):
     first, second = project.metrics()
     assert first["models"].keys() == second["models"].keys()
     assert first["models"]["xgboost"]["cv_scores"] == second["models"]["xgboost"]["cv_scores"]
-    pids = {m["timing"]["pid"] for run in (first, second) for m in run["models"].values()}
-    assert len(pids) == 4  # two processes per run, none shared
+    # Each run in processes of its own (whether a run's two trainings of 0.2 s
+    # met in one worker is test_run's question, asked there with longer ones).
+    pids = ({m["timing"]["pid"] for m in run["models"].values()} for run in (first, second))
+    assert next(pids).isdisjoint(next(pids))
 
 
 # Loaded by every Python process of the run (PYTHONPATH): records and refuses

@@ -59,6 +59,14 @@ class TestParallelAndSequentialRuns:
         assert rf["pid"] != xgb["pid"]
         assert overlap(rf, xgb) > 0
 
+    def test_kedro_viz_keeps_its_statistics_and_its_hooks_are_quiet_in_workers(
+        self, runs, module_project
+    ):
+        assert "Unable to create statistics" not in runs["parallel"].output
+        # Written by kedro-viz's hook in `kedro run`, after the sequential run.
+        stats = json.loads((module_project.root / ".viz" / "stats.json").read_text())
+        assert stats["X_train"] == {"rows": 120, "columns": 4}
+
     def test_sequential_runner_trains_them_one_after_the_other(self, runs):
         rf, xgb = (runs["metrics"]["sequential"]["models"][m]["timing"] for m in TRAINING)
         assert rf["pid"] == xgb["pid"]

@@ -1,15 +1,30 @@
 """DaskRunner's parts that need no cluster (the runs themselves: test_dask_runner.py)."""
 
+import io
 import json
+import logging
+import sys
 from concurrent.futures import Future
 
+import dask
 import pytest
 from kedro.framework.project import LOGGING
 from kedro.io import DataCatalog, DatasetError, MemoryDataset
 from kedro.pipeline import node, pipeline
 from kedro_datasets.json import JSONDataset
 
-from parallel_trees.runners import DaskRunner, _least_busy, _RunState, run_node
+from parallel_trees.errors import UserError
+from parallel_trees.runners import (
+    DaskRunner,
+    ToClient,
+    _least_busy,
+    _portable,
+    _RunState,
+    client_security,
+    console_handlers,
+    print_forwarded,
+    run_node,
+)
 
 
 def describe(rows: list[int], label: str) -> tuple[int, dict]:
@@ -30,7 +45,7 @@ class TestRunNode:
         step = node(describe, ["rows", "params:label"], ["count", "report"], name="describe")
 
         outputs = run_node(
-            step, catalog, {"rows": [1, 2, 3]}, "parallel_trees", dict(LOGGING), None, False
+            step, catalog, {"rows": [1, 2, 3]}, "parallel_trees", dict(LOGGING), None, False, None
         )
 
         assert outputs == {"count": 3}  # in memory: back to the runner, as Dask data
@@ -41,7 +56,14 @@ class TestRunNode:
         step = node(describe, ["rows", "params:label"], ["count", "report"], name="describe")
         with pytest.raises(TypeError, match="unsupported operand"):
             run_node(
-                step, catalog, {"rows": [1, "a"]}, "parallel_trees", dict(LOGGING), None, False
+                step,
+                catalog,
+                {"rows": [1, "a"]},
+                "parallel_trees",
+                dict(LOGGING),
+                None,
+                False,
+                None,
             )
 
 
@@ -50,6 +72,102 @@ class TestDaskRunnerSettings:
     def test_a_local_cluster_needs_a_worker(self, n_workers):
         with pytest.raises(ValueError, match=f"n_workers = {n_workers}: a local cluster needs"):
             DaskRunner(n_workers=n_workers)
+
+
+def tls(folder, **files) -> dict[str, str]:
+    """The tls_* runner parameters of the client certificate in ``folder``; ``files`` override."""
+    names = {"tls_ca_file": "ca.pem", "tls_client_cert": "client.pem"}
+    names["tls_client_key"] = "client-key.pem"
+    return {name: str(folder / file) for name, file in names.items()} | files
+
+
+class TestClientSecurity:
+    """The checks of an address and a certificate that need no connection."""
+
+    def test_a_local_cluster_needs_none(self):
+        assert client_security(None, {}) is None
+
+    def test_a_tls_address_with_a_certificate_gives_it_to_the_client(self, certificates):
+        given = tls(certificates["team"])
+        security = client_security("tls://127.0.0.1:8786", given)
+        assert security.tls_client_cert == given["tls_client_cert"]
+        assert security.get_connection_args("client")["ssl_context"] is not None
+
+    def test_dask_settings_give_what_the_parameters_do_not(self, certificates):
+        # (Dask's environment variables set these: test_dask_runner.py runs with them.)
+        given = tls(certificates["team"])
+        with dask.config.set({"distributed.comm.tls.ca-file": given.pop("tls_ca_file")}):
+            security = client_security("tls://127.0.0.1:8786", given)
+        assert security.tls_ca_file == str(certificates["team"] / "ca.pem")
+
+    @pytest.mark.parametrize(
+        ("address", "given", "message"),
+        [
+            ("tls://h:8786", {}, "needs your certificate (tls_ca_file, tls_client_cert not given)"),
+            ("tcp://h:8786", "team", "is plain tcp, so the certificate settings tls_ca_file, tls_"),
+            ("ucx://h:8786", {}, "the scheme must be tls:// (a shared network, with certificates)"),
+            (None, "team", "given without an address: the local Dask cluster listens on 127"),
+        ],
+    )
+    def test_an_address_that_does_not_match_the_certificates_is_refused(
+        self, certificates, address, given, message
+    ):
+        given = tls(certificates["team"]) if given == "team" else given
+        with pytest.raises(UserError) as refused:
+            client_security(address, given)
+        assert message in refused.value.message
+
+    def test_a_missing_file_is_named(self, certificates):
+        given = tls(certificates["team"], tls_ca_file="/nowhere/ca.pem")
+        with pytest.raises(UserError, match="tls_ca_file = /nowhere/ca.pem: no such file"):
+            client_security("tls://h:8786", given)
+
+    def test_a_key_that_is_not_the_certificate_s_is_refused(self, certificates):
+        stranger_key = str(certificates["stranger"] / "client-key.pem")
+        given = tls(certificates["team"], tls_client_key=stranger_key)
+        with pytest.raises(UserError, match="The client certificate does not load .*KEY_VALUES"):
+            client_security("tls://h:8786", given)
+
+
+class TestForwardedLogs:
+    """A record a node logs on a worker is printed in kedro run by the handler it went to."""
+
+    @pytest.fixture
+    def console(self):
+        """A logger with a named console handler, as conf/logging.yml makes them."""
+        handler = logging.StreamHandler(io.StringIO())
+        handler.name = "test-console"
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        file_handler = logging.FileHandler("/dev/null")
+        file_handler.name = "test-file"
+        node_logger = logging.getLogger("test_runners.node")
+        node_logger.handlers = [handler, file_handler]
+        yield handler
+        node_logger.handlers = []
+        file_handler.close()
+
+    def test_only_the_named_handlers_that_print_to_the_terminal_forward(self, console):
+        handlers = console_handlers()
+        assert handlers["test-console"] is console
+        assert "test-file" not in handlers
+
+    def test_a_record_is_printed_by_the_handler_of_the_same_name_as_the_node_made_it(self, console):
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            record = logging.LogRecord(
+                "test_runners.node", logging.WARNING, __file__, 1, "%d rows of %s", (3, "iris"),
+                sys.exc_info(),
+            )  # fmt: skip
+        # What Dask carries: msgpack turns the pair into a list.
+        print_forwarded(console_handlers(), (0.0, ["test-console", _portable(record)]))
+        printed = console.stream.getvalue()
+        assert printed.startswith("WARNING test_runners.node: 3 rows of iris\n")
+        assert "ValueError: bad" in printed  # the worker's traceback, as text
+
+    def test_outside_a_node_a_worker_prints_its_records_itself(self):
+        record = logging.LogRecord("distributed.worker", logging.INFO, __file__, 1, "hi", (), None)
+        assert ToClient("results").filter(record) is True
 
 
 def noop(*args):  # the nodes of TestRunState never run

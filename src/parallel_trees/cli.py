@@ -1,7 +1,13 @@
-"""The project's ``kedro`` commands: Kedro's ``run``, with its runner options checked first.
+"""The project's ``kedro run``: Kedro's own, where ``--runner=ParallelRunner`` is the project's.
 
-Kedro finds this module by name (``<package>.cli``); its ``run`` takes the
-place of Kedro's own, with the same options.
+Kedro uses a project's ``cli.py`` commands in place of its own
+(https://docs.kedro.org/en/stable/extend/common_use_cases/#use-case-3-how-to-add-or-modify-cli-commands).
+This one keeps every option, help text and behaviour of Kedro's ``run``, and
+changes two things: ``ParallelRunner`` is ``parallel_trees.parallel_runner``'s,
+whose workers are all ready before the first node, whatever the start method
+(``--runner=kedro.runner.ParallelRunner`` still names Kedro's own); and
+``--runner`` and ``--runner-params`` are checked against the runner's class
+before it is made (``runner_options``).
 """
 
 from typing import Any
@@ -11,14 +17,19 @@ from kedro.framework.cli.project import run as kedro_run
 
 from parallel_trees.runner_options import check_runner_options
 
+RUNNERS = {"ParallelRunner": "parallel_trees.parallel_runner.ParallelRunner"}
+
 
 @click.group(name="parallel-trees")
 def cli() -> None:
-    """The project's commands."""
+    """Commands of the parallel-trees project."""
 
 
-@cli.command(name="run", params=kedro_run.params, help=kedro_run.help)
-def run(**options: Any) -> dict[str, Any]:
-    """``kedro run``, once ``--runner`` and ``--runner-params`` are known to work."""
-    check_runner_options(options["runner"], options["runner_params"])
-    return kedro_run.callback(**options)
+@cli.command(params=kedro_run.params, help=kedro_run.help, short_help=kedro_run.short_help)
+@click.pass_context
+def run(ctx: click.Context, runner: str | None, **options: Any) -> dict[str, Any]:
+    """Kedro's ``run``, with the project's runners for their short names, once
+    ``--runner`` and ``--runner-params`` are known to work."""
+    runner = RUNNERS.get(runner, runner)
+    check_runner_options(runner, options["runner_params"])
+    return ctx.invoke(kedro_run, runner=runner, **options)

@@ -84,6 +84,21 @@ def test_children_from_before_the_run_are_not_the_runs(watchdog):
     assert watchdog.close() is None
 
 
+def test_the_data_manager_is_the_runs_though_the_runner_started_it_before(watchdog):
+    manager = multiprocessing.get_context("spawn").Process(
+        target=_sleep, args=(60,), name="ParallelRunnerManager-1"
+    )
+    manager.start()
+    watchdog.start()
+    time.sleep(0.3)
+    os.kill(manager.pid, signal.SIGKILL)
+    manager.join(timeout=5)
+    time.sleep(0.3)
+    assert watchdog.close() == Stop(
+        False, f"the data manager process (pid {manager.pid})", "was killed by SIGKILL"
+    )
+
+
 def test_the_watchdog_restores_ctrl_c(watchdog):
     before = signal.getsignal(signal.SIGINT)
     watchdog.start()

@@ -96,7 +96,7 @@ class Watchdog:
     def __init__(self, interval: float = 0.1):
         self._interval = interval
         self._seen: dict[int, multiprocessing.Process] = {}
-        self._older: set[int] = set()  # children from before the run: not the run's
+        self._older: set[int] = set()
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         self.stop: Stop | None = None
@@ -112,7 +112,11 @@ class Watchdog:
         # their first process, and that unblocks SIGINT in the thread that
         # starts it (resource_tracker.ensure_running): start it first.
         resource_tracker.ensure_running()
-        self._older = {p.pid for p in multiprocessing.active_children()}
+        # Children from before the run are not the run's (a notebook's, an earlier
+        # run's still ending), but for the data manager, which the runner starts.
+        self._older = {
+            p.pid for p in multiprocessing.active_children() if not p.name.startswith(MANAGER)
+        }
         # Blocked in every thread, an ignored signal stays pending (Linux): a
         # thread started before this one would take it and drop it.
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})

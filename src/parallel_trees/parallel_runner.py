@@ -1,0 +1,109 @@
+"""``ParallelRunner``: Kedro's, with every worker started, and ready, before the first node.
+
+``kedro run --runner=ParallelRunner`` runs this one (the project's ``cli.py``
+maps the name); ``--runner=kedro.runner.ParallelRunner`` still runs Kedro's.
+
+Under fork (Linux up to Python 3.13), Python's ``ProcessPoolExecutor`` starts
+all its workers with the first task, as copies of the main process. Under
+spawn (macOS) and forkserver (Linux from Python 3.14), it starts a worker only
+when a task finds none idle, and a new worker spends seconds importing the
+project before it runs anything. The worker that split the data was then idle
+again when the training nodes were submitted: it ran one model, then the
+other, while the second worker was still importing. Here every worker starts
+with the pool and imports the pipeline's modules at once, all of them while
+the first node runs.
+
+Kedro 1.7 also means to configure the project in each spawned or forkserver
+worker, but reads the package name there, where it is not set, so it never
+does: the project's hooks (``settings.HOOKS``) and logging were missing in
+those workers. Each worker of this runner is configured as a forked one is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import TYPE_CHECKING, Any
+
+from kedro.framework import project
+from kedro.runner import ParallelRunner as KedroParallelRunner
+
+from parallel_trees.errors import UserError
+
+if TYPE_CHECKING:
+    from kedro.io import SharedMemoryCatalogProtocol
+    from kedro.pipeline import Pipeline
+    from pluggy import PluginManager
+
+START_METHODS = ("fork", "spawn", "forkserver")
+
+
+def start_method() -> str | None:
+    """The start method ``KEDRO_MP_CONTEXT`` asks for; None for the platform's default."""
+    method = os.environ.get("KEDRO_MP_CONTEXT") or None
+    if method is not None and method not in START_METHODS:
+        # Kedro would silently use the platform's default instead.
+        raise UserError(
+            f"KEDRO_MP_CONTEXT={method} is not a start method: "
+            f"use one of {', '.join(START_METHODS)}, or leave it unset."
+        )
+    return method
+
+
+def prepare_worker(
+    package_name: str | None, logging_config: dict[str, Any], modules: list[str]
+) -> None:
+    """Make a new worker process what a forked one is, then import ``modules`` in it."""
+    if package_name and project.PACKAGE_NAME is None:  # spawned, or started by a forkserver
+        project.configure_project(package_name)
+        project.configure_logging(logging_config)
+        # Kedro's Task, finding the package name set in a spawned or forkserver
+        # worker, would configure the project again for each node, with a logging
+        # config that then refers to itself: RecursionError on the worker's
+        # second node (Kedro 1.7, kedro/runner/task.py). It is configured once,
+        # here, as a forked worker is: the Task need not know the name.
+        project.PACKAGE_NAME = None
+    # kedro-viz's hooks keep what they record in the process that runs `kedro
+    # run` (and do not record ParallelRunner runs there): in a worker they only
+    # warn, for every dataset, that they never saw the catalog.
+    disabled = project.settings.DISABLE_HOOKS_FOR_PLUGINS
+    project.settings.set("DISABLE_HOOKS_FOR_PLUGINS", (*disabled, "kedro-viz"))
+    for module in modules:
+        importlib.import_module(module)
+
+
+class ParallelRunner(KedroParallelRunner):
+    """Kedro's ``ParallelRunner``, whose workers are all ready before its first node runs."""
+
+    _modules: list[str] = []
+
+    @property
+    def _logger(self) -> logging.Logger:
+        # Its progress lines go where Kedro's runner's go (conf/logging.yml), not to the console.
+        return logging.getLogger(KedroParallelRunner.__module__)
+
+    def _run(
+        self,
+        pipeline: Pipeline,
+        catalog: SharedMemoryCatalogProtocol,  # type: ignore[override]
+        hook_manager: PluginManager | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        # The modules every worker imports before it is needed: the nodes' own.
+        self._modules = sorted({node.func.__module__ for node in pipeline.nodes})
+        super()._run(pipeline, catalog, hook_manager, run_id)
+
+    def _get_executor(self, max_workers: int) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(
+            max_workers=max_workers,
+            mp_context=get_context(start_method()),
+            initializer=prepare_worker,
+            initargs=(project.PACKAGE_NAME, dict(project.LOGGING), self._modules),
+        )
+        # No worker is idle yet, so each of these tasks starts one more.
+        for _ in range(max_workers):
+            pool.submit(os.getpid)
+        return pool

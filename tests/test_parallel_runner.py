@@ -1,0 +1,73 @@
+"""The project's ParallelRunner: all workers ready at once, configured, under any start method."""
+
+import logging
+import multiprocessing
+import sys
+
+import pytest
+from kedro.framework import project
+
+from parallel_trees.errors import UserError
+from parallel_trees.parallel_runner import ParallelRunner, start_method
+
+START_METHODS = ["fork", "spawn", "forkserver"]
+
+
+def _inside() -> dict:
+    """What a worker is like, seen from inside it."""
+    return {
+        "hooks": [type(hook).__name__ for hook in project.settings.HOOKS],
+        "logging": [handler.name for handler in logging.getLogger("parallel_trees").handlers],
+        "package name": project.PACKAGE_NAME,
+        "disabled": list(project.settings.DISABLE_HOOKS_FOR_PLUGINS),
+        "imported": "xgboost" in sys.modules,
+    }
+
+
+@pytest.fixture(scope="module")
+def configured():
+    """This process, with the project configured as `kedro run` configures it."""
+    project.configure_project("parallel_trees")
+    assert "parallel_trees" in project.LOGGING.data["loggers"]  # conf/logging.yml's
+
+
+def _worker(method: str, monkeypatch) -> dict:
+    """A pool of two workers under ``method``: how many started at once, and one of them."""
+    monkeypatch.setenv("KEDRO_MP_CONTEXT", method)
+    runner = ParallelRunner()
+    runner._modules = ["xgboost"]  # what _run sets: the pipeline's node modules
+    before = len(multiprocessing.active_children())
+    with runner._get_executor(2) as pool:
+        started = len(multiprocessing.active_children()) - before
+        inside = pool.submit(_inside).result()
+    return {"started at once": started, **inside}
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_every_worker_starts_with_the_pool_and_imports_the_nodes(configured, monkeypatch, method):
+    # Before any node is submitted: no node waits for a worker to start and import.
+    inside = _worker(method, monkeypatch)
+    assert inside["started at once"] == 2
+    assert inside["imported"]
+    assert inside["disabled"] == ["kedro-viz"]  # its hooks only warn in a worker
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_a_started_worker_is_configured_as_a_forked_one(configured, monkeypatch, method):
+    inside = _worker(method, monkeypatch)
+    assert inside["hooks"] == ["InputChecksHooks", "RunContextHooks", "RunGuardHooks"]
+    assert inside["logging"] == ["results", "info_file_handler"]  # conf/logging.yml
+    # Hidden from Kedro's Task, which would configure it again on every node, and fail.
+    assert inside["package name"] is None
+
+
+def test_a_start_method_that_does_not_exist_is_named(monkeypatch):
+    monkeypatch.setenv("KEDRO_MP_CONTEXT", "fork-server")
+    with pytest.raises(UserError, match="KEDRO_MP_CONTEXT=fork-server .* fork, spawn, forkserver"):
+        start_method()
+
+
+@pytest.mark.parametrize("value, method", [("", None), ("spawn", "spawn")])
+def test_start_method(monkeypatch, value, method):
+    monkeypatch.setenv("KEDRO_MP_CONTEXT", value)
+    assert start_method() == method
