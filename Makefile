@@ -27,12 +27,14 @@ install: $(STAMP)
 
 # python-check runs first, every time: it stops make, in one line and before anything is
 # created, when PYTHON cannot make the venv (or is not the Python an existing one was made with).
+# One line says what it does; pip's own output only on an error.
 $(STAMP): pyproject.toml requirements.lock | python-check
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	echo '*' > $(VENV)/.gitignore
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --constraint requirements.lock --editable ".[dev]"
-	touch $(STAMP)
+	@echo "Installing the pinned dependencies (requirements.lock) and the project into $(VENV): about a minute, once"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo '*' > $(VENV)/.gitignore
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet --constraint requirements.lock --editable ".[dev]"
+	@touch $(STAMP)
 
 comma := ,
 empty :=

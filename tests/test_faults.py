@@ -252,7 +252,10 @@ class TestBadInput:
             "Error: Random Forest (random_forest) could not be trained: The 'max_features' "
             "parameter of RandomForestClassifier must be"
         ) in run.output
-        assert "random_forest.max_features = 'bogus' is set in" in run.output
+        assert (
+            "Change random_forest.max_features = 'bogus'. "
+            "random_forest.max_features is set in --params.\n"
+        ) in run.output
         assert "Traceback" not in run.output
         # XGBoost trained and saved meanwhile; that half of a run is deleted.
         assert_nothing_kept(module_project, previous)

@@ -153,3 +153,12 @@ def test_validate_raises_one_error_listing_every_problem(defaults):
 
 def test_validate_accepts_the_defaults(defaults):
     validate_parameters(defaults)
+
+
+def test_each_problem_names_where_its_key_is_set(defaults):
+    where = {"cv_folds": "--params", "random_forest.max_dept": "conf/local/parameters.yml"}.get
+    params = _with(_with(defaults, "cv_folds", 1), "random_forest.max_dept", 3)
+    found = problems(params, where)
+    assert found[0] == "cv_folds = 1: Input should be greater than or equal to 2. Set in --params."
+    assert found[1].startswith("random_forest.max_dept: unknown RandomForestClassifier parameter.")
+    assert found[1].endswith(". Set in conf/local/parameters.yml.")

@@ -443,3 +443,52 @@ class TestChosenNodes:
         run = fresh.kedro("run", *options)
         assert run.returncode == 0, run.output
         assert "Data: 150 rows, 4 feature columns, 3 classes" in run.output
+
+
+class TestRunnerParams:
+    def test_max_workers_1_trains_one_model_at_a_time_on_every_core(self, project):
+        cores = available_cores()
+        run = project.kedro("run", "--runner=ParallelRunner", "--runner-params", "max_workers=1")
+        assert run.returncode == 0, run.output
+        assert run.output.splitlines()[0] == (
+            f"ParallelRunner: {cores} core(s), 1 model(s) training at once, "
+            f"n_jobs auto = {cores} thread(s) each"
+        )
+        (metrics,) = project.metrics()
+        for model in TRAINING:
+            assert metrics["models"][model]["hyperparameters"]["n_jobs"] == cores
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            (
+                ["--runner=ParallelRunner", "--runner-params", "max_wrkers=1"],
+                "  - max_wrkers: unknown argument of ParallelRunner. Did you mean 'max_workers'? "
+                "Allowed: max_workers, is_async.",
+            ),
+            (
+                ["--runner=ParallelRunner", "--runner-params", "max_workers=0"],
+                "  - max_workers = 0: Input should be greater than or equal to 1.",
+            ),
+            (
+                ["--runner=ParallelRunner", "--runner-params", "max_workers=two"],
+                "  - max_workers = 'two': Input should be a valid integer.",
+            ),
+            (
+                ["--runner=parallel_trees.runners.DaskRunner", "--runner-params", "n_wrkers=2"],
+                "  - n_wrkers: unknown argument of DaskRunner. Did you mean 'n_workers'?",
+            ),
+            (
+                ["--runner=ParalelRunner"],
+                "Error: --runner ParalelRunner: no such runner. Did you mean 'ParallelRunner'?",
+            ),
+        ],
+    )
+    def test_a_bad_runner_option_is_refused_in_one_message(self, project, options, message):
+        run = project.kedro("run", *options)
+        assert run.returncode == 1, run.output
+        assert message in run.output
+        assert run.output.startswith("Error: ")
+        assert "Traceback" not in run.output and "Exception ignored" not in run.output
+        assert "Running node" not in (project.root / "info.log").read_text()
+        assert project.metrics() == []

@@ -3,9 +3,11 @@
 Kedro uses a project's ``cli.py`` commands in place of its own
 (https://docs.kedro.org/en/stable/extend/common_use_cases/#use-case-3-how-to-add-or-modify-cli-commands).
 This one keeps every option, help text and behaviour of Kedro's ``run``, and
-changes one thing: ``ParallelRunner`` is ``parallel_trees.parallel_runner``'s,
-whose workers are all ready before the first node, whatever the start method.
-``--runner=kedro.runner.ParallelRunner`` still names Kedro's own.
+changes two things: ``ParallelRunner`` is ``parallel_trees.parallel_runner``'s,
+whose workers are all ready before the first node, whatever the start method
+(``--runner=kedro.runner.ParallelRunner`` still names Kedro's own); and
+``--runner`` and ``--runner-params`` are checked against the runner's class
+before it is made (``runner_options``).
 
 It adds ``kedro dask-certs DIR``: the certificates of a Dask cluster with TLS.
 """
@@ -17,6 +19,7 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 
 from parallel_trees.certificates import make_certificates
+from parallel_trees.runner_options import check_runner_options
 
 RUNNERS = {"ParallelRunner": "parallel_trees.parallel_runner.ParallelRunner"}
 
@@ -29,8 +32,11 @@ def cli() -> None:
 @cli.command(params=kedro_run.params, help=kedro_run.help, short_help=kedro_run.short_help)
 @click.pass_context
 def run(ctx: click.Context, runner: str | None, **options: Any) -> dict[str, Any]:
-    """Kedro's ``run``, with the project's runners for their short names."""
-    return ctx.invoke(kedro_run, runner=RUNNERS.get(runner, runner), **options)
+    """Kedro's ``run``, with the project's runners for their short names, once
+    ``--runner`` and ``--runner-params`` are known to work."""
+    runner = RUNNERS.get(runner, runner)
+    check_runner_options(runner, options["runner_params"])
+    return ctx.invoke(kedro_run, runner=runner, **options)
 
 
 @cli.command("dask-certs")

@@ -5,6 +5,7 @@ Kedro); the run guard (``hooks.RunGuardHooks``) turns them into a ``UserError``,
 which the CLI prints as one ``Error: ...`` message with no traceback.
 """
 
+from collections.abc import Iterable
 from typing import IO, Any
 
 import click
@@ -32,7 +33,17 @@ class UserError(KedroCliError):
 
 
 class InputError(ValueError):
-    """Bad input met by a node; the message says what, where and how to fix it."""
+    """Bad input met by a node; the message says what, where and how to fix it.
+
+    Args:
+        message: What is wrong, and how to fix it.
+        settings: The parameters at fault (dotted keys): the run guard adds
+            the file, or ``--params``, that sets each one.
+    """
+
+    def __init__(self, message: str, settings: Iterable[str] = ()):
+        super().__init__(message)
+        self.settings = tuple(settings)
 
 
 class DataError(InputError):

@@ -8,7 +8,7 @@ once, against one schema, from the ``after_context_created`` hook.
 """
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from kedro.validation import ParameterValidationError
@@ -26,6 +26,7 @@ from parallel_trees.models import MODELS
 from parallel_trees.preprocessing import ROLES
 
 DATASETS = ("iris", "wine", "breast_cancer", "synthetic", "csv")
+MISSING = "missing; set it in conf/base/parameters.yml."
 
 
 class InvalidParametersError(UserError, ParameterValidationError):
@@ -104,44 +105,60 @@ def _fields_at(path: tuple[str, ...]) -> set[str]:
     return set(schema.model_fields)
 
 
+def _key(error: Mapping[str, Any]) -> str:
+    return ".".join(str(part) for part in error["loc"])
+
+
 def _describe(error: Mapping[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"])
+    key = _key(error)
     if error["type"] == "extra_forbidden":
         return _unknown(key, _fields_at(error["loc"][:-1]), "parameter")
     if error["type"] == "missing":
-        return f"{key}: missing; set it in conf/base/parameters.yml."
+        return f"{key}: {MISSING}"
     return f"{key} = {error['input']!r}: {error['msg']}."
 
 
-def problems(params: Mapping[str, Any]) -> list[str]:
-    """Every problem with ``params``, one readable line each; empty when valid."""
-    found = []
+def problems(params: Mapping[str, Any], where: Callable[[str], str] | None = None) -> list[str]:
+    """Every problem with ``params``, one readable line each; empty when valid.
+
+    With ``where`` (a dotted key -> the file, or ``--params``, that sets it),
+    each line ends by naming where its key is set.
+    """
+    found: list[tuple[str, str]] = []  # (key, line)
     try:
         Parameters.model_validate(dict(params))
     except ValidationError as exc:
-        found += [_describe(error) for error in exc.errors()]
+        found += [(_key(error), _describe(error)) for error in exc.errors()]
     for name, spec in MODELS.items():
         section = params.get(name)
         if isinstance(section, Mapping):
             allowed = spec.parameter_names()
             found += [
-                _unknown(f"{name}.{key}", allowed, f"{spec.estimator.__name__} parameter")
+                (
+                    f"{name}.{key}",
+                    _unknown(f"{name}.{key}", allowed, f"{spec.estimator.__name__} parameter"),
+                )
                 for key in section
                 if key not in allowed
             ]
-    return found
+    if where is None:
+        return [line for _, line in found]
+    return [
+        line if line.endswith(MISSING) else f"{line} Set in {where(key)}." for key, line in found
+    ]
 
 
-def validate_parameters(params: Mapping[str, Any], env: str = "local") -> None:
-    """Raise ``InvalidParametersError`` naming each bad key and what is allowed.
+def validate_parameters(
+    params: Mapping[str, Any], where: Callable[[str], str] | None = None
+) -> None:
+    """Raise ``InvalidParametersError`` naming each bad key, what is allowed, and where it is set.
 
     Args:
         params: The merged parameters of a run.
-        env: The configuration environment they come from, for the message.
+        where: A dotted key -> the file, or ``--params``, that sets it.
     """
-    found = problems(params)
+    found = problems(params, where)
     if found:
         raise InvalidParametersError(
-            f"Invalid parameters (conf/base, conf/{env} and --params):\n"
-            + "\n".join(f"  - {line}" for line in found)
+            "Invalid parameters:\n" + "\n".join(f"  - {line}" for line in found)
         )

@@ -1,13 +1,19 @@
 """Project settings (https://docs.kedro.org/en/stable/configure/configuration_basics/)."""
 
+import sys
 import warnings
 
 from parallel_trees.hooks import InputChecksHooks, RunContextHooks, RunGuardHooks
 
 # kedro-viz 12.5 imports FastAPI's ORJSONResponse, deprecated in the FastAPI of
 # our lock: every `kedro viz` command would print an 18-line warning that is
-# kedro-viz's to fix. Kedro loads these settings before kedro-viz's API modules.
-warnings.filterwarnings("ignore", message="ORJSONResponse is deprecated")
+# kedro-viz's to fix. Kedro loads these settings before kedro-viz's API modules
+# (kedro viz build); `kedro viz run` imports them in a server process it starts
+# by spawn, which runs no project code first but takes this process's -W options.
+ORJSON_DEPRECATION = "ORJSONResponse is deprecated"
+warnings.filterwarnings("ignore", message=ORJSON_DEPRECATION)
+if f"ignore:{ORJSON_DEPRECATION}" not in sys.warnoptions:
+    sys.warnoptions.append(f"ignore:{ORJSON_DEPRECATION}")
 # The joins (scoring, reporting) read each training branch's outputs by their
 # namespaced names, "random_forest.training": Kedro warns about any dot in a
 # dataset name given outside a namespace, whether or not it names a namespace.

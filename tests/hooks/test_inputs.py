@@ -1,10 +1,14 @@
+from pathlib import Path
+
 import pytest
+from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline, node
 
 from parallel_trees.errors import UserError
 from parallel_trees.hooks.inputs import NOT_READ, InputChecksHooks, unmade_inputs
 from parallel_trees.parameters import InvalidParametersError
+from parallel_trees.settings import CONFIG_LOADER_ARGS
 
 
 def _step(*inputs):
@@ -61,10 +65,24 @@ class TestCsvSource:
 
 
 class _Context:
-    env = "local"
-    params = {"cv_folds": 1}
+    """What the hook reads of a KedroContext: its configuration, and the parameters merged."""
+
+    def __init__(self, conf: Path, **runtime_params):
+        self.config_loader = OmegaConfigLoader(
+            str(conf), runtime_params=runtime_params, **CONFIG_LOADER_ARGS
+        )
+        self.params = self.config_loader["parameters"]
 
 
-def test_parameters_are_checked_once_the_context_exists():
-    with pytest.raises(InvalidParametersError, match="cv_folds = 1"):
-        InputChecksHooks().after_context_created(_Context())
+def test_parameters_are_checked_once_the_context_exists(project_root):
+    with pytest.raises(InvalidParametersError, match=r"cv_folds = 1: .* Set in --params\."):
+        InputChecksHooks().after_context_created(_Context(project_root / "conf", cv_folds=1))
+
+
+def test_a_missing_csv_names_the_file_that_chose_it(project_root, tmp_path):
+    hooks = InputChecksHooks()
+    hooks.after_context_created(_Context(project_root / "conf", dataset="csv"))
+    raw_data = {"type": "pandas.CSVDataset", "filepath": str(tmp_path / "x.csv")}
+    catalog = DataCatalog.from_config({"raw_data": raw_data})
+    with pytest.raises(UserError, match=r"^dataset: csv \(set in --params\) reads"):
+        hooks.after_catalog_created(catalog, {}, {"params:dataset": "csv"})

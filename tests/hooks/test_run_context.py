@@ -1,8 +1,15 @@
 import pytest
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline, node
+from kedro.runner import ParallelRunner, SequentialRunner, ThreadRunner
 
-from parallel_trees.hooks.run_context import RunContextHooks, run_context, runner_name
+from parallel_trees.hooks.run_context import (
+    RunContextHooks,
+    run_context,
+    runner_name,
+    runner_workers,
+)
+from parallel_trees.runners import DaskRunner
 
 
 def _step(x):
@@ -32,20 +39,23 @@ def test_runner_name_from_kedros_run_params(recorded, name):
 
 class TestRunContext:
     @pytest.mark.parametrize(
-        ("runner", "cores", "at_once", "threads"),
+        ("runner", "cores", "workers", "at_once", "threads"),
         [
-            ("ParallelRunner", 8, 2, 4),  # every model at once: an equal share
-            ("ParallelRunner", 3, 2, 1),
-            ("ParallelRunner", 1, 2, 1),  # never below one thread
-            ("ThreadRunner", 8, 2, 4),
-            ("SequentialRunner", 8, 1, 8),  # one model at a time: all cores
-            ("DaskRunner", 8, 2, 1),  # a Dask task gets one thread of its worker
+            ("ParallelRunner", 8, 8, 2, 4),  # every model at once: an equal share
+            ("ParallelRunner", 3, 3, 2, 1),
+            ("ParallelRunner", 1, 2, 2, 1),  # never below one thread
+            ("ParallelRunner", 2, 1, 1, 2),  # max_workers=1: one at a time, all cores
+            ("ThreadRunner", 8, 5, 2, 4),
+            ("SequentialRunner", 8, 1, 1, 8),  # one model at a time: all cores
+            ("DaskRunner", 8, 8, 2, 4),  # a local cluster of 8 workers
+            ("DaskRunner", 8, 1, 1, 8),  # ... of one worker
+            ("DaskRunner", 8, None, 2, 1),  # a running cluster, on other machines
         ],
     )
     def test_threads_per_model_share_the_cores_among_models_training_at_once(
-        self, runner, cores, at_once, threads
+        self, runner, cores, workers, at_once, threads
     ):
-        assert run_context(runner, two_models(), cores) == {
+        assert run_context(runner, two_models(), cores, workers) == {
             "runner": runner,
             "cores": cores,
             "models_at_once": at_once,
@@ -54,21 +64,42 @@ class TestRunContext:
 
     def test_models_are_counted_by_the_training_namespaces_in_the_run(self):
         only_one = two_models().only_nodes_with_namespaces(["rf"])
-        assert run_context("ParallelRunner", only_one, 8)["threads_per_model"] == 8
+        assert run_context("ParallelRunner", only_one, 8, 8)["threads_per_model"] == 8
         no_training = Pipeline([node(_step, "x", "y", name="a")])
-        assert run_context("ParallelRunner", no_training, 8)["models_at_once"] == 1
+        assert run_context("ParallelRunner", no_training, 8, 8)["models_at_once"] == 1
+
+
+class TestRunnerWorkers:
+    @pytest.mark.parametrize(
+        ("runner", "workers"),
+        [
+            (lambda: ParallelRunner(max_workers=1), 1),
+            (lambda: ParallelRunner(max_workers=3), 3),
+            (lambda: ThreadRunner(max_workers=2), 2),
+            (SequentialRunner, 1),
+            (lambda: DaskRunner(n_workers=3), 3),
+            (lambda: DaskRunner(address="tcp://127.0.0.1:8786"), None),
+        ],
+    )
+    def test_the_nodes_a_runner_runs_at_once_here(self, runner, workers):
+        assert runner_workers(runner(), two_models()) == workers
+
+    def test_no_runner_seen_is_not_known(self):
+        assert runner_workers(None, two_models()) is None
 
 
 def test_the_hook_puts_run_context_in_the_catalog(caplog):
     catalog = DataCatalog()
     params = {"runner": "<kedro.runner.parallel_runner.ParallelRunner object at 0x1>"}
     with caplog.at_level("INFO", logger="parallel_trees"):
+        # Outside a KedroSession, the runner itself is not seen: one thread each.
         RunContextHooks().before_pipeline_run(params, two_models(), catalog)
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("parallel_trees")]
     context = catalog.load("run_context")
     assert context["runner"] == "ParallelRunner"
     assert context["models_at_once"] == 2
+    assert context["threads_per_model"] == 1
     assert messages == [
         f"ParallelRunner: {context['cores']} core(s), 2 model(s) training at once, "
-        f"n_jobs auto = {context['threads_per_model']} thread(s) each"
+        "n_jobs auto = 1 thread(s) each"
     ]

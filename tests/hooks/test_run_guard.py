@@ -8,6 +8,7 @@ from kedro_datasets.json import JSONDataset
 
 from parallel_trees.datasets import CSVTableDataset
 from parallel_trees.errors import DataError, UserError
+from parallel_trees.hooks.parameter_sources import ParameterSources
 from parallel_trees.hooks.run_guard import RunGuardHooks, _explain
 from parallel_trees.hooks.supervision import RunStopped, Stop
 
@@ -42,6 +43,15 @@ class TestExplain:
                 {},
             )
             is None
+        )
+
+    def test_bad_input_ends_with_where_its_settings_are_set(self):
+        sources = ParameterSources(
+            {"test_size": 0.9}, [[("conf/local/parameters.yml", {"cv_folds": 9})]]
+        )
+        error = DataError("Too many.", settings=["cv_folds", "test_size"])
+        assert _explain(error, None, {}, sources).message == (
+            "Too many. cv_folds is set in conf/local/parameters.yml. test_size is set in --params."
         )
 
     def test_ctrl_c_exits_130(self):

@@ -9,6 +9,7 @@ from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import UserError
 from parallel_trees.hooks.kedro_internals import filepath
+from parallel_trees.hooks.parameter_sources import ParameterSources
 from parallel_trees.hooks.run_context import RUN_CONTEXT
 from parallel_trees.parameters import validate_parameters
 
@@ -73,10 +74,14 @@ def unmade_inputs(pipeline: Pipeline, catalog: Any) -> list[str]:
 class InputChecksHooks:
     """Refuse a run whose parameters, CSV or chosen nodes cannot work, before any node runs."""
 
+    def __init__(self) -> None:
+        self._sources: ParameterSources | None = None
+
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         """Check the merged parameters (base, env and ``--params``)."""
-        validate_parameters(context.params, context.env or "local")
+        self._sources = ParameterSources.of(context.config_loader)
+        validate_parameters(context.params, self._sources.where)
 
     @hook_impl
     def after_catalog_created(
@@ -92,8 +97,9 @@ class InputChecksHooks:
             return
         if not catalog.exists("raw_data"):
             path = conf_catalog.get("raw_data", {}).get("filepath", "raw_data's file")
+            where = f" (set in {self._sources.where('dataset')})" if self._sources else ""
             raise UserError(
-                f"dataset: csv reads the catalog's raw_data, and {path} does not exist. "
+                f"dataset: csv{where} reads the catalog's raw_data, and {path} does not exist. "
                 "Put your CSV file there, or point to it with --params csv_path=<path> "
                 "(or raw_data's filepath in conf/local/catalog.yml)."
             )

@@ -10,7 +10,9 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
+from kedro.runner import AbstractRunner
 
+from parallel_trees.hooks.kedro_internals import pool_size, session_runner
 from parallel_trees.resources import available_cores, threads_per_model
 
 logger = logging.getLogger(__name__)
@@ -30,26 +32,44 @@ def runner_name(runner: str) -> str:
     return runner.split(" object at ", maxsplit=1)[0].lstrip("<").rsplit(".", 1)[-1]
 
 
-def run_context(runner: str, pipeline: Pipeline, cores: int) -> dict[str, Any]:
+def runner_workers(runner: AbstractRunner | None, pipeline: Pipeline) -> int | None:
+    """How many nodes ``runner`` runs at once on this machine; ``None`` if not known here.
+
+    Kedro's runners size their pool (``max_workers``); a local Dask cluster
+    has the runner's ``n_workers``. A running Dask cluster's workers are on
+    other machines, and a runner outside a ``KedroSession`` is not seen: ``None``.
+    """
+    if runner is None:
+        return None
+    if type(runner).__name__ == "DaskRunner":
+        # DaskRunner's own attributes (parallel_trees.runners), read as they are.
+        return None if runner._address else runner._n_workers
+    return pool_size(runner, pipeline)
+
+
+def run_context(runner: str, pipeline: Pipeline, cores: int, workers: int | None) -> dict[str, Any]:
     """What the nodes of this run may know of it.
 
-    SequentialRunner trains one model at a time: all cores each.
-    ParallelRunner (and ThreadRunner) may train every model at once: an equal
-    share each. A Dask runner gives each task one thread of a worker, whose
-    threads Dask counts as its slots: 1.
+    The models that train at once are the training branches in the run, up to
+    the runner's workers: SequentialRunner trains one at a time (all cores
+    each); ParallelRunner and ThreadRunner as many as ``max_workers``, a local
+    Dask cluster as many as its workers (an equal share of the cores each).
+    Where the workers are not known here (a running Dask cluster, on other
+    machines), each model gets 1 thread, which never oversubscribes a worker.
 
     Args:
         runner: The runner's class name.
         pipeline: The pipeline about to run (its ``training`` nodes are counted).
         cores: The cores this process may use.
+        workers: How many nodes the runner runs at once (``runner_workers``).
 
     Returns:
         ``runner``, ``cores``, ``models_at_once`` and ``threads_per_model``
         (what ``n_jobs: auto`` becomes).
     """
-    models = {n.namespace for n in pipeline.nodes if "training" in n.tags}
-    at_once = 1 if runner == "SequentialRunner" else max(1, len(models))
-    threads = 1 if "Dask" in runner else threads_per_model(cores, at_once)
+    models = max(1, len({n.namespace for n in pipeline.nodes if "training" in n.tags}))
+    at_once = models if workers is None else min(models, workers)
+    threads = 1 if workers is None else threads_per_model(cores, at_once)
     return {
         "runner": runner,
         "cores": cores,
@@ -66,7 +86,12 @@ class RunContextHooks:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:
         """Compute the run's context once, before any node runs."""
-        context = run_context(runner_name(str(run_params["runner"])), pipeline, available_cores())
+        context = run_context(
+            runner_name(str(run_params["runner"])),
+            pipeline,
+            available_cores(),
+            runner_workers(session_runner(), pipeline),
+        )
         catalog[RUN_CONTEXT] = context
         if not any("training" in n.tags for n in pipeline.nodes):
             return

@@ -5,6 +5,8 @@ import shutil
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from kedro.config import OmegaConfigLoader
+from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DatasetError
 from kedro.pipeline import Pipeline
@@ -12,6 +14,7 @@ from kedro.pipeline import Pipeline
 from parallel_trees.errors import InputError, UserError
 from parallel_trees.hooks.journal import Journal
 from parallel_trees.hooks.kedro_internals import own_dataset_message, saved_path
+from parallel_trees.hooks.parameter_sources import ParameterSources
 from parallel_trees.hooks.run_context import runner_name
 from parallel_trees.hooks.supervision import INTERRUPTED, Interrupt, RunStopped, Stop, Watchdog
 
@@ -33,6 +36,12 @@ class RunGuardHooks:
     def __init__(self) -> None:
         self._watchdog: Watchdog | Interrupt | None = None
         self._journal: Journal | None = None
+        self._config_loader: OmegaConfigLoader | None = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Keep the run's configuration: an error about a setting names the file that set it."""
+        self._config_loader = context.config_loader
 
     # trylast: the checks of the other hooks come first; a run they refuse has nothing to guard.
     @hook_impl(trylast=True)
@@ -55,7 +64,8 @@ class RunGuardHooks:
         logger.debug("The run failed; its traceback:", exc_info=error)
         if discarded:
             logger.info("Deleted what this run saved: %s", ", ".join(discarded))
-        explanation = _explain(error, stop, lost)
+        sources = None if self._config_loader is None else ParameterSources.of(self._config_loader)
+        explanation = _explain(error, stop, lost, sources)
         if explanation is not None:
             raise explanation from error
 
@@ -86,10 +96,19 @@ def _lost(lost: dict[str, int]) -> str:
     return ", ".join(f"{node} (process {pid})" for node, pid in sorted(lost.items())) or "none"
 
 
-def _explain(error: Exception, stop: Stop | None, lost: dict[str, int]) -> UserError | None:
-    """A one-message ``UserError`` for errors a user can act on, else ``None``."""
+def _explain(
+    error: Exception,
+    stop: Stop | None,
+    lost: dict[str, int],
+    sources: ParameterSources | None = None,
+) -> UserError | None:
+    """A one-message ``UserError`` for errors a user can act on, else ``None``.
+
+    An ``InputError``'s message ends with where its settings are set (``sources``).
+    """
     if isinstance(error, InputError):
-        return UserError(str(error))
+        where = sources.describe(error.settings) if sources else ""
+        return UserError(f"{error} {where}".rstrip())
     if isinstance(error, DatasetError) and (message := own_dataset_message(error)):
         return UserError(message)
     if isinstance(error, RunStopped):

@@ -113,7 +113,8 @@ class TestTrainModel:
             train(x_train, y_train, iris_folds, section, model)
         assert str(error.value).startswith(message)
         key = next(k for k in section if k not in (FOREST | BOOSTER))
-        assert f"{model}.{key} = {section[key]!r} is set in" in str(error.value)
+        assert str(error.value).endswith(f" Change {model}.{key} = {section[key]!r}.")
+        assert error.value.settings == (f"{model}.{key}",)  # the run guard says where it is set
 
 
 def test_exported_xgboost_loads_without_pickle_and_predicts_the_same(trained, iris_split, tmp_path):

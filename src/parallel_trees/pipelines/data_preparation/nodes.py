@@ -192,7 +192,8 @@ def check_table(table: pd.DataFrame, target_column: str, path: str) -> None:
         hint = f" Did you mean '{close[0]}'?" if close else ""
         raise DataError(
             f"target_column = '{target_column}' is not a column of {path}.{hint} Its columns: "
-            f"{', '.join(columns)}. Set target_column to the column that holds the classes."
+            f"{', '.join(columns)}. Set target_column to the column that holds the classes.",
+            settings=["target_column"],
         )
     if table.empty:
         raise DataError(f"{path} has a header row but no data rows.")
@@ -203,7 +204,8 @@ def check_table(table: pd.DataFrame, target_column: str, path: str) -> None:
         found = f"a single class ({classes[0]!r})" if len(classes) else "no label on any row"
         raise DataError(
             f"target_column '{target_column}' of {path} has {found}: "
-            "a classifier needs rows of at least two classes."
+            "a classifier needs rows of at least two classes.",
+            settings=["target_column"],
         )
 
 
@@ -407,7 +409,7 @@ def split_data(
     else:
         problem = _split_problem(target.value_counts().to_numpy(), test_size)
         if problem:
-            raise DataError(problem)
+            raise DataError(problem, settings=["test_size"])
         x_train, x_test, y_train, y_test = train_test_split(
             features,
             target,
@@ -455,7 +457,8 @@ def make_cv_splits(
         raise DataError(
             f"cv_folds = {cv_folds} is more than the {smallest} training rows of the "
             f"smallest class, {classes[counts.idxmin()]!r}; set cv_folds to at most "
-            f"{smallest}, lower test_size, or add rows of that class."
+            f"{smallest}, lower test_size, or add rows of that class.",
+            settings=["cv_folds"],
         )
     folds = StratifiedKFold(
         n_splits=cv_folds,

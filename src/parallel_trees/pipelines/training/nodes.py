@@ -96,13 +96,13 @@ def _training_error(model: str, hyperparameters: dict[str, Any], error: Exceptio
     message = message.replace("of cross_val_score", f"of {MODELS[model].estimator.__name__}")
     named = [key for key in hyperparameters if key in message]
     hint = (
-        "; ".join(f"{model}.{key} = {hyperparameters[key]!r}" for key in named)
-        + " is set in conf/base/parameters.yml (or --params): change it."
+        "Change " + "; ".join(f"{model}.{key} = {hyperparameters[key]!r}" for key in named) + "."
         if named
         else f"Check the {model} section of the parameters."
     )
     return TrainingError(
-        f"{MODELS[model].display_name} ({model}) could not be trained: {message}. {hint}"
+        f"{MODELS[model].display_name} ({model}) could not be trained: {message}. {hint}",
+        settings=[f"{model}.{key}" for key in named],
     )
 
 
