@@ -17,6 +17,8 @@ from sklearn.base import BaseEstimator
 from xgboost import XGBClassifier
 
 MIN_ROWS_TO_SPLIT = 2
+# The key of a model's section that holds its search space (parallel_trees.tuning), not an argument.
+SEARCH = "search"
 
 
 class Hyperparameters(BaseModel):
@@ -93,9 +95,11 @@ class ModelSpec:
     ) -> dict[str, Any]:
         """The estimator's keyword arguments: its section, seeded by ``random_state``
         when the estimator takes one (a ``random_state`` in the section wins), and
-        ``n_jobs: auto`` made ``threads``, this run's share of the cores."""
+        ``n_jobs: auto`` made ``threads``, this run's share of the cores. The
+        section's ``search`` space is not an argument: a search draws from it."""
         seed = {"random_state": random_state} if "random_state" in self.parameter_names() else {}
-        arguments = {**seed, **hyperparameters}
+        fixed = {key: value for key, value in hyperparameters.items() if key != SEARCH}
+        arguments = {**seed, **fixed}
         if arguments.get("n_jobs") == "auto":
             arguments["n_jobs"] = threads
         return arguments

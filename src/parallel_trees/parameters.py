@@ -22,8 +22,9 @@ from pydantic import (
 )
 
 from parallel_trees.errors import UserError
-from parallel_trees.models import MODELS
+from parallel_trees.models import MODELS, SEARCH, ModelSpec
 from parallel_trees.preprocessing import ROLES
+from parallel_trees.tuning import bounds, parse_range
 
 DATASETS = ("iris", "wine", "breast_cancer", "synthetic", "csv")
 MISSING = "missing; set it in conf/base/parameters.yml."
@@ -54,6 +55,13 @@ class SyntheticParams(_Strict):
         return self
 
 
+class TuningParams(_Strict):
+    """How hard each model's search works: the same for every model and outer fold."""
+
+    trials: int = Field(ge=0)  # settings tried per search; 0 = no tuning
+    inner_folds: int = Field(ge=2)  # k of the inner CV that scores each setting
+
+
 class SharedParams(_Strict):
     """The knobs every model shares."""
 
@@ -73,6 +81,7 @@ class SharedParams(_Strict):
     cv_shuffle: bool
     n_estimators: int = Field(ge=1)
     significance_level: float = Field(gt=0, lt=1)
+    tuning: TuningParams
 
 
 Parameters = create_model(
@@ -118,6 +127,51 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{key} = {error['input']!r}: {error['msg']}."
 
 
+def _search_problems(
+    name: str, spec: ModelSpec, section: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """What is wrong with a model's search space: unknown parameters, bad ranges, bad bounds."""
+    space = section.get(SEARCH, {})
+    if not isinstance(space, Mapping):
+        return [(f"{name}.{SEARCH}", f"{name}.{SEARCH} = {space!r}: must be a mapping.")]
+    allowed, found = spec.parameter_names(), []
+    fixed = {key: value for key, value in section.items() if key != SEARCH}
+    for key, raw in space.items():
+        where = f"{name}.{SEARCH}.{key}"
+        if key not in allowed:
+            found.append((where, _unknown(where, allowed, f"{spec.estimator.__name__} parameter")))
+            continue
+        try:
+            entry = parse_range(raw)
+        except (ValueError, ValidationError) as error:
+            found.append((where, f"{where} = {raw!r}: {_reason(error)}."))
+            continue
+        for bound in bounds(entry):  # the schema's own range checks, on each end of the range
+            try:
+                spec.schema.model_validate({**fixed, key: bound})
+            except ValidationError as error:
+                bad = [e["msg"] for e in error.errors() if e["loc"][:1] == (key,)]
+                found += [
+                    (where, f"{where}: {bound!r} is out of range: {_plain(msg)}.") for msg in bad
+                ]
+    return found
+
+
+def _plain(message: str) -> str:
+    """A pydantic message without its "Value error, " prefix."""
+    return message.removeprefix("Value error, ")
+
+
+def _reason(error: Exception) -> str:
+    """A pydantic error's first message, without its boilerplate; another error's text."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        text = _plain(first["msg"])
+        return f"{where}: {text}" if where and first["type"] != "value_error" else text
+    return str(error)
+
+
 def problems(params: Mapping[str, Any], where: Callable[[str], str] | None = None) -> list[str]:
     """Every problem with ``params``, one readable line each; empty when valid.
 
@@ -139,8 +193,9 @@ def problems(params: Mapping[str, Any], where: Callable[[str], str] | None = Non
                     _unknown(f"{name}.{key}", allowed, f"{spec.estimator.__name__} parameter"),
                 )
                 for key in section
-                if key not in allowed
+                if key not in allowed and key != SEARCH
             ]
+            found += _search_problems(name, spec, section)
     if where is None:
         return [line for _, line in found]
     return [

@@ -13,6 +13,7 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 
 from parallel_trees.hooks.kedro_internals import pool_size, session_runner
+from parallel_trees.pipelines.training.pipeline import FIT
 from parallel_trees.resources import available_cores, threads_per_model
 
 logger = logging.getLogger(__name__)
@@ -50,30 +51,31 @@ def runner_workers(runner: AbstractRunner | None, pipeline: Pipeline) -> int | N
 def run_context(runner: str, pipeline: Pipeline, cores: int, workers: int | None) -> dict[str, Any]:
     """What the nodes of this run may know of it.
 
-    The models that train at once are the training branches in the run, up to
-    the runner's workers: SequentialRunner trains one at a time (all cores
-    each); ParallelRunner and ThreadRunner as many as ``max_workers``, a local
-    Dask cluster as many as its workers (an equal share of the cores each).
+    The training nodes that run at once are those in the run that fit models
+    (tagged ``fit``), up to the runner's workers: SequentialRunner runs one at
+    a time (all cores each); ParallelRunner and ThreadRunner as many as
+    ``max_workers``, a local Dask cluster as many as its workers (an equal
+    share of the cores each).
     Where the workers are not known here (a running Dask cluster, on other
     machines), each model gets 1 thread, which never oversubscribes a worker.
 
     Args:
         runner: The runner's class name.
-        pipeline: The pipeline about to run (its ``training`` nodes are counted).
+        pipeline: The pipeline about to run (its ``fit`` nodes are counted).
         cores: The cores this process may use.
         workers: How many nodes the runner runs at once (``runner_workers``).
 
     Returns:
-        ``runner``, ``cores``, ``models_at_once`` and ``threads_per_model``
+        ``runner``, ``cores``, ``fits_at_once`` and ``threads_per_model``
         (what ``n_jobs: auto`` becomes).
     """
-    models = max(1, len({n.namespace for n in pipeline.nodes if "training" in n.tags}))
-    at_once = models if workers is None else min(models, workers)
+    fits = max(1, sum(FIT in n.tags for n in pipeline.nodes))
+    at_once = fits if workers is None else min(fits, workers)
     threads = 1 if workers is None else threads_per_model(cores, at_once)
     return {
         "runner": runner,
         "cores": cores,
-        "models_at_once": at_once,
+        "fits_at_once": at_once,
         "threads_per_model": threads,
     }
 
@@ -96,9 +98,9 @@ class RunContextHooks:
         if not any("training" in n.tags for n in pipeline.nodes):
             return
         logger.info(
-            "%s: %d core(s), %d model(s) training at once, n_jobs auto = %d thread(s) each",
+            "%s: %d core(s), %d training node(s) at once, n_jobs auto = %d thread(s) each",
             context["runner"],
             context["cores"],
-            context["models_at_once"],
+            context["fits_at_once"],
             context["threads_per_model"],
         )

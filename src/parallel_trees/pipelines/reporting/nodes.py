@@ -162,43 +162,52 @@ def concurrent_seconds(intervals: list[tuple[float, float]]) -> float:
 
 
 def plot_run_timeline(run_context: dict[str, Any], **trainings: dict[str, Any]) -> go.Figure:
-    """A Gantt chart of the training nodes: did they run at the same time?
+    """A Gantt chart of the training nodes: which process ran each, and when.
 
     Args:
-        run_context: The run's context (its ``runner`` is in the title).
-        **trainings: Each model's training record, by model name; its
-            ``timing`` holds the node's ``pid``, ``started_at`` and
-            ``finished_at`` (Unix seconds).
+        run_context: The run's context (its ``runner`` and ``cores`` are in the title).
+        **trainings: Each model's training record, by model name; its ``timing``
+            holds a span per training node: ``node``, ``pid``, ``started_at`` and
+            ``finished_at`` (Unix seconds), ``cpu_seconds``.
 
     Returns:
-        One horizontal bar per model, from its start to its end in seconds
-        since the first training node started, titled with the runner and
-        how long the nodes overlapped.
+        One row per process, one bar per node (a colour per model), in seconds
+        since the first training node started; titled with the runner, how long
+        two or more nodes ran at once, and the share of the cores busy training.
     """
-    runner = run_context["runner"]
-    models = list(trainings.values())
-    runs = [m["timing"] for m in models]
-    zero = min(r["started_at"] for r in runs)
-    overlap = concurrent_seconds([(r["started_at"], r["finished_at"]) for r in runs])
-    verdict = (
-        f"ran at the same time for {overlap:.2f} s" if overlap > 0 else "ran one after the other"
-    )
+    spans = [s for t in trainings.values() for s in t["timing"]]
+    zero = min(s["started_at"] for s in spans)
+    wall = max(s["finished_at"] for s in spans) - zero
+    overlap = concurrent_seconds([(s["started_at"], s["finished_at"]) for s in spans])
+    busy = sum(s["cpu_seconds"] for s in spans) / (run_context["cores"] * wall) if wall else 0.0
+    verdict = f"two or more at once for {overlap:.2f} s" if overlap > 0 else "one after the other"
     figure = go.Figure(
-        go.Bar(
-            orientation="h",
-            y=[m["display_name"] for m in models],
-            base=[r["started_at"] - zero for r in runs],
-            x=[r["finished_at"] - r["started_at"] for r in runs],
-            text=[f"pid {r['pid']}" for r in runs],
-            textposition="inside",
-            hovertemplate="%{y}: %{base:.2f} s to %{customdata:.2f} s<extra></extra>",
-            customdata=[r["finished_at"] - zero for r in runs],
-        )
+        [
+            go.Bar(
+                name=training["display_name"],
+                orientation="h",
+                y=[f"pid {s['pid']}" for s in training["timing"]],
+                base=[s["started_at"] - zero for s in training["timing"]],
+                x=[s["finished_at"] - s["started_at"] for s in training["timing"]],
+                text=[s["node"] for s in training["timing"]],
+                textposition="inside",
+                customdata=[s["finished_at"] - zero for s in training["timing"]],
+                hovertemplate=(
+                    f"{training['display_name']} %{{text}}: "
+                    "%{base:.2f} s to %{customdata:.2f} s<extra></extra>"
+                ),
+            )
+            for training in trainings.values()
+        ]
     )
     figure.update_layout(
-        title=f"Training nodes under {runner}:<br>{verdict}",
+        title=(
+            f"Training nodes under {run_context['runner']}: {verdict};<br>"
+            f"{busy:.0%} of {run_context['cores']} core(s) busy training, over {wall:.1f} s"
+        ),
+        barmode="overlay",
         xaxis={"title": "seconds since the first training node started", "rangemode": "tozero"},
-        yaxis={"title": "model", "autorange": "reversed"},
+        yaxis={"title": "process", "autorange": "reversed"},
     )
     return figure
 

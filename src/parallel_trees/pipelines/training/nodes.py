@@ -1,5 +1,6 @@
-"""Train one model: cross-validate on the shared folds, fit, predict the held-out rows,
-and measure what it learned from each column."""
+"""Train one model: score it on the shared outer folds (tuned inside each, when tuning is
+on), fit it on all training rows, predict the held-out rows, and measure what it learned
+from each column."""
 
 import logging
 import os
@@ -8,86 +9,248 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.inspection import permutation_importance
-from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import Pipeline
 
 from parallel_trees.errors import TrainingError
-from parallel_trees.models import MODELS
+from parallel_trees.models import MODELS, SEARCH
 from parallel_trees.preprocessing import make_model, used_columns
+from parallel_trees.tuning import parse_space, search
 
 logger = logging.getLogger(__name__)
 
 IMPORTANCE_REPEATS = 5  # shuffles of each column
 
 
-def train_model(
+class _Model:
+    """How to build one model of this run: its section of the parameters, made into a
+    scikit-learn ``Pipeline`` (preprocessing, then the estimator) for a setting of its
+    search space, and searched when the run tunes."""
+
+    def __init__(
+        self,
+        model_name: str,
+        hyperparameters: dict[str, Any],
+        tuning: dict[str, Any],
+        feature_roles: dict[str, Any],
+        random_state: int,
+        threads: int,
+    ):
+        self.name, self.spec = model_name, MODELS[model_name]
+        self.hyperparameters, self.roles, self.seed = hyperparameters, feature_roles, random_state
+        self.arguments = self.spec.arguments(hyperparameters, random_state, threads)
+        self.space = parse_space(hyperparameters.get(SEARCH, {}))
+        self.trials = tuning["trials"] if self.space else 0
+        self.inner_folds = tuning["inner_folds"]
+
+    def make(self, setting: dict[str, Any] | None = None) -> Pipeline:
+        """The unfitted model, its section's arguments overridden by ``setting``."""
+        estimator = self.spec.estimator(**{**self.arguments, **(setting or {})})
+        return make_model(estimator, self.roles, self.seed)
+
+    def fit(self, setting: dict[str, Any] | None, x: pd.DataFrame, y: pd.Series) -> Pipeline:
+        """The model fitted on ``x``, ``y``; a parameter it rejects is named (``TrainingError``)."""
+        try:
+            return self.make(setting).fit(x, y)
+        except (ValueError, TypeError) as error:  # sklearn's and XGBoost's parameter errors
+            raise _training_error(
+                self.name, {**self.hyperparameters, **(setting or {})}, error
+            ) from error
+
+    def tune(self, x: pd.DataFrame, y: pd.Series, seed: int, label: str) -> dict[str, Any] | None:
+        """The search's record (``tuning.search``) on ``x``, ``y``; ``None`` when not tuning."""
+        if not self.trials:
+            return None
+        logger.debug("Tuning %s: %d trials, %d-fold inner CV", label, self.trials, self.inner_folds)
+        try:
+            return search(self.make, x, y, self.space, self.trials, self.inner_folds, seed, label)
+        except (ValueError, TypeError) as error:
+            raise _training_error(self.name, self.hyperparameters, error) from error
+
+
+def _span(node: str, started_at: float, cpu_started: float) -> dict[str, Any]:
+    """When and where a training node ran, and the CPU time its process spent in it."""
+    return {
+        "node": node,
+        "pid": os.getpid(),
+        "started_at": started_at,
+        "finished_at": time.time(),
+        "cpu_seconds": time.process_time() - cpu_started,
+    }
+
+
+def _accuracy(model: Pipeline, x: pd.DataFrame, y: pd.Series) -> float:
+    return float(np.mean(model.predict(x) == y.to_numpy()))
+
+
+def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     x_train: pd.DataFrame,
     y_train: pd.Series,
     cv_splits: list[tuple[np.ndarray, np.ndarray]],
     feature_roles: dict[str, Any],
     hyperparameters: dict[str, Any],
+    tuning: dict[str, Any],
     random_state: int,
     run_context: dict[str, Any],
     model_name: str,
-) -> tuple[Pipeline, dict[str, Any]]:
-    """Cross-validate a model on the shared folds, then fit it on all training rows.
+    part: int,
+    parts: int,
+) -> dict[str, Any]:
+    """Score the model on its share of the shared outer folds: folds ``part``, ``part + parts``...
 
-    The model is its preprocessing and its estimator (``preprocessing.make_model``),
-    fitted together: inside each fold on that fold's training rows only.
+    On each outer fold, the model is fitted on the fold's training rows and scored on
+    its validation rows, as it is (its section's arguments); when the run tunes, its
+    search space is also searched on the fold's training rows alone (inner CV), and the
+    best setting, refitted on them, is scored on the validation rows. The validation
+    rows never take part in the search: that is what keeps the outer score honest.
 
     Args:
         x_train: Training features, as in the table.
         y_train: Training labels.
-        cv_splits: The folds every model shares.
+        cv_splits: The outer folds every model shares.
         feature_roles: Each column's role (``infer_column_roles``).
-        hyperparameters: The model's section of the parameters.
-        random_state: Seed of the estimator (unless the section sets one).
-        run_context: The run's context; ``n_jobs: auto`` becomes its
-            ``threads_per_model``.
+        hyperparameters: The model's section of the parameters (its ``search`` space included).
+        tuning: ``trials`` (0: no search) and ``inner_folds``.
+        random_state: Seed of the estimator; fold ``k``'s search is seeded ``random_state + 1 + k``.
+        run_context: The run's context; ``n_jobs: auto`` becomes its ``threads_per_model``.
         model_name: The model's key in ``MODELS`` (its branch's namespace).
+        part: Which share of the folds this node scores (from 0).
+        parts: How many nodes share the folds.
 
     Returns:
-        The fitted model (a scikit-learn ``Pipeline`` that takes raw rows),
-        and its training record: its names, the arguments it was built
-        with, its CV score on each fold, and when and in which process it
-        trained.
-
-    Raises:
-        TrainingError: If the estimator rejects its parameters (or the data);
-            the message names the model and the parameter.
+        ``folds``: one record per outer fold (``fold``; ``score``, the outer score
+        compared between models; ``untuned_score``; and when tuned ``best_params``,
+        ``best_inner_score``, ``trials``, ``importance``), and ``timing``: the node's span.
     """
-    started_at = time.time()
-    spec = MODELS[model_name]
-    arguments = spec.arguments(hyperparameters, random_state, run_context["threads_per_model"])
-    estimator = make_model(spec.estimator(**arguments), feature_roles, random_state)
-    logger.info(
-        "Training %s: %d-fold CV, then a fit on all training rows",
-        spec.display_name,
-        len(cv_splits),
+    started_at, cpu_started = time.time(), time.process_time()
+    model = _Model(
+        model_name,
+        hyperparameters,
+        tuning,
+        feature_roles,
+        random_state,
+        run_context["threads_per_model"],
     )
-    try:
-        # n_jobs=1: a process pool nested in a ParallelRunner worker (joblib's
-        # loky) keeps the run waiting at shutdown for loky's 300 s idle timeout;
-        # the parallelism here is across models, one node per model.
-        # error_score="raise": a fold that fails stops the run with the
-        # estimator's own message, instead of a NaN score averaged into the result.
-        scores = cross_val_score(
-            estimator, x_train, y_train, cv=cv_splits, n_jobs=1, error_score="raise"
-        )
-        model = clone(estimator).fit(x_train, y_train)
-    except (ValueError, TypeError) as error:  # sklearn's and XGBoost's parameter errors
-        raise _training_error(model_name, hyperparameters, error) from error
-    logger.info("Trained %s in %.1f s", spec.display_name, time.time() - started_at)
+    records = []
+    for k in range(part, len(cv_splits), parts):
+        fit_rows, score_rows = cv_splits[k]
+        x_fit, y_fit = x_train.iloc[fit_rows], y_train.iloc[fit_rows]
+        x_score, y_score = x_train.iloc[score_rows], y_train.iloc[score_rows]
+        untuned = _accuracy(model.fit(None, x_fit, y_fit), x_score, y_score)
+        record: dict[str, Any] = {"fold": k, "score": untuned, "untuned_score": untuned}
+        label = f"{model.spec.display_name}, outer fold {k + 1}/{len(cv_splits)}"
+        found = model.tune(x_fit, y_fit, random_state + 1 + k, label)
+        if found:
+            tuned = model.fit(found["best_params"], x_fit, y_fit)
+            record["score"] = _accuracy(tuned, x_score, y_score)
+            record |= {
+                "best_params": found["best_params"],
+                "best_inner_score": found["best_score"],
+                "trials": found["trials"],
+                "importance": found["importance"],
+            }
+            logger.info(
+                "Tuned %s: best inner accuracy %.3f; outer accuracy %.3f (untuned %.3f)",
+                label,
+                found["best_score"],
+                record["score"],
+                untuned,
+            )
+        records.append(record)
+    return {
+        "folds": records,
+        "timing": _span(f"evaluate_folds_{part + 1}", started_at, cpu_started),
+    }
+
+
+def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
+    x_train: pd.DataFrame,
+    y_train: pd.Series,
+    feature_roles: dict[str, Any],
+    hyperparameters: dict[str, Any],
+    tuning: dict[str, Any],
+    random_state: int,
+    run_context: dict[str, Any],
+    model_name: str,
+) -> tuple[Pipeline, dict[str, Any]]:
+    """Fit the model on all training rows: with its section's arguments, or, when the run
+    tunes, with the best setting of a last search on all training rows.
+
+    Args:
+        x_train: Training features, as in the table.
+        y_train: Training labels.
+        feature_roles: Each column's role (``infer_column_roles``).
+        hyperparameters: The model's section of the parameters.
+        tuning: ``trials`` (0: no search) and ``inner_folds``.
+        random_state: Seed of the estimator and of the search.
+        run_context: The run's context; ``n_jobs: auto`` becomes its ``threads_per_model``.
+        model_name: The model's key in ``MODELS``.
+
+    Returns:
+        The fitted model (a scikit-learn ``Pipeline`` that takes raw rows), and the
+        fit's record: ``hyperparameters`` (the arguments it was built with), the
+        search's record when tuned (``search``), and ``timing``: the node's span.
+    """
+    started_at, cpu_started = time.time(), time.process_time()
+    model = _Model(
+        model_name,
+        hyperparameters,
+        tuning,
+        feature_roles,
+        random_state,
+        run_context["threads_per_model"],
+    )
+    found = model.tune(
+        x_train, y_train, random_state, f"{model.spec.display_name}, all training rows"
+    )
+    setting = found["best_params"] if found else {}
+    fitted = model.fit(setting, x_train, y_train)
+    fit = {
+        "hyperparameters": {**model.arguments, **setting},
+        "search": found,
+        "timing": _span("fit_model", started_at, cpu_started),
+    }
+    return fitted, fit
+
+
+def record_training(model_name: str, fit: dict[str, Any], *parts: dict[str, Any]) -> dict[str, Any]:
+    """The model's training record: its outer-fold scores in fold order, its fit, its nodes' spans.
+
+    Args:
+        model_name: The model's key in ``MODELS``.
+        fit: ``fit_model``'s record.
+        *parts: Each ``evaluate_folds`` node's record.
+
+    Returns:
+        ``display_name``, ``estimator``, ``hyperparameters`` (of the saved model),
+        ``cv_scores`` (the outer score of each fold: tuned when the run tunes),
+        ``untuned_cv_scores`` (when tuned: the same folds, with the section's
+        arguments), ``folds`` (each fold's record), ``search`` (the last search,
+        on all training rows), and ``timing``: a span per training node.
+    """
+    spec = MODELS[model_name]
+    folds = sorted((f for part in parts for f in part["folds"]), key=lambda f: f["fold"])
+    tuned = fit["search"] is not None
     training = {
         "display_name": spec.display_name,
         "estimator": spec.estimator.__name__,
-        "hyperparameters": arguments,
-        "cv_scores": scores.tolist(),
-        "timing": {"pid": os.getpid(), "started_at": started_at, "finished_at": time.time()},
+        "hyperparameters": fit["hyperparameters"],
+        "cv_scores": [f["score"] for f in folds],
+        "untuned_cv_scores": [f["untuned_score"] for f in folds] if tuned else None,
+        "folds": folds,
+        "search": fit["search"],
+        "timing": [part["timing"] for part in parts] + [fit["timing"]],
     }
-    return model, training
+    work = sum(span["cpu_seconds"] for span in training["timing"])
+    logger.info(
+        "Trained %s: %d-fold CV%s and a fit on all training rows, %.1f s of CPU in %d nodes",
+        spec.display_name,
+        len(folds),
+        " with a search in each fold" if tuned else "",
+        work,
+        len(training["timing"]),
+    )
+    return training
 
 
 def _training_error(model: str, hyperparameters: dict[str, Any], error: Exception) -> TrainingError:

@@ -1,14 +1,43 @@
 """Training: one template, instantiated once per model under the model's namespace.
 
-The branches share their inputs but not each other's outputs, so
-``kedro run --runner=ParallelRunner`` trains them at the same time.
+Each model's work is spread over nodes that share their inputs but not each
+other's outputs: ``FOLD_NODES`` nodes that score it on the outer folds (and
+search its hyperparameters inside each, when the run tunes), and one that fits
+it on all training rows. Every model's nodes are independent, so
+``kedro run --runner=ParallelRunner`` (or the DaskRunner) keeps every core busy
+until the end, whichever model is slower.
 """
+
+from dataclasses import dataclass
+from typing import Any
 
 from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
 
-from .nodes import explain_model, export_model, predict_test_rows, train_model
+from .nodes import (
+    evaluate_folds,
+    explain_model,
+    export_model,
+    fit_model,
+    predict_test_rows,
+    record_training,
+)
+
+# Nodes that share each model's outer folds: fold k is scored by node k % FOLD_NODES.
+# Kedro builds its pipelines before it reads the parameters, so this cannot follow
+# cv_folds; 5 is cv_folds' default, one fold per node.
+FOLD_NODES = 5
+# The tag of the nodes that fit models: the run's context gives each its share of the cores.
+FIT = "fit"
+MODEL_INPUTS = [
+    "feature_roles",
+    "params:hyperparameters",
+    "params:tuning",
+    "params:random_state",
+    "run_context",
+    "model_name",
+]
 
 SHARED_INPUTS = {
     "X_train",
@@ -21,14 +50,31 @@ SHARED_INPUTS = {
 }
 
 
+@dataclass(frozen=True)
+class FoldShare:
+    """``evaluate_folds`` for one share of the outer folds, as a node function.
+
+    Not a ``functools.partial``: multiprocessing pickles a partial without its
+    name, and Kedro then logs the node as ``<partial>`` with a warning.
+    """
+
+    part: int
+    __name__ = evaluate_folds.__name__
+
+    def __call__(self, *inputs: Any) -> dict[str, Any]:
+        """``evaluate_folds(*inputs)`` on folds ``part``, ``part + FOLD_NODES``..."""
+        return evaluate_folds(*inputs, part=self.part, parts=FOLD_NODES)
+
+
 def create_branch(model_name: str) -> Pipeline:
     """The training template for one model of ``MODELS``, in its namespace.
 
-    Its datasets are the namespace's: ``<model_name>.model`` (the fitted
-    model), ``.training`` (its training record), ``.predictions`` (of the
-    held-out rows), ``.importance`` (of each column), ``.portable_model``,
-    and ``.model_name``, which the catalog makes from the namespace
-    (conf/base/catalog.yml).
+    Its datasets are the namespace's: ``<model_name>.folds_<n>`` (the outer
+    folds' scores and searches), ``.model`` (the fitted model) and ``.fit``
+    (how it was fitted), ``.training`` (its training record: both, joined),
+    ``.predictions`` (of the held-out rows), ``.importance`` (of each column),
+    ``.portable_model``, and ``.model_name``, which the catalog makes from the
+    namespace (conf/base/catalog.yml).
     """
     export = (
         [node(export_model, ["model", "model_name"], "portable_model", name="export_model")]
@@ -37,20 +83,28 @@ def create_branch(model_name: str) -> Pipeline:
     )
     template = Pipeline(
         [
+            *(
+                node(
+                    FoldShare(part),
+                    inputs=["X_train", "y_train", "cv_splits", *MODEL_INPUTS],
+                    outputs=f"folds_{part + 1}",
+                    name=f"evaluate_folds_{part + 1}",
+                    tags=FIT,
+                )
+                for part in range(FOLD_NODES)
+            ),
             node(
-                train_model,
-                inputs=[
-                    "X_train",
-                    "y_train",
-                    "cv_splits",
-                    "feature_roles",
-                    "params:hyperparameters",
-                    "params:random_state",
-                    "run_context",
-                    "model_name",
-                ],
-                outputs=["model", "training"],
-                name="train_model",
+                fit_model,
+                inputs=["X_train", "y_train", *MODEL_INPUTS],
+                outputs=["model", "fit"],
+                name="fit_model",
+                tags=FIT,
+            ),
+            node(
+                record_training,
+                inputs=["model_name", "fit", *(f"folds_{part + 1}" for part in range(FOLD_NODES))],
+                outputs="training",
+                name="record_training",
             ),
             node(predict_test_rows, ["model", "X_test"], "predictions", name="predict_test_rows"),
             node(
@@ -78,6 +132,7 @@ def create_branch(model_name: str) -> Pipeline:
         parameters={
             "params:hyperparameters": f"params:{model_name}",
             "random_state": "random_state",
+            "tuning": "tuning",
         },
     )
 
