@@ -98,7 +98,8 @@ def suggest(trial: Any, space: Mapping[str, Interval | Choices]) -> dict[str, An
     return drawn
 
 
-def _accuracy(model: BaseEstimator, x: pd.DataFrame, y: pd.Series) -> float:
+def accuracy(model: BaseEstimator, x: pd.DataFrame, y: pd.Series) -> float:
+    """The share of rows of ``x`` that the fitted ``model`` classifies as ``y``."""
     return float(np.mean(model.predict(x) == y.to_numpy()))
 
 
@@ -140,7 +141,7 @@ def search(
         scores = []
         for step, (fit_rows, score_rows) in enumerate(inner):
             model = make(setting).fit(x.iloc[fit_rows], y.iloc[fit_rows])
-            scores.append(_accuracy(model, x.iloc[score_rows], y.iloc[score_rows]))
+            scores.append(accuracy(model, x.iloc[score_rows], y.iloc[score_rows]))
             trial.report(float(np.mean(scores)), step)
             if trial.should_prune():
                 raise optuna.TrialPruned

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from parallel_trees.errors import TrainingError
 from parallel_trees.models import MODELS, SEARCH
 from parallel_trees.preprocessing import make_model, used_columns
-from parallel_trees.tuning import parse_space, search
+from parallel_trees.tuning import accuracy, parse_space, search
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +79,6 @@ def _span(node: str, started_at: float, cpu_started: float) -> dict[str, Any]:
     }
 
 
-def _accuracy(model: Pipeline, x: pd.DataFrame, y: pd.Series) -> float:
-    return float(np.mean(model.predict(x) == y.to_numpy()))
-
-
 def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     x_train: pd.DataFrame,
     y_train: pd.Series,
@@ -136,13 +132,13 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
         fit_rows, score_rows = cv_splits[k]
         x_fit, y_fit = x_train.iloc[fit_rows], y_train.iloc[fit_rows]
         x_score, y_score = x_train.iloc[score_rows], y_train.iloc[score_rows]
-        untuned = _accuracy(model.fit(None, x_fit, y_fit), x_score, y_score)
+        untuned = accuracy(model.fit(None, x_fit, y_fit), x_score, y_score)
         record: dict[str, Any] = {"fold": k, "score": untuned, "untuned_score": untuned}
         label = f"{model.spec.display_name}, outer fold {k + 1}/{len(cv_splits)}"
         found = model.tune(x_fit, y_fit, random_state + 1 + k, label)
         if found:
             tuned = model.fit(found["best_params"], x_fit, y_fit)
-            record["score"] = _accuracy(tuned, x_score, y_score)
+            record["score"] = accuracy(tuned, x_score, y_score)
             record |= {
                 "best_params": found["best_params"],
                 "best_inner_score": found["best_score"],
