@@ -4,10 +4,12 @@ import io
 import json
 import logging
 import sys
+import time
 from concurrent.futures import Future
 
 import dask
 import pytest
+from distributed import Client, LocalCluster
 from kedro.framework.project import LOGGING
 from kedro.io import DataCatalog, DatasetError, MemoryDataset
 from kedro.pipeline import node, pipeline
@@ -278,3 +280,42 @@ class TestLeastBusy:
         client = Scheduler({"a": ["t1"], "b": []})
         assert _least_busy(client, count) == []
         assert client.asked == 0  # no round trip to the scheduler
+
+
+def pause(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+class TestSubmission:
+    def test_ready_nodes_wait_in_the_runner_for_an_idle_thread(self):
+        # Dask would queue all six on the workers at once; the runner hands them
+        # out as threads free up, so a node never waits behind another on a
+        # busy worker while a thread idles.
+        nodes = 6
+        steps = pipeline(
+            [node(pause, "params:seconds", f"out_{i}", name=f"pause_{i}") for i in range(nodes)]
+        )
+        catalog = DataCatalog(
+            {
+                "params:seconds": MemoryDataset(0.2),
+                **{f"out_{i}": MemoryDataset() for i in range(nodes)},
+            }
+        )
+        state = _RunState.start(steps, catalog)
+        runner = DaskRunner(n_workers=2)
+        task_args = ("parallel_trees", dict(LOGGING), None, False, None)
+        submitted = []
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            while state.todo or state.queued or state.running:
+                runner._submit_ready(client, state, catalog, task_args)
+                submitted.append((len(state.running), len(state.queued)))
+                runner._collect_finished(state, steps, catalog)
+        assert submitted[0] == (2, nodes - 2)  # two threads: two nodes out, four kept
+        assert max(running for running, _ in submitted) == 2
+        assert len(state.done) == nodes
