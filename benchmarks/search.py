@@ -315,8 +315,9 @@ def table(results: dict[tuple, list[Outcome]], seeds: list[int], budgets: tuple)
                     f"{row['seconds']:7.2f}{row['fits']:6.0f}"
                     f"{ratios[0]:+8.4f}{ratios[1]:7.2f}{ratios[2]:7.2f}"
                 )
-    print("\nmedian over the 6 (dataset, model) lines:")
     for (n_trials, method), ratios in pooled.items():
+        if method == METHODS[0]:
+            print(f"\nN={n_trials}, median over the {len(ratios)} (dataset, model) lines:")
         d_outer, t_ratio, f_ratio = np.median(ratios, axis=0)
         print(f"  N={n_trials:<3} {method:14}{d_outer:+8.4f}{t_ratio:7.2f}{f_ratio:7.2f}")
 
