@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedKFold
 
@@ -43,10 +43,17 @@ class Interval(_Strict):
     high: int | float
     log: bool = False
 
+    @field_validator("low", "high", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        # Before pydantic's own check, which would report "Input should be a valid
+        # integer" for "lots": the first member of the int | float union.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"low and high must be numbers, not {value!r}")
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> "Interval":
-        if isinstance(self.low, bool) or isinstance(self.high, bool):
-            raise ValueError("low and high must be numbers")
         if not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
         if self.log and self.low <= 0:
