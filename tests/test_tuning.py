@@ -17,7 +17,6 @@ import yaml
 from tests.conftest import ProjectCopy
 from tests.test_faults import (
     PROMPT,
-    START_METHODS,
     assert_nothing_kept,
     lost_with,
     saved_versions,
@@ -302,14 +301,14 @@ def searching(journals: Path, run) -> tuple[str, int]:
     raise AssertionError("no search ever started")
 
 
-def faulted_tuning(project: ProjectCopy, journals: Path, method: str, send) -> dict:
-    """A run of long searches under ``method``, ``send(run, pid)`` once a search runs in ``pid``."""
+def faulted_tuning(project: ProjectCopy, journals: Path, send) -> dict:
+    """A run of long searches, ``send(run, pid)`` once a search runs in process ``pid``.
+
+    Its workers start as the suite's do (KEDRO_MP_CONTEXT): run this file under each
+    start method (tests/test_faults.py runs its untuned faults under all three).
+    """
     run = project.start(
-        "run",
-        "--runner=ParallelRunner",
-        "--params",
-        LONG_SEARCHES,
-        env={"KEDRO_MP_CONTEXT": method, "TMPDIR": str(journals)},
+        "run", "--runner=ParallelRunner", "--params", LONG_SEARCHES, env={"TMPDIR": str(journals)}
     )
     try:
         node, pid = searching(journals, run)
@@ -332,20 +331,13 @@ def faulted_tuning(project: ProjectCopy, journals: Path, method: str, send) -> d
     }
 
 
-@pytest.mark.parametrize("method", START_METHODS)
 class TestFaultsWhileTuning:
     """A tuned run ends as quickly as an untuned one: no search is waited for."""
 
     def test_a_killed_worker_ends_the_run_at_once_naming_its_node(
-        self,
-        module_project,
-        previous,
-        tmp_path,
-        method,
+        self, module_project, previous, tmp_path
     ):
-        run = faulted_tuning(
-            module_project, tmp_path, method, lambda _, pid: os.kill(pid, signal.SIGKILL)
-        )
+        run = faulted_tuning(module_project, tmp_path, lambda _, pid: os.kill(pid, signal.SIGKILL))
         assert run["code"] == 1, run["output"]
         assert re.search(
             rf"^Error: The run stopped: a worker process \(pid {run['pid']}\) was killed by "
@@ -359,15 +351,9 @@ class TestFaultsWhileTuning:
         assert "Traceback" not in run["output"]
         assert_nothing_kept(module_project, previous)
 
-    def test_ctrl_c_stops_every_process_and_keeps_nothing(
-        self,
-        module_project,
-        previous,
-        tmp_path,
-        method,
-    ):
+    def test_ctrl_c_stops_every_process_and_keeps_nothing(self, module_project, previous, tmp_path):
         run = faulted_tuning(
-            module_project, tmp_path, method, lambda run, _: os.killpg(run.pid, signal.SIGINT)
+            module_project, tmp_path, lambda run, _: os.killpg(run.pid, signal.SIGINT)
         )
         assert run["code"] == 130, run["output"]
         assert "Error: Run interrupted (Ctrl-C); nothing of it was kept." in run["output"]
