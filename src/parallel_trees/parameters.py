@@ -24,7 +24,7 @@ from pydantic import (
 from parallel_trees.errors import UserError
 from parallel_trees.models import MODELS, SEARCH, ModelSpec
 from parallel_trees.preprocessing import ROLES
-from parallel_trees.tuning import bounds, parse_range
+from parallel_trees.tuning import PROGRESS_EVERY, bounds, parse_range
 
 DATASETS = ("iris", "wine", "breast_cancer", "synthetic", "csv")
 MISSING = "missing; set it in conf/base/parameters.yml."
@@ -60,6 +60,7 @@ class TuningParams(_Strict):
 
     trials: int = Field(ge=0)  # settings tried per search; 0 = no tuning
     inner_folds: int = Field(ge=2)  # k of the inner CV that scores each setting
+    progress_every: float = Field(default=PROGRESS_EVERY, ge=0)  # seconds between progress lines
 
 
 class SharedParams(_Strict):

@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedKFold
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_EVERY = 10.0  # seconds between two progress lines of one search
+# Seconds between two progress lines of one search (tuning.progress_every's default).
+PROGRESS_EVERY = 10.0
 # Trials scored on every inner fold before the pruner may stop one early.
 STARTUP_TRIALS = 5
 
@@ -42,10 +43,17 @@ class Interval(_Strict):
     high: int | float
     log: bool = False
 
+    @field_validator("low", "high", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        # Before pydantic's own check, which would report "Input should be a valid
+        # integer" for "lots": the first member of the int | float union.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"low and high must be numbers, not {value!r}")
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> "Interval":
-        if isinstance(self.low, bool) or isinstance(self.high, bool):
-            raise ValueError("low and high must be numbers")
         if not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
         if self.log and self.low <= 0:
@@ -112,6 +120,7 @@ def search(
     inner_folds: int,
     seed: int,
     label: str,
+    progress_every: float = PROGRESS_EVERY,
 ) -> dict[str, Any]:
     """Search ``space`` for the setting with the best inner-CV accuracy on ``x``, ``y``.
 
@@ -124,6 +133,7 @@ def search(
         inner_folds: k of the stratified inner CV (shuffled with ``seed``).
         seed: Seeds the sampler and the inner folds: the same seed, the same trials.
         label: What is searched, for the progress lines (e.g. "Random Forest, outer fold 2/5").
+        progress_every: Seconds between two progress lines (0: one after every trial but the last).
 
     Returns:
         ``best_params``, ``best_score`` (the best inner-CV accuracy: optimistic, since it
@@ -152,7 +162,7 @@ def search(
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS),
     )
-    study.optimize(objective, n_trials=trials, callbacks=[_Progress(label, trials)])
+    study.optimize(objective, n_trials=trials, callbacks=[_Progress(label, trials, progress_every)])
     return {
         "best_params": study.best_params,
         "best_score": study.best_value,
@@ -185,15 +195,15 @@ def _importance(study: Any) -> dict[str, float]:
 
 
 class _Progress:
-    """An Optuna callback: how far a search is, in a line at most every ``PROGRESS_EVERY`` s."""
+    """An Optuna callback: how far a search is, in a line at most every ``every`` seconds."""
 
-    def __init__(self, label: str, planned: int):
-        self.label, self.planned = label, planned
+    def __init__(self, label: str, planned: int, every: float):
+        self.label, self.planned, self.every = label, planned, every
         self.started = self.last = time.monotonic()
 
     def __call__(self, study: Any, trial: Any) -> None:
         now, done = time.monotonic(), trial.number + 1
-        if now - self.last < PROGRESS_EVERY or done == self.planned:
+        if now - self.last < self.every or done == self.planned:
             return
         self.last = now
         best = _best_value(study)

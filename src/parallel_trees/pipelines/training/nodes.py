@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from parallel_trees.errors import TrainingError
 from parallel_trees.models import MODELS, SEARCH
 from parallel_trees.preprocessing import make_model, used_columns
-from parallel_trees.tuning import accuracy, parse_space, search
+from parallel_trees.tuning import PROGRESS_EVERY, accuracy, parse_space, search
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class _Model:
         self.space = parse_space(hyperparameters.get(SEARCH, {}))
         self.trials = tuning["trials"] if self.space else 0
         self.inner_folds = tuning["inner_folds"]
+        self.progress_every = tuning.get("progress_every", PROGRESS_EVERY)
 
     def make(self, setting: dict[str, Any] | None = None) -> Pipeline:
         """The unfitted model, its section's arguments overridden by ``setting``."""
@@ -63,7 +64,17 @@ class _Model:
             return None
         logger.debug("Tuning %s: %d trials, %d-fold inner CV", label, self.trials, self.inner_folds)
         try:
-            return search(self.make, x, y, self.space, self.trials, self.inner_folds, seed, label)
+            return search(
+                self.make,
+                x,
+                y,
+                self.space,
+                self.trials,
+                self.inner_folds,
+                seed,
+                label,
+                self.progress_every,
+            )
         except (ValueError, TypeError) as error:
             raise _training_error(self.name, self.hyperparameters, error) from error
 
