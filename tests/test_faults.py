@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -86,13 +87,15 @@ def wait_for_group_to_end(group: int) -> list[int]:
 
 
 def data_manager(run) -> int:
-    """The pid of the run's data manager: Kedro forks it before any other child process."""
+    """The pid of the run's data manager: Kedro starts it before any other child process
+    (the first started, not the lowest pid: pids wrap around on a busy machine)."""
     children = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         pid = int(stat.parent.name)
+        # spawn's and forkserver's helpers run multiprocessing.*
         if _parent(stat) == run.pid and _cmdline(pid) and b"multiprocessing." not in _cmdline(pid):
-            children.append(pid)  # spawn's and forkserver's helpers run multiprocessing.*
-    return min(children)
+            children.append((_started(stat), pid))
+    return min(children)[1]
 
 
 def _cmdline(pid: int) -> bytes:
@@ -100,6 +103,14 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def _started(stat: Path) -> int:
+    """When a process started, in clock ticks since boot (its stat's 22nd field)."""
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[19])
+    except OSError:  # it ended meanwhile: not the manager of a running run
+        return sys.maxsize
 
 
 def _parent(stat: Path) -> int:
