@@ -10,10 +10,11 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 from xgboost import XGBClassifier
 
 from parallel_trees.pipelines.data_preparation.nodes import infer_column_roles, split_data
-from parallel_trees.pipelines.training.nodes import train_model
+from parallel_trees.pipelines.training.nodes import fit_model
 from parallel_trees.preprocessing import accepts_missing, inferred_role, make_model
 
-CONTEXT = {"runner": "SequentialRunner", "cores": 1, "models_at_once": 1, "threads_per_model": 1}
+UNTUNED = {"trials": 0, "inner_folds": 3}
+CONTEXT = {"runner": "SequentialRunner", "cores": 1, "fits_at_once": 1, "threads_per_model": 1}
 FOREST = {"n_estimators": 10, "n_jobs": 1}
 
 
@@ -74,8 +75,7 @@ class TestCategories:
         x_train, x_test, y_train, y_test = split_data(features, target, 0.25, 0)
         features.loc[x_test.index[:3], "colour"] = "violet"
         x_train, x_test = features.loc[x_train.index], features.loc[x_test.index]
-        folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(x_train, y_train))
-        model, _ = train_model(x_train, y_train, folds, ROLES, FOREST, 0, CONTEXT, "random_forest")
+        model, _ = fit_model(x_train, y_train, ROLES, FOREST, UNTUNED, 0, CONTEXT, "random_forest")
         assert "violet" not in model[0].named_transformers_["categorical"].categories_[0]
         assert len(model.predict(x_test)) == len(x_test)
 

@@ -1,25 +1,39 @@
 """End-to-end: the real ``kedro`` CLI, real runners, in a temporary copy of the project."""
 
 import json
+import os
 import pickle
 import re
 
 import pytest
 
 from parallel_trees.models import MODELS
+from parallel_trees.pipelines.training.pipeline import FOLD_NODES
 from parallel_trees.resources import available_cores
 from tests.conftest import ProjectCopy
 
 TRAINING = ["random_forest", "xgboost"]
 # Enough trees that each training node takes a good fraction of a second, so
-# that whether the two ran at the same time is plain from their timings.
+# that whether the models' nodes ran at the same time is plain from their timings.
 SLOW = "n_estimators=100"
 IRIS_COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
 
 
 def overlap(a: dict, b: dict) -> float:
-    """Seconds during which two training intervals overlap (<= 0: they did not)."""
+    """Seconds during which two training spans overlap (<= 0: they did not)."""
     return min(a["finished_at"], b["finished_at"]) - max(a["started_at"], b["started_at"])
+
+
+def overlap_in_two_processes(first: list[dict], second: list[dict]) -> bool:
+    """Whether a span of one model overlaps a span of the other run by another process."""
+    return any(a["pid"] != b["pid"] and overlap(a, b) > 0 for a in first for b in second)
+
+
+def most_at_once(spans: list[dict]) -> int:
+    """The most spans running at the same instant (1: one after the other)."""
+    return max(
+        sum(o["started_at"] <= s["started_at"] < o["finished_at"] for o in spans) for s in spans
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +71,9 @@ class TestParallelAndSequentialRuns:
 
     def test_parallel_runner_trains_both_models_at_once_in_two_processes(self, runs):
         rf, xgb = (runs["metrics"]["parallel"]["models"][m]["timing"] for m in TRAINING)
-        assert rf["pid"] != xgb["pid"]
-        assert overlap(rf, xgb) > 0
+        assert len(rf) == len(xgb) == FOLD_NODES + 1  # a span per training node
+        assert len({s["pid"] for s in rf + xgb}) == len(MODELS)  # one process per worker
+        assert overlap_in_two_processes(rf, xgb)
 
     def test_kedro_viz_keeps_its_statistics_and_its_hooks_are_quiet_in_workers(
         self, runs, module_project
@@ -70,8 +85,8 @@ class TestParallelAndSequentialRuns:
 
     def test_sequential_runner_trains_them_one_after_the_other(self, runs):
         rf, xgb = (runs["metrics"]["sequential"]["models"][m]["timing"] for m in TRAINING)
-        assert rf["pid"] == xgb["pid"]
-        assert overlap(rf, xgb) <= 0
+        assert len({s["pid"] for s in rf + xgb}) == 1
+        assert most_at_once(rf + xgb) == 1  # no two spans overlap, of any model
 
     def test_timeline_chart_shows_overlapping_bars_only_for_the_parallel_run(
         self, runs, module_project
@@ -84,12 +99,17 @@ class TestParallelAndSequentialRuns:
             (parallel, "ParallelRunner", True),
             (sequential, "SequentialRunner", False),
         ):
-            (bars,) = chart["data"]
+            # A trace per model, a bar per node on its process's row.
+            assert [bars["name"] for bars in chart["data"]] == ["Random Forest", "XGBoost"]
             rf, xgb = (
-                {"started_at": start, "finished_at": start + length}
-                for start, length in zip(bars["base"], bars["x"], strict=True)
+                [
+                    {"pid": row, "started_at": start, "finished_at": start + length}
+                    for row, start, length in zip(bars["y"], bars["base"], bars["x"], strict=True)
+                ]
+                for bars in chart["data"]
             )
-            assert (overlap(rf, xgb) > 0) is overlapping, runner
+            assert overlap_in_two_processes(rf, xgb) is overlapping, runner
+            assert (most_at_once(rf + xgb) > 1) is overlapping, runner
             assert chart["layout"]["title"]["text"].startswith(f"Training nodes under {runner}:")
 
     def test_scores_do_not_depend_on_the_runner(self, runs):
@@ -104,8 +124,9 @@ class TestParallelAndSequentialRuns:
             )
             assert next(hyperparameters) == next(hyperparameters)
 
-    def test_n_jobs_auto_shares_the_cores_among_models_training_at_once(self, runs):
+    def test_n_jobs_auto_shares_the_cores_among_the_training_nodes_at_once(self, runs):
         cores = available_cores()
+        # As many training nodes at once as the workers: one per model here.
         for runner, at_once in (("parallel", len(MODELS)), ("sequential", 1)):
             for model in TRAINING:
                 record = runs["metrics"][runner]["models"][model]
@@ -310,10 +331,14 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     assert list(metrics["models"]) == ["random_forest", "extra_trees", "xgboost"]
     assert metrics["models"]["extra_trees"]["estimator"] == "ExtraTreesClassifier"
     assert project.versions("data/06_models/extra_trees.pkl")
-    # All three trained at the same time, each in its own process.
-    trainings = [m["timing"] for m in metrics["models"].values()]
-    assert len({t["pid"] for t in trainings}) == 3
-    assert max(t["started_at"] for t in trainings) < min(t["finished_at"] for t in trainings)
+    # Their 18 training nodes spread over the 3 workers, three at a time, each
+    # model's at the same time as each other's in another process.
+    forest, extra, booster = (m["timing"] for m in metrics["models"].values())
+    assert len(forest + extra + booster) == 3 * (FOLD_NODES + 1)
+    assert len({s["pid"] for s in forest + extra + booster}) == 3
+    assert most_at_once(forest + extra + booster) == 3
+    for first, second in ((forest, extra), (forest, booster), (extra, booster)):
+        assert overlap_in_two_processes(first, second)
     # ... and every pair was compared, the ranking covering all three.
     pairs = [frozenset(p["models"]) for p in metrics["comparison"]["pairs"]]
     assert len(set(pairs)) == 3 and all(len(p) == 2 for p in pairs)
@@ -376,20 +401,25 @@ class TestConsole:
     def test_it_says_what_it_does_before_the_results(self, default_run):
         _, run = default_run
         lines = run.output.splitlines()
+        # Kedro's pool has a worker per CPU; 12 training nodes could run at once.
+        at_once = min(len(TRAINING) * (FOLD_NODES + 1), os.cpu_count())
         assert lines[0] == (
-            f"ParallelRunner: {available_cores()} core(s), 2 model(s) training at once, "
-            f"n_jobs auto = {max(1, available_cores() // 2)} thread(s) each"
+            f"ParallelRunner: {available_cores()} core(s), {at_once} training node(s) at once, "
+            f"n_jobs auto = {max(1, available_cores() // at_once)} thread(s) each"
         )
         assert "Data: 150 rows, 4 feature columns, 3 classes; 120 to train on, 30 held out" in lines
         for model in ("Random Forest", "XGBoost"):
-            assert f"Training {model}: 5-fold CV, then a fit on all training rows" in lines
-            assert any(re.fullmatch(rf"Trained {model} in \d+\.\d s", line) for line in lines)
+            trained = (
+                rf"Trained {model}: 5-fold CV and a fit on all training rows, "
+                rf"\d+\.\d s of CPU in {FOLD_NODES + 1} nodes"
+            )
+            assert any(re.fullmatch(trained, line) for line in lines), run.output
 
     def test_the_full_log_of_every_process_goes_to_info_log(self, default_run):
         project, _ = default_run
         log = (project.root / "info.log").read_text()
         assert "Loading data from X_train" in log
-        assert "Completed 20 out of 20 tasks" in log
+        assert "Completed 32 out of 32 tasks" in log  # 13 shared, 9 per model, 1 export
         assert len({line.split(" - ")[1] for line in log.splitlines() if " - " in line}) >= 2
 
     def test_the_printed_report_is_saved_as_report_txt(self, default_run):
@@ -446,12 +476,12 @@ class TestChosenNodes:
 
 
 class TestRunnerParams:
-    def test_max_workers_1_trains_one_model_at_a_time_on_every_core(self, project):
+    def test_max_workers_1_trains_one_node_at_a_time_on_every_core(self, project):
         cores = available_cores()
         run = project.kedro("run", "--runner=ParallelRunner", "--runner-params", "max_workers=1")
         assert run.returncode == 0, run.output
         assert run.output.splitlines()[0] == (
-            f"ParallelRunner: {cores} core(s), 1 model(s) training at once, "
+            f"ParallelRunner: {cores} core(s), 1 training node(s) at once, "
             f"n_jobs auto = {cores} thread(s) each"
         )
         (metrics,) = project.metrics()

@@ -27,10 +27,13 @@ from kedro_viz.api.apps import create_api_app_from_project
 from kedro_viz.server import load_and_populate_data
 from playwright.sync_api import expect, sync_playwright
 
+from parallel_trees.pipelines.training.pipeline import FOLD_NODES
 from tests.test_faults import GUARD
 
 CHARTS = {"model_comparison", "run_timeline", "confusion_matrix", "feature_importance"}
 NAMESPACES = {"data_preparation", "random_forest", "xgboost"}
+# Each model's nodes that fit it (tagged fit as well as training): they share no data.
+FIT_NODES = [*(f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)), "fit_model"]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root
@@ -93,18 +96,25 @@ class TestApi:
     def test_training_branches_are_namespaces_beside_data_preparation(self, graph):
         folded = {n["name"] for n in graph["nodes"].values() if n["type"] == "modularPipeline"}
         assert folded == NAMESPACES
-        tasks = {
-            graph["names"][i]: n["tags"] for i, n in graph["nodes"].items() if n["type"] == "task"
+        tasks = {  # a node's tags are a set: kedro-viz lists them in no fixed order
+            graph["names"][i]: sorted(n["tags"])
+            for i, n in graph["nodes"].items()
+            if n["type"] == "task"
         }
         assert tasks == {
             "data_preparation.load_dataset": ["data_preparation"],
             "data_preparation.infer_column_roles": ["data_preparation"],
             "data_preparation.split_data": ["data_preparation"],
             "data_preparation.make_cv_splits": ["data_preparation"],
-            "random_forest.train_model": ["training"],
+            **{
+                f"{m}.{step}": ["fit", "training"]
+                for m in ("random_forest", "xgboost")
+                for step in FIT_NODES
+            },
+            "random_forest.record_training": ["training"],
             "random_forest.predict_test_rows": ["training"],
             "random_forest.explain_model": ["training"],
-            "xgboost.train_model": ["training"],
+            "xgboost.record_training": ["training"],
             "xgboost.predict_test_rows": ["training"],
             "xgboost.explain_model": ["training"],
             "xgboost.export_model": ["training"],
@@ -142,7 +152,7 @@ class TestApi:
             ("plot_feature_importance", "feature_importance"),
         } <= graph["edges"]
 
-    def test_the_two_training_nodes_are_not_connected(self, graph):
+    def test_no_training_node_of_one_model_leads_to_one_of_the_other(self, graph):
         def reachable(start):
             seen, todo = set(), [start]
             while todo:
@@ -153,10 +163,13 @@ class TestApi:
                         todo.append(target)
             return seen
 
-        rf, xgb = "random_forest.train_model", "xgboost.train_model"
-        assert "build_metrics" in reachable(rf) & reachable(xgb)
-        assert xgb not in reachable(rf)
-        assert rf not in reachable(xgb)
+        forest, booster = (
+            {f"{m}.{step}" for step in FIT_NODES} for m in ("random_forest", "xgboost")
+        )
+        for one, other in ((forest, booster), (booster, forest)):
+            for name in one:
+                assert "build_metrics" in reachable(name)
+                assert not reachable(name) & (one | other), name  # no fit node follows it
 
     def test_charts_and_metrics_have_previews(self, api, graph):
         ids = {name: i for i, name in graph["names"].items()}
@@ -328,14 +341,17 @@ def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_p
         labels = page.locator(".pipeline-node__text")
         for name in (*NAMESPACES, "build_metrics", "run_timeline"):
             expect(labels.filter(has_text=re.compile(f"^{name}$"))).to_be_visible()
-        assert "train_model" not in labels.all_text_contents()  # the branches are folded
+        assert "fit_model" not in labels.all_text_contents()  # the branches are folded
         page.screenshot(path=tmp_path / "kedro-viz-graph.png")
 
         page.locator('[data-test="node-list-tree-item--row--run_timeline"]').click()
         preview = page.locator(".pipeline-metadata__preview .js-plotly-plot")
         expect(preview.locator(".gtitle")).to_contain_text("Training nodes under ParallelRunner")
-        ticks = preview.locator(".ytick").all_text_contents()
-        assert {t for t in ticks if t} == {"Random Forest", "XGBoost"}  # one bar per model
+        ticks = [t for t in preview.locator(".ytick").all_text_contents() if t]
+        assert ticks and all(re.fullmatch(r"pid \d+", t) for t in ticks)  # a row per process
+        # A trace per model (the preview draws no legend), a bar per training node.
+        assert preview.locator(".barlayer .trace").count() == 2
+        assert sorted(preview.locator(".bartext").all_text_contents()) == sorted(FIT_NODES * 2)
         page.screenshot(path=tmp_path / "kedro-viz-timeline.png")
 
         page.locator('[data-test="node-list-tree-item--row--model_comparison"]').click()

@@ -11,8 +11,8 @@ project before it runs anything. The worker that split the data was then idle
 again when the training nodes were submitted: it ran one model, then the
 other, while the second worker was still importing. Here every worker starts
 with the pool and imports the pipeline's modules at once, all of them while
-the first node runs: as many as the widest step of the pipeline needs (4 for
-the default pipeline, whose pool may grow to 7 on a large machine).
+the first node runs: as many as the widest step of the pipeline needs (15 for
+the default pipeline, whose pool may grow to 24 on a large machine).
 
 Kedro 1.7 also means to configure the project in each spawned or forkserver
 worker, but reads the package name there, where it is not set, so it never

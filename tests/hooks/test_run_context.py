@@ -9,6 +9,9 @@ from parallel_trees.hooks.run_context import (
     runner_name,
     runner_workers,
 )
+from parallel_trees.models import MODELS
+from parallel_trees.pipelines.training import create_pipeline
+from parallel_trees.pipelines.training.pipeline import FIT, FOLD_NODES
 from parallel_trees.runners import DaskRunner
 
 
@@ -16,11 +19,22 @@ def _step(x):
     return x
 
 
+def _join(a, b):
+    return a, b
+
+
 def two_models() -> Pipeline:
-    """Two training branches (namespaces) of two nodes each, and a join."""
-    branch = Pipeline([node(_step, "x", "y", name="a"), node(_step, "y", "z", name="b")])
+    """Two training branches (namespaces), each with two nodes that fit (tagged ``fit``)
+    and a record joining them, and a join of the branches."""
+    branch = Pipeline(
+        [
+            node(_step, "x", "scores", name="evaluate", tags=FIT),
+            node(_step, "x", "model", name="fit", tags=FIT),
+            node(_join, ["scores", "model"], "z", name="record"),
+        ]
+    )
     branches = [Pipeline(branch, namespace=m, inputs="x", tags="training") for m in ("rf", "xgb")]
-    return sum(branches, Pipeline([node(_step, "rf.z", "report", name="join")]))
+    return sum(branches, Pipeline([node(_join, ["rf.z", "xgb.z"], "report", name="join")]))
 
 
 @pytest.mark.parametrize(
@@ -41,32 +55,38 @@ class TestRunContext:
     @pytest.mark.parametrize(
         ("runner", "cores", "workers", "at_once", "threads"),
         [
-            ("ParallelRunner", 8, 8, 2, 4),  # every model at once: an equal share
-            ("ParallelRunner", 3, 3, 2, 1),
+            ("ParallelRunner", 8, 8, 4, 2),  # every fit node at once: an equal share
+            ("ParallelRunner", 3, 3, 3, 1),  # as many as the workers
             ("ParallelRunner", 1, 2, 2, 1),  # never below one thread
             ("ParallelRunner", 2, 1, 1, 2),  # max_workers=1: one at a time, all cores
-            ("ThreadRunner", 8, 5, 2, 4),
-            ("SequentialRunner", 8, 1, 1, 8),  # one model at a time: all cores
-            ("DaskRunner", 8, 8, 2, 4),  # a local cluster of 8 workers
+            ("ThreadRunner", 8, 5, 4, 2),
+            ("SequentialRunner", 8, 1, 1, 8),  # one node at a time: all cores
+            ("DaskRunner", 8, 8, 4, 2),  # a local cluster of 8 workers
             ("DaskRunner", 8, 1, 1, 8),  # ... of one worker
-            ("DaskRunner", 8, None, 2, 1),  # a running cluster, on other machines
+            ("DaskRunner", 8, None, 4, 1),  # a running cluster, on other machines
         ],
     )
-    def test_threads_per_model_share_the_cores_among_models_training_at_once(
+    def test_threads_per_model_share_the_cores_among_fit_nodes_running_at_once(
         self, runner, cores, workers, at_once, threads
     ):
         assert run_context(runner, two_models(), cores, workers) == {
             "runner": runner,
             "cores": cores,
-            "models_at_once": at_once,
+            "fits_at_once": at_once,
             "threads_per_model": threads,
         }
 
-    def test_models_are_counted_by_the_training_namespaces_in_the_run(self):
+    def test_only_the_fit_nodes_in_the_run_are_counted(self):
         only_one = two_models().only_nodes_with_namespaces(["rf"])
-        assert run_context("ParallelRunner", only_one, 8, 8)["threads_per_model"] == 8
+        assert run_context("ParallelRunner", only_one, 8, 8)["fits_at_once"] == 2
+        assert run_context("ParallelRunner", only_one, 8, 8)["threads_per_model"] == 4
         no_training = Pipeline([node(_step, "x", "y", name="a")])
-        assert run_context("ParallelRunner", no_training, 8, 8)["models_at_once"] == 1
+        assert run_context("ParallelRunner", no_training, 8, 8)["fits_at_once"] == 1
+
+    def test_the_training_pipeline_has_six_fit_nodes_per_model(self):
+        fits = len(MODELS) * (FOLD_NODES + 1)
+        assert run_context("ParallelRunner", create_pipeline(), 64, 64)["fits_at_once"] == fits
+        assert run_context("ParallelRunner", create_pipeline(), 2, 2)["threads_per_model"] == 1
 
 
 class TestRunnerWorkers:
@@ -97,9 +117,9 @@ def test_the_hook_puts_run_context_in_the_catalog(caplog):
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("parallel_trees")]
     context = catalog.load("run_context")
     assert context["runner"] == "ParallelRunner"
-    assert context["models_at_once"] == 2
+    assert context["fits_at_once"] == 4
     assert context["threads_per_model"] == 1
     assert messages == [
-        f"ParallelRunner: {context['cores']} core(s), 2 model(s) training at once, "
+        f"ParallelRunner: {context['cores']} core(s), 4 training node(s) at once, "
         "n_jobs auto = 1 thread(s) each"
     ]

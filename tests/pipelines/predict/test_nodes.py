@@ -1,15 +1,15 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import StratifiedKFold
 
 from parallel_trees.datasets import Table, TrainedModel
 from parallel_trees.errors import DataError
 from parallel_trees.pipelines.data_preparation.nodes import infer_column_roles
 from parallel_trees.pipelines.predict.nodes import predict_new_rows
-from parallel_trees.pipelines.training.nodes import train_model
+from parallel_trees.pipelines.training.nodes import fit_model
 
-CONTEXT = {"runner": "SequentialRunner", "cores": 1, "models_at_once": 1, "threads_per_model": 1}
+UNTUNED = {"trials": 0, "inner_folds": 3}
+CONTEXT = {"runner": "SequentialRunner", "cores": 1, "fits_at_once": 1, "threads_per_model": 1}
 CLASSES = ["Adelie", "Gentoo"]
 PATH = "new.csv"
 
@@ -26,9 +26,8 @@ def trained():
     table = _rows()
     features, target = table.drop(columns="species"), table["species"]
     roles = infer_column_roles(features, {}, {})
-    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(features, target))
     section = {"n_estimators": 10, "n_jobs": 1}
-    model, _ = train_model(features, target, folds, roles, section, 0, CONTEXT, "random_forest")
+    model, _ = fit_model(features, target, roles, section, UNTUNED, 0, CONTEXT, "random_forest")
     run = {"classes": CLASSES, "target_column": "species", "feature_roles": roles}
     return TrainedModel(model, "random_forest", "Random Forest", "2026-01-01T10.00.00.000Z", run)
 

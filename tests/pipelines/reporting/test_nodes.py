@@ -24,11 +24,15 @@ def _scores(name, folds, test):
     }
 
 
-def _training(name, start, end, pid):
+def _training(name, *spans):
+    """A training record whose ``timing`` has a span per ``(node, pid, start, end, cpu)``."""
     return {
         "display_name": name,
         "hyperparameters": {"n_estimators": 10},  # not drawn
-        "timing": {"pid": pid, "started_at": start, "finished_at": end},
+        "timing": [
+            {"node": node, "pid": pid, "started_at": start, "finished_at": end, "cpu_seconds": cpu}
+            for node, pid, start, end, cpu in spans
+        ],
     }
 
 
@@ -43,8 +47,16 @@ def scores():
 @pytest.fixture
 def trainings():
     return {
-        "random_forest": _training("Random Forest", 100.0, 103.0, 11),
-        "xgboost": _training("XGBoost", 101.0, 102.5, 12),
+        "random_forest": _training(
+            "Random Forest",
+            ("evaluate_folds_1", 11, 100.0, 101.0, 1.0),
+            ("fit_model", 12, 100.0, 102.0, 2.0),
+        ),
+        "xgboost": _training(
+            "XGBoost",
+            ("evaluate_folds_1", 11, 101.0, 103.0, 1.5),
+            ("fit_model", 12, 102.0, 102.5, 0.5),
+        ),
     }
 
 
@@ -145,25 +157,51 @@ class TestModelComparison:
         assert list(test.y) == [None, None]
 
 
+PARALLEL = {"runner": "ParallelRunner", "cores": 2}
+
+
 class TestRunTimeline:
-    def test_one_bar_per_model_from_start_to_end(self, trainings):
-        figure = plot_run_timeline({"runner": "ParallelRunner"}, **trainings)
-        (bars,) = figure.data
-        assert bars.orientation == "h"
-        assert list(bars.y) == ["Random Forest", "XGBoost"]
-        assert list(bars.base) == [0.0, 1.0]  # seconds since the first start
-        assert list(bars.x) == [3.0, 1.5]  # durations
-        assert list(bars.text) == ["pid 11", "pid 12"]
+    def test_one_trace_per_model_one_bar_per_node_on_its_process_row(self, trainings):
+        figure = plot_run_timeline(PARALLEL, **trainings)
+        forest, booster = figure.data
+        assert [forest.name, booster.name] == ["Random Forest", "XGBoost"]
+        assert forest.orientation == booster.orientation == "h"
+        assert list(forest.y) == list(booster.y) == ["pid 11", "pid 12"]  # a row per process
+        assert list(forest.text) == list(booster.text) == ["evaluate_folds_1", "fit_model"]
+        assert list(forest.base) == [0.0, 0.0]  # seconds since the first start
+        assert list(booster.base) == [1.0, 2.0]
+        assert list(forest.x) == [1.0, 2.0]  # durations
+        assert list(booster.x) == [2.0, 0.5]
         assert figure.layout.xaxis.title.text == "seconds since the first training node started"
+        assert figure.layout.yaxis.title.text == "process"
 
-    def test_title_names_the_runner_and_the_overlap(self, trainings):
-        title = plot_run_timeline({"runner": "ParallelRunner"}, **trainings).layout.title.text
-        assert title == "Training nodes under ParallelRunner:<br>ran at the same time for 1.50 s"
+    def test_title_names_the_runner_the_overlap_and_the_busy_share(self, trainings):
+        title = plot_run_timeline(PARALLEL, **trainings).layout.title.text
+        # Two or more nodes at once from 100 to 102.5; 5 s of CPU over 2 cores x 3 s.
+        assert title == (
+            "Training nodes under ParallelRunner: two or more at once for 2.50 s;<br>"
+            "83% of 2 core(s) busy training, over 3.0 s"
+        )
 
-    def test_title_says_when_they_ran_one_after_the_other(self, trainings):
-        trainings["xgboost"]["timing"].update(started_at=103.0, finished_at=104.0)
-        title = plot_run_timeline({"runner": "SequentialRunner"}, **trainings).layout.title.text
-        assert title == "Training nodes under SequentialRunner:<br>ran one after the other"
+    def test_title_says_when_they_ran_one_after_the_other(self):
+        trainings = {
+            "random_forest": _training(
+                "Random Forest",
+                ("evaluate_folds_1", 10, 100.0, 101.0, 1.0),
+                ("fit_model", 10, 101.0, 102.0, 1.0),
+            ),
+            "xgboost": _training(
+                "XGBoost",
+                ("evaluate_folds_1", 10, 102.0, 103.0, 1.0),
+                ("fit_model", 10, 103.0, 104.0, 1.0),
+            ),
+        }
+        figure = plot_run_timeline({"runner": "SequentialRunner", "cores": 1}, **trainings)
+        assert {y for bars in figure.data for y in bars.y} == {"pid 10"}
+        assert figure.layout.title.text == (
+            "Training nodes under SequentialRunner: one after the other;<br>"
+            "100% of 1 core(s) busy training, over 4.0 s"
+        )
 
 
 @pytest.mark.parametrize(
@@ -173,7 +211,7 @@ class TestRunTimeline:
         ([(0, 2), (1, 3)], 1.0),  # staggered
         ([(0, 1), (1, 2)], 0.0),  # one starts as the other ends
         ([(0, 1), (2, 3)], 0.0),
-        ([(0, 4), (1, 2), (3, 5)], 2.0),  # three models: any two at once counts
+        ([(0, 4), (1, 2), (3, 5)], 2.0),  # three nodes: any two at once counts
         ([(0, 1)], 0.0),
     ],
 )

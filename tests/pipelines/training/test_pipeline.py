@@ -7,7 +7,10 @@ from kedro.io import DataCatalog
 
 from parallel_trees.models import MODELS
 from parallel_trees.pipelines.training import create_pipeline
-from parallel_trees.pipelines.training.pipeline import create_branch
+from parallel_trees.pipelines.training.pipeline import FIT, FOLD_NODES, create_branch
+
+FOLD_NODE_NAMES = [f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)]
+FIT_NODES = [*FOLD_NODE_NAMES, "fit_model"]
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +24,7 @@ def test_one_branch_per_registered_model(pipeline):
     assert {n.name for n in pipeline.nodes} == {
         f"{m}.{step}"
         for m in MODELS
-        for step in ("train_model", "predict_test_rows", "explain_model")
+        for step in (*FIT_NODES, "record_training", "predict_test_rows", "explain_model")
     } | {f"{m}.export_model" for m, spec in MODELS.items() if spec.export}
     assert "xgboost.export_model" in {n.name for n in pipeline.nodes}
     assert "random_forest.export_model" not in {n.name for n in pipeline.nodes}
@@ -39,10 +42,13 @@ def test_branches_share_inputs_and_read_their_own_section(pipeline):
         "run_context",
         "params:xgboost",
         "params:random_state",
+        "params:tuning",
         "xgboost.model_name",  # made by the catalog from the namespace
     }
     # Every dataset a branch makes is in its namespace.
     assert branch.all_outputs() == {
+        *(f"xgboost.folds_{n}" for n in range(1, FOLD_NODES + 1)),
+        "xgboost.fit",
         "xgboost.model",
         "xgboost.portable_model",
         "xgboost.training",
@@ -54,15 +60,34 @@ def test_branches_share_inputs_and_read_their_own_section(pipeline):
     }
 
 
-def test_training_nodes_do_not_depend_on_each_other(pipeline):
+def test_each_model_has_six_fit_nodes_none_depending_on_another(pipeline):
+    fitting = pipeline.only_nodes_with_tags(FIT)
+    assert {n.name for n in fitting.nodes} == {f"{m}.{step}" for m in MODELS for step in FIT_NODES}
+    assert FOLD_NODES == 5
+    for node in fitting.nodes:
+        upstream = pipeline.to_nodes(node.name)
+        assert [n.name for n in upstream.nodes] == [node.name]  # nothing of the run before it
+
+
+def test_record_training_joins_the_models_fit_nodes(pipeline):
     for model in MODELS:
-        upstream = pipeline.to_nodes(f"{model}.train_model")
-        assert {n.namespace for n in upstream.nodes} == {model}
-        assert [n.name for n in upstream.nodes] == [f"{model}.train_model"]
+        upstream = pipeline.to_nodes(f"{model}.record_training")
+        assert {n.name for n in upstream.nodes} == {
+            f"{model}.{step}" for step in (*FIT_NODES, "record_training")
+        }
 
 
-def test_every_node_is_tagged_training(pipeline):
-    assert all(n.tags == {"training"} for n in pipeline.nodes)
+@pytest.mark.parametrize("step", ["predict_test_rows", "explain_model"])
+def test_predictions_and_importance_wait_for_the_final_fit_only(pipeline, step):
+    for model in MODELS:
+        upstream = pipeline.to_nodes(f"{model}.{step}")
+        assert {n.name for n in upstream.nodes} == {f"{model}.fit_model", f"{model}.{step}"}
+
+
+def test_every_node_is_tagged_training_and_the_fit_nodes_fit(pipeline):
+    for node in pipeline.nodes:
+        fits = node.name.split(".")[-1] in FIT_NODES
+        assert node.tags == ({"training", FIT} if fits else {"training"})
 
 
 def test_each_branch_is_told_its_model_by_the_catalog(project_root):
@@ -76,5 +101,6 @@ def test_each_branch_is_told_its_model_by_the_catalog(project_root):
 def test_nodes_survive_the_parallel_runners_pickling(pipeline):
     for node in pipeline.nodes:
         copy = pickle.loads(ForkingPickler.dumps(node))
-        assert copy.func is node.func  # the module's own function, found again by name
+        # the module's own function, found again by name; a FoldShare, with its share
+        assert copy.func == node.func
         assert copy.name == node.name

@@ -42,7 +42,7 @@ def score_models(test_predictions: pd.DataFrame, **trainings: dict[str, Any]) ->
 
     Args:
         test_predictions: ``collect_predictions``'s table.
-        **trainings: Each model's training record (``train_model``), by model name.
+        **trainings: Each model's training record (``record_training``), by model name.
 
     Returns:
         By model name: ``display_name``, ``cv_scores``, ``cv_mean``, ``cv_std``
