@@ -271,10 +271,12 @@ NOISY_A = [0.96, 0.92, 1.0, 0.96, 0.92]
 NOISY_B = [0.92, 0.96, 0.96, 0.92, 0.96]
 
 
-def _tuned_comparison(trainings):
+def _untuned_verdict(**trainings):
+    """``compare_untuned`` beside the tuned models' own comparison and ranking."""
     nothing_held_out = _predictions([], **{m: [] for m in trainings})
     scores = score_models(nothing_held_out, **trainings)
-    return compare_models(scores, nothing_held_out, FOLDS, 0.05)[0]
+    comparison, ranking = compare_models(scores, nothing_held_out, FOLDS, 0.05)
+    return compare_untuned(FOLDS, 0.05, comparison, ranking, **trainings), comparison
 
 
 class TestCompareUntuned:
@@ -283,14 +285,14 @@ class TestCompareUntuned:
             "forest": _training("Forest", NOISY_A, None),
             "boost": _training("Boost", NOISY_B, None),
         }
-        assert compare_untuned(FOLDS, 0.05, _tuned_comparison(trainings), **trainings) == {}
+        assert _untuned_verdict(**trainings)[0] == {}
 
     def test_the_same_paired_test_on_the_untuned_scores(self):
         trainings = {
             "forest": _training("Forest", NOISY_A, BEHIND),
             "boost": _training("Boost", NOISY_B, AHEAD),
         }
-        untuned = compare_untuned(FOLDS, 0.05, _tuned_comparison(trainings), **trainings)
+        untuned, _ = _untuned_verdict(**trainings)
         (pair,) = untuned["pairs"]
         expected = corrected_resampled_ttest(AHEAD, BEHIND, 96, 24)
         assert pair["models"] == ["boost", "forest"]
@@ -306,8 +308,7 @@ class TestCompareUntuned:
             "forest": _training("Forest", NOISY_A, BEHIND),
             "boost": _training("Boost", NOISY_B, AHEAD),
         }
-        tuned = _tuned_comparison(trainings)
-        untuned = compare_untuned(FOLDS, 0.05, tuned, **trainings)
+        untuned, tuned = _untuned_verdict(**trainings)
         before, after = untuned["pairs"][0]["cv"]["p_value"], tuned["pairs"][0]["cv"]["p_value"]
         assert untuned["changed"] is True
         assert untuned["verdict"] == (
@@ -321,7 +322,7 @@ class TestCompareUntuned:
             "forest": _training("Forest", AHEAD, BEHIND),
             "boost": _training("Boost", BEHIND, AHEAD),
         }
-        untuned = compare_untuned(FOLDS, 0.05, _tuned_comparison(trainings), **trainings)
+        untuned, _ = _untuned_verdict(**trainings)
         assert untuned["changed"] is True
         assert "untuned, Boost was significantly better than Forest" in untuned["verdict"]
         assert "tuned, Forest was significantly better than Boost" in untuned["verdict"]
@@ -331,7 +332,7 @@ class TestCompareUntuned:
             "forest": _training("Forest", [s + 0.01 for s in BEHIND], BEHIND),
             "boost": _training("Boost", AHEAD, AHEAD),
         }
-        untuned = compare_untuned(FOLDS, 0.05, _tuned_comparison(trainings), **trainings)
+        untuned, _ = _untuned_verdict(**trainings)
         assert untuned["changed"] is False
         assert untuned["verdict"] == "Tuning did not change the verdict."
 
@@ -340,7 +341,19 @@ class TestCompareUntuned:
             "forest": _training("Forest", AHEAD, BEHIND),
             "trees": _training("Trees", NOISY_A, None),  # no search space: not tuned
         }
-        untuned = compare_untuned(FOLDS, 0.05, _tuned_comparison(trainings), **trainings)
+        untuned, _ = _untuned_verdict(**trainings)
         assert {r["model"]: r["cv_mean"] for r in untuned["ranking"]} == pytest.approx(
             {"trees": np.mean(NOISY_A), "forest": np.mean(BEHIND)}
+        )
+
+    def test_says_which_model_ranks_first_when_only_that_changed(self):
+        trainings = {
+            "forest": _training("Forest", NOISY_B, NOISY_A),
+            "boost": _training("Boost", NOISY_A, NOISY_B),
+        }
+        untuned, _ = _untuned_verdict(**trainings)
+        assert untuned["changed"] is False
+        assert untuned["verdict"] == (
+            "Tuning did not change the verdict "
+            "(first untuned: Forest; tuned: Boost; within the noise)."
         )

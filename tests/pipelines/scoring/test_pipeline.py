@@ -26,15 +26,8 @@ def test_the_joins_wait_for_every_model_then_build_the_runs_record():
     }
     assert nodes["compare_models"].outputs == ["comparison", "ranking"]
     # The untuned verdict: the same test on every model's untuned scores, beside the tuned one.
-    assert (
-        set(nodes["compare_untuned"].inputs)
-        == {
-            "cv_splits",
-            "params:significance_level",
-            "comparison",
-        }
-        | trainings
-    )
+    untuned_inputs = {"cv_splits", "params:significance_level", "comparison", "ranking"}
+    assert set(nodes["compare_untuned"].inputs) == untuned_inputs | trainings
     assert nodes["compare_untuned"].outputs == ["untuned_comparison"]
     assert {
         "scores",

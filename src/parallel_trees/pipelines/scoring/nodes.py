@@ -169,6 +169,7 @@ def compare_untuned(
     cv_splits: list[tuple[np.ndarray, np.ndarray]],
     significance_level: float,
     comparison: dict[str, Any],
+    ranking: list[dict[str, Any]],
     **trainings: dict[str, Any],
 ) -> dict[str, Any]:
     """The verdict the models would have got untuned, and whether tuning changed it.
@@ -181,6 +182,7 @@ def compare_untuned(
         cv_splits: The outer folds every model was scored on.
         significance_level: p-value below which a difference counts as real.
         comparison: ``compare_models``'s paired tests of the tuned models.
+        ranking: ``compare_models``'s ranking of the tuned models.
         **trainings: Each model's training record, by model name.
 
     Returns:
@@ -196,7 +198,7 @@ def compare_untuned(
         for name, t in trainings.items()
     }
     no_rows = pd.DataFrame(columns=["label", *untuned])  # no held-out predictions
-    before, ranking = compare_models(
+    before, untuned_ranking = compare_models(
         score_models(no_rows, **untuned), no_rows, cv_splits, significance_level
     )
     names = {name: t["display_name"] for name, t in trainings.items()}
@@ -208,12 +210,28 @@ def compare_untuned(
             changes.append(f"untuned, {_outcome(pair, names)}; tuned, {_outcome(tuned, names)}")
     return {
         "pairs": before["pairs"],
-        "ranking": ranking,
+        "ranking": untuned_ranking,
         "changed": bool(changes),
         "verdict": f"Tuning changed the verdict: {'; '.join(changes)}."
         if changes
-        else "Tuning did not change the verdict.",
+        else "Tuning did not change the verdict"
+        + _new_first(untuned_ranking, ranking, names)
+        + ".",
     }
+
+
+def _new_first(
+    untuned: list[dict[str, Any]], tuned: list[dict[str, Any]], names: dict[str, str]
+) -> str:
+    """Which model ranks first now, when tuning changed it without changing the verdict.
+
+    Then the two are within the noise: had either been significantly better, the
+    verdict of their pair would have changed.
+    """
+    before, after = untuned[0]["model"], tuned[0]["model"]
+    if before == after:
+        return ""
+    return f" (first untuned: {names[before]}; tuned: {names[after]}; within the noise)"
 
 
 def _winner(pair: dict[str, Any]) -> str | None:

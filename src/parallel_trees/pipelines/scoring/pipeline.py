@@ -56,6 +56,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "cv_splits": "cv_splits",
                     "significance_level": "params:significance_level",
                     "comparison": "comparison",
+                    "ranking": "ranking",
                     **trainings,
                 },
                 outputs="untuned_comparison",
