@@ -20,6 +20,7 @@ def test_every_pipeline_is_found_and_default_is_the_whole_training_flow(register
         "run_timeline",
         "confusion_matrix",
         "feature_importance",
+        "hyperparameter_search",
         "report",
         "xgboost.portable_model",
     }

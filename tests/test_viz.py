@@ -121,12 +121,14 @@ class TestApi:
             "collect_predictions": ["scoring"],
             "score_models": ["scoring"],
             "compare_models": ["scoring"],
+            "compare_untuned": ["scoring"],
             "build_metrics": ["scoring"],
             "report_results": ["reporting"],
             "plot_model_comparison": ["reporting"],
             "plot_run_timeline": ["reporting"],
             "plot_confusion_matrices": ["reporting"],
             "plot_feature_importance": ["reporting"],
+            "plot_hyperparameter_search": ["reporting"],
         }
 
     def test_edges_run_from_the_joins_to_the_report_and_the_charts(self, graph):
@@ -150,6 +152,10 @@ class TestApi:
             ("plot_confusion_matrices", "confusion_matrix"),
             ("random_forest.importance", "plot_feature_importance"),
             ("plot_feature_importance", "feature_importance"),
+            ("compare_untuned", "untuned_comparison"),
+            ("untuned_comparison", "build_metrics"),
+            ("random_forest.training", "plot_hyperparameter_search"),
+            ("plot_hyperparameter_search", "hyperparameter_search"),
         } <= graph["edges"]
 
     def test_no_training_node_of_one_model_leads_to_one_of_the_other(self, graph):
@@ -179,6 +185,10 @@ class TestApi:
             assert detail["preview"]["data"], chart  # traces to draw
         timeline = api.get(f"/api/nodes/{ids['run_timeline']}").json()["preview"]
         assert timeline["layout"]["title"]["text"].startswith("Training nodes under ParallelRunner")
+        # An untuned run: the search chart has nothing to draw, and says why.
+        search = api.get(f"/api/nodes/{ids['hyperparameter_search']}").json()
+        assert search["preview_type"] == "PlotlyPreview"
+        assert search["preview"]["layout"]["title"]["text"].endswith("(tuning.trials is 0)")
         metrics = api.get(f"/api/nodes/{ids['metrics']}").json()
         assert metrics["preview_type"] == "JSONPreview"
         assert set(json.loads(metrics["preview"])["models"]) == {"random_forest", "xgboost"}

@@ -6,6 +6,7 @@ from parallel_trees.pipelines.reporting.nodes import (
     format_report,
     plot_confusion_matrices,
     plot_feature_importance,
+    plot_hyperparameter_search,
     plot_model_comparison,
     plot_run_timeline,
     report_results,
@@ -279,3 +280,146 @@ class TestFeatureImportance:
         assert list(booster.x) == [0.01, 0.1, 0.35]
         assert list(forest.error_x.array) == [0.01, 0.01, 0.01]
         assert "(held-out rows)" in figure.layout.title.text
+
+
+def _trial(score, state="complete", **params):
+    return {"params": params, "score": score, "state": state}
+
+
+def _search(best_params, best_score, trials, importance):
+    return {
+        "best_params": best_params,
+        "best_score": best_score,
+        "trials": trials,
+        "importance": importance,
+    }
+
+
+def _fold(fold, score, untuned, best_inner, best_params, trials=(), importance=None):
+    return {
+        "fold": fold,
+        "score": score,
+        "untuned_score": untuned,
+        "best_params": best_params,
+        "best_inner_score": best_inner,
+        "trials": list(trials),
+        "importance": importance or {},
+    }
+
+
+@pytest.fixture
+def tuned_forest():
+    """A forest's training record, tuned on two outer folds and on all rows."""
+    return {
+        "display_name": "Random Forest",
+        "folds": [
+            _fold(
+                0,
+                0.95,
+                0.9,
+                0.97,
+                {"max_depth": 3, "max_features": 0.72193},
+                [
+                    _trial(0.9, max_depth=12, max_features=0.5),
+                    _trial(0.5, "pruned", max_depth=2, max_features=0.1),
+                    _trial(0.97, max_depth=3, max_features=0.72193),
+                ],
+                {"max_depth": 0.8, "max_features": 0.2},
+            ),
+            _fold(
+                1,
+                0.85,
+                0.9,
+                0.93,
+                {"max_depth": 30, "max_features": 0.25},
+                [
+                    _trial(0.93, max_depth=30, max_features=0.25),
+                    _trial(0.91, max_depth=4, max_features=0.9),
+                ],
+                {"max_depth": 0.4, "max_features": 0.6},
+            ),
+        ],
+        "search": _search(
+            {"max_depth": 5, "max_features": 0.5},
+            0.96,
+            [
+                _trial(0.96, max_depth=5, max_features=0.5),
+                _trial(0.8, max_depth=2, max_features=1.0),
+            ],
+            {},  # fANOVA could not tell
+        ),
+    }
+
+
+class TestTunedReport:
+    @pytest.fixture
+    def tuned(self, metrics, tuned_forest):
+        metrics["run"]["tuning"] = {"trials": 3, "inner_folds": 3}
+        metrics["models"]["random_forest"] |= tuned_forest
+        metrics["models"]["xgboost"]["search"] = None  # no search space: not tuned
+        metrics["comparison"]["untuned"] = {"verdict": "Tuning did not change the verdict."}
+        return metrics
+
+    def test_an_untuned_run_prints_no_tuning_lines(self, metrics):
+        metrics["run"]["tuning"] = {"trials": 0, "inner_folds": 3}
+        metrics["comparison"]["untuned"] = None
+        lines = format_report(metrics).splitlines()
+        assert (
+            lines[-1] == "2. XGBoost        0.850  significantly worse than the best (p = 0.0043)"
+        )
+
+    def test_each_outer_folds_best_setting_then_whether_the_verdict_changed(self, tuned):
+        report = format_report(tuned)
+        assert report.split("(p = 0.0043)\n")[1].splitlines() == [
+            "Tuning by nested CV (3 trials per search, 3-fold inner CV), each outer fold's best "
+            "setting:",
+            "(best inner: the search's own score, optimistic; saved: a last search on all rows)",
+            "Random Forest:",
+            "  fold   accuracy  untuned  best inner  max_depth  max_features",
+            "  1      0.950     0.900    0.970       3          0.722",
+            "  2      0.850     0.900    0.930       30         0.25",
+            "  mean   0.900     0.900    0.950",
+            "  saved  -         -        0.960       5          0.5",
+            "Tuning did not change the verdict.",
+        ]
+
+
+class TestHyperparameterSearch:
+    def test_says_why_it_is_empty_when_nothing_was_tuned(self, trainings):
+        for training in trainings.values():
+            training["search"] = None
+        off = plot_hyperparameter_search({"trials": 0, "inner_folds": 3}, **trainings)
+        assert off.data == ()
+        assert off.layout.title.text == "Hyperparameter search: none (tuning.trials is 0)"
+        spaceless = plot_hyperparameter_search({"trials": 5, "inner_folds": 3}, **trainings)
+        assert spaceless.layout.title.text.endswith("(no model has a search space)")
+
+    def test_every_search_draws_its_trials_and_its_best_so_far(self, tuned_forest):
+        figure = plot_hyperparameter_search(
+            {"trials": 3, "inner_folds": 3},
+            random_forest=tuned_forest,
+            xgboost={"display_name": "XGBoost", "search": None},  # not tuned: no row
+        )
+        *searches, importance = figure.data
+        assert len(searches) == 2 * 3  # points and a line for each of three searches
+        points, best = searches[0], searches[1]
+        assert list(points.x) == list(best.x) == [1, 2, 3]
+        assert list(points.y) == [0.9, 0.5, 0.97]
+        assert list(points.marker.symbol) == ["circle", "x", "circle"]  # pruned: partial score
+        assert list(best.y) == [0.9, 0.9, 0.97]  # a pruned trial is never the best
+        assert "outer fold 1, pruned: max_depth=2, max_features=0.1" in points.text
+        assert list(searches[4].y) == [0.96, 0.8]  # the last search, on all training rows
+        assert {t.legendgroup for t in figure.data} == {"random_forest"}
+        assert [t.showlegend for t in searches] == [True, True, False, False, False, False]
+
+    def test_what_mattered_is_each_parameters_mean_share_over_the_searches(self, tuned_forest):
+        figure = plot_hyperparameter_search(
+            {"trials": 3, "inner_folds": 3}, random_forest=tuned_forest
+        )
+        importance = figure.data[-1]
+        assert importance.type == "bar" and importance.orientation == "h"
+        # Over the two searches that could tell (the last one could not): the largest on top.
+        assert list(importance.y) == ["max_features", "max_depth"]
+        assert list(importance.x) == pytest.approx([0.4, 0.6])
+        assert list(importance.error_x.array) == pytest.approx([0.2, 0.2])
+        assert "3 trials per search, 3-fold inner CV" in figure.layout.title.text

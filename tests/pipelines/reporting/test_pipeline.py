@@ -18,5 +18,9 @@ def test_the_report_and_each_chart_get_the_datasets_they_show():
             ["random_forest.importance", "scores", "xgboost.importance"],
             ["feature_importance"],
         ),
+        "plot_hyperparameter_search": (
+            ["params:tuning", "random_forest.training", "xgboost.training"],
+            ["hyperparameter_search"],
+        ),
     }
     assert all(n.tags == {"reporting"} for n in nodes.values())

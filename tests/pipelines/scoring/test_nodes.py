@@ -6,6 +6,7 @@ from parallel_trees.pipelines.scoring.nodes import (
     build_metrics,
     collect_predictions,
     compare_models,
+    compare_untuned,
     score_models,
 )
 from parallel_trees.stats import corrected_resampled_ttest, mcnemar_exact
@@ -37,6 +38,8 @@ def summary_inputs():
         "cv_folds": 5,
         "cv_shuffle": True,
         "test_size": 0.2,
+        "tuning": {"trials": 0, "inner_folds": 3},
+        "untuned_comparison": {},
         "scores": {
             "random_forest": _metrics("Random Forest", 0.96, 0.0249, 0.9, [1.0, 0.9, 0.95]),
             "xgboost": _metrics("XGBoost", 0.9667, 0.0211, None, [0.9, 0.95, 0.95]),
@@ -66,6 +69,7 @@ def test_metrics_hold_run_settings_and_every_model(summary_inputs):
         "cv_folds": 5,
         "cv_shuffle": True,
         "test_size": 0.2,
+        "tuning": {"trials": 0, "inner_folds": 3},
     }
     assert list(summary["models"]) == ["random_forest", "xgboost"]
     # Each model: its training record, then its scores.
@@ -242,8 +246,114 @@ class TestCompareModels:
 def test_metrics_end_with_the_comparison_and_the_ranking(summary_inputs):
     summary = build_metrics(**summary_inputs)
     assert list(summary) == ["run", "models", "comparison", "ranking"]
-    assert summary["comparison"] == summary_inputs["comparison"]
+    assert summary["comparison"] == {**summary_inputs["comparison"], "untuned": None}
     assert summary["ranking"] == summary_inputs["ranking"]
     verdict = summary["comparison"]["pairs"][0]["cv"]["verdict"]
     assert verdict.startswith("XGBoost vs Random Forest: ")
     assert [r["model"] for r in summary["ranking"]] == ["xgboost", "random_forest"]
+
+
+def test_a_tuned_runs_record_keeps_the_untuned_verdict_in_its_comparison(summary_inputs):
+    untuned = {"pairs": [], "ranking": [], "changed": False, "verdict": "..."}
+    summary = build_metrics(**{**summary_inputs, "untuned_comparison": untuned})
+    assert summary["comparison"]["untuned"] == untuned
+    assert summary["comparison"]["pairs"] == summary_inputs["comparison"]["pairs"]
+
+
+def _training(name, tuned, untuned):
+    return {"display_name": name, "cv_scores": tuned, "untuned_cv_scores": untuned}
+
+
+# Outer-fold scores: far apart (significant at 0.05), and within the noise.
+BEHIND = [0.5, 0.52, 0.48, 0.5, 0.51]
+AHEAD = [0.95, 0.96, 0.94, 0.97, 0.95]
+NOISY_A = [0.96, 0.92, 1.0, 0.96, 0.92]
+NOISY_B = [0.92, 0.96, 0.96, 0.92, 0.96]
+
+
+def _untuned_verdict(**trainings):
+    """``compare_untuned`` beside the tuned models' own comparison and ranking."""
+    nothing_held_out = _predictions([], **{m: [] for m in trainings})
+    scores = score_models(nothing_held_out, **trainings)
+    comparison, ranking = compare_models(scores, nothing_held_out, FOLDS, 0.05)
+    return compare_untuned(FOLDS, 0.05, comparison, ranking, **trainings), comparison
+
+
+class TestCompareUntuned:
+    def test_nothing_when_no_model_was_tuned(self):
+        trainings = {
+            "forest": _training("Forest", NOISY_A, None),
+            "boost": _training("Boost", NOISY_B, None),
+        }
+        assert _untuned_verdict(**trainings)[0] == {}
+
+    def test_the_same_paired_test_on_the_untuned_scores(self):
+        trainings = {
+            "forest": _training("Forest", NOISY_A, BEHIND),
+            "boost": _training("Boost", NOISY_B, AHEAD),
+        }
+        untuned, _ = _untuned_verdict(**trainings)
+        (pair,) = untuned["pairs"]
+        expected = corrected_resampled_ttest(AHEAD, BEHIND, 96, 24)
+        assert pair["models"] == ["boost", "forest"]
+        assert pair["cv"]["p_value"] == pytest.approx(expected.p_value)
+        assert pair["held_out"] is None  # only the tuned models predicted the held-out rows
+        assert [(r["model"], r["versus_best"]) for r in untuned["ranking"]] == [
+            ("boost", "best"),
+            ("forest", "worse"),
+        ]
+
+    def test_says_when_tuning_changed_the_verdict(self):
+        trainings = {
+            "forest": _training("Forest", NOISY_A, BEHIND),
+            "boost": _training("Boost", NOISY_B, AHEAD),
+        }
+        untuned, tuned = _untuned_verdict(**trainings)
+        before, after = untuned["pairs"][0]["cv"]["p_value"], tuned["pairs"][0]["cv"]["p_value"]
+        assert untuned["changed"] is True
+        assert untuned["verdict"] == (
+            f"Tuning changed the verdict: untuned, Boost was significantly better than Forest "
+            f"(p = {before:.2g}); tuned, no significant difference between Forest and Boost "
+            f"(p = {after:.2f})."
+        )
+
+    def test_a_reversed_winner_is_a_changed_verdict(self):
+        trainings = {
+            "forest": _training("Forest", AHEAD, BEHIND),
+            "boost": _training("Boost", BEHIND, AHEAD),
+        }
+        untuned, _ = _untuned_verdict(**trainings)
+        assert untuned["changed"] is True
+        assert "untuned, Boost was significantly better than Forest" in untuned["verdict"]
+        assert "tuned, Forest was significantly better than Boost" in untuned["verdict"]
+
+    def test_says_when_it_did_not(self):
+        trainings = {
+            "forest": _training("Forest", [s + 0.01 for s in BEHIND], BEHIND),
+            "boost": _training("Boost", AHEAD, AHEAD),
+        }
+        untuned, _ = _untuned_verdict(**trainings)
+        assert untuned["changed"] is False
+        assert untuned["verdict"] == "Tuning did not change the verdict."
+
+    def test_a_model_without_a_search_keeps_its_scores(self):
+        trainings = {
+            "forest": _training("Forest", AHEAD, BEHIND),
+            "trees": _training("Trees", NOISY_A, None),  # no search space: not tuned
+        }
+        untuned, _ = _untuned_verdict(**trainings)
+        assert {r["model"]: r["cv_mean"] for r in untuned["ranking"]} == pytest.approx(
+            {"trees": np.mean(NOISY_A), "forest": np.mean(BEHIND)}
+        )
+
+    def test_says_which_model_ranks_first_when_only_that_changed(self):
+        trainings = {
+            "forest": _training("Forest", NOISY_B, NOISY_A),
+            "boost": _training("Boost", NOISY_A, NOISY_B),
+        }
+        untuned, _ = _untuned_verdict(**trainings)
+        assert untuned["changed"] is False
+        assert untuned["verdict"] == (
+            "Tuning did not change the verdict "
+            "(first untuned: Forest; tuned: Boost; within the noise)."
+        )

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from parallel_trees.pipelines.scoring.nodes import p_value_text, true_labels
@@ -14,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 # Readable on kedro-viz's dark theme and on a light one.
 GREY = "#9e9e9e"
+COLOURS = qualitative.Plotly  # plotly's default colours, as the other charts use
 STANDING = {
     "indistinguishable": "indistinguishable from the best",
     "worse": "significantly worse than the best",
@@ -75,7 +77,65 @@ def format_report(metrics: dict[str, Any]) -> str:
             for r in metrics["ranking"]
         ]
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _tuning_lines(metrics)) + "\n"
+
+
+def _tuning_lines(metrics: dict[str, Any]) -> list[str]:
+    """When the run tuned: each tuned model's best setting per outer fold, and whether
+    tuning changed the verdict. Nothing when it did not tune."""
+    untuned = metrics["comparison"].get("untuned")
+    if not untuned:
+        return []
+    tuning = metrics["run"]["tuning"]
+    lines = [
+        f"Tuning by nested CV ({tuning['trials']} trials per search, {tuning['inner_folds']}-fold "
+        "inner CV), each outer fold's best setting:",
+        "(best inner: the search's own score, optimistic; saved: a last search on all rows)",
+    ]
+    for model in metrics["models"].values():
+        if model.get("search"):
+            lines.append(f"{model['display_name']}:")
+            lines += [f"  {line}".rstrip() for line in _columns(_search_table(model))]
+    return [*lines, untuned["verdict"]]
+
+
+def _search_table(model: dict[str, Any]) -> list[tuple[str, ...]]:
+    """A tuned model's searches as rows: each outer fold's, their mean, the saved model's."""
+    folds, last = model["folds"], model["search"]
+    names = list(dict.fromkeys(n for s in [*folds, last] for n in s["best_params"]))
+
+    def setting(params: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(_param_text(params[n]) if n in params else "-" for n in names)
+
+    def mean(key: str) -> str:
+        return _fmt(sum(f[key] for f in folds) / len(folds))
+
+    return [
+        ("fold", "accuracy", "untuned", "best inner", *names),
+        *(
+            (
+                str(f["fold"] + 1),
+                _fmt(f["score"]),
+                _fmt(f["untuned_score"]),
+                _fmt(f["best_inner_score"]),
+                *setting(f["best_params"]),
+            )
+            for f in folds
+        ),
+        (
+            "mean",
+            mean("score"),
+            mean("untuned_score"),
+            mean("best_inner_score"),
+            *[""] * len(names),
+        ),
+        ("saved", "-", "-", _fmt(last["best_score"]), *setting(last["best_params"])),
+    ]
+
+
+def _param_text(value: Any) -> str:
+    """A hyperparameter's value, short: three significant digits for a real number."""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def report_results(metrics: dict[str, Any]) -> str:
@@ -310,3 +370,130 @@ def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any
         height=max(400, 60 + 40 * len(columns) * max(1, len(records)) // 2),
     )
     return figure
+
+
+def _searches(training: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """A tuned model's searches, labelled: each outer fold's, then the last one (all rows)."""
+    folds = [(f"outer fold {f['fold'] + 1}", f) for f in training["folds"]]
+    return [*folds, ("all training rows", training["search"])]
+
+
+def _best_so_far(trials: list[dict[str, Any]]) -> list[float | None]:
+    """The best score of the complete trials up to each trial (a pruned one's is partial)."""
+    best, line = None, []
+    for trial in trials:
+        if trial["state"] == "complete" and (best is None or trial["score"] > best):
+            best = trial["score"]
+        line.append(best)
+    return line
+
+
+def plot_hyperparameter_search(tuning: dict[str, Any], **trainings: dict[str, Any]) -> go.Figure:
+    """Per tuned model: the inner score of every trial of its searches, and what mattered.
+
+    Args:
+        tuning: ``trials`` per search (0: no tuning) and ``inner_folds``.
+        **trainings: Each model's training record, by model name: its ``folds``' searches
+            and its last ``search`` (``trials``: ``params``, ``score``, ``state``;
+            ``importance``: each parameter's share, Optuna's fANOVA).
+
+    Returns:
+        One row per tuned model: on the left, inner-CV accuracy against trial number,
+        every search's trials as points (a cross when pruned: its score is partial)
+        and its best-so-far line; on the right, each parameter's importance, its mean
+        over the searches (the bar) and their spread (the error bar). An empty chart
+        that says why when nothing was tuned.
+    """
+    tuned = {name: t for name, t in trainings.items() if t.get("search")}
+    if not tuned:
+        reason = "no model has a search space" if tuning["trials"] else "tuning.trials is 0"
+        return go.Figure(layout={"title": f"Hyperparameter search: none ({reason})"})
+    figure = make_subplots(
+        rows=len(tuned),
+        cols=2,
+        column_widths=[0.65, 0.35],
+        horizontal_spacing=0.15,
+        subplot_titles=[
+            title
+            for t in tuned.values()
+            for title in (
+                f"{t['display_name']}: inner accuracy per trial",
+                f"{t['display_name']}: what mattered (fANOVA, mean of its searches)",
+            )
+        ],
+    )
+    for row, (name, training) in enumerate(tuned.items(), start=1):
+        colour = COLOURS[(row - 1) % len(COLOURS)]
+        for i, (label, found) in enumerate(_searches(training)):
+            trials = found["trials"]
+            numbers = list(range(1, len(trials) + 1))
+            figure.add_trace(
+                go.Scatter(
+                    name=f"{training['display_name']}: trials",
+                    legendgroup=name,
+                    showlegend=i == 0,
+                    x=numbers,
+                    y=[t["score"] for t in trials],
+                    mode="markers",
+                    marker={
+                        "color": colour,
+                        "opacity": 0.6,
+                        "symbol": ["circle" if t["state"] == "complete" else "x" for t in trials],
+                    },
+                    text=[f"{label}, {t['state']}: {_setting_text(t['params'])}" for t in trials],
+                    hovertemplate="trial %{x}, %{text}: %{y:.3f}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+            figure.add_trace(
+                go.Scatter(
+                    name=f"{training['display_name']}: best so far",
+                    legendgroup=name,
+                    showlegend=i == 0,
+                    x=numbers,
+                    y=_best_so_far(trials),
+                    mode="lines",
+                    line={"color": colour, "shape": "hv", "width": 1.5},
+                    hovertemplate=f"{label}, best after trial %{{x}}: %{{y:.3f}}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+        shares = pd.DataFrame([found["importance"] for _, found in _searches(training)])
+        order = shares.mean().sort_values().index.tolist()  # the largest on top
+        figure.add_trace(
+            go.Bar(
+                name=f"{training['display_name']}: importance",
+                legendgroup=name,
+                showlegend=False,
+                orientation="h",
+                y=order,
+                x=[float(shares[p].mean()) for p in order],
+                error_x={
+                    "type": "data",
+                    "array": [float(shares[p].std(ddof=0)) for p in order],
+                    "color": GREY,
+                },
+                marker={"color": colour},
+                hovertemplate="%{y}: %{x:.0%} of the score's variance<extra></extra>",
+            ),
+            row=row,
+            col=2,
+        )
+        figure.update_xaxes(title_text="trial", row=row, col=1)
+        figure.update_yaxes(title_text="inner-CV accuracy", row=row, col=1)
+        figure.update_xaxes(title_text="share of importance", tickformat=".0%", row=row, col=2)
+    figure.update_layout(
+        title=(
+            f"Hyperparameter search: {tuning['trials']} trials per search, "
+            f"{tuning['inner_folds']}-fold inner CV, every search of each model"
+        ),
+        legend={"orientation": "h", "y": -0.15},
+        height=max(450, 350 * len(tuned)),
+    )
+    return figure
+
+
+def _setting_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={_param_text(value)}" for name, value in params.items())

@@ -7,6 +7,7 @@ from parallel_trees.models import MODELS
 from .nodes import (
     plot_confusion_matrices,
     plot_feature_importance,
+    plot_hyperparameter_search,
     plot_model_comparison,
     plot_run_timeline,
     report_results,
@@ -14,7 +15,7 @@ from .nodes import (
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """``report.txt`` and four charts, each a versioned dataset beside ``metrics.json``."""
+    """``report.txt`` and five charts, each a versioned dataset beside ``metrics.json``."""
     return Pipeline(
         [
             node(report_results, "metrics", "report", name="report_results"),
@@ -41,6 +42,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs={"scores": "scores", **{m: f"{m}.importance" for m in MODELS}},
                 outputs="feature_importance",
                 name="plot_feature_importance",
+            ),
+            node(
+                plot_hyperparameter_search,
+                inputs={"tuning": "params:tuning", **{m: f"{m}.training" for m in MODELS}},
+                outputs="hyperparameter_search",
+                name="plot_hyperparameter_search",
             ),
         ],
         tags="reporting",

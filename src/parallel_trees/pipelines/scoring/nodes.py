@@ -165,6 +165,88 @@ def compare_models(
     return comparison, ranking
 
 
+def compare_untuned(
+    cv_splits: list[tuple[np.ndarray, np.ndarray]],
+    significance_level: float,
+    comparison: dict[str, Any],
+    ranking: list[dict[str, Any]],
+    **trainings: dict[str, Any],
+) -> dict[str, Any]:
+    """The verdict the models would have got untuned, and whether tuning changed it.
+
+    The same paired test as ``compare_models``, on each model's untuned outer-fold
+    scores (its tuned ones when it was not tuned: it has no search space); CV only,
+    since only the tuned models predicted the held-out rows.
+
+    Args:
+        cv_splits: The outer folds every model was scored on.
+        significance_level: p-value below which a difference counts as real.
+        comparison: ``compare_models``'s paired tests of the tuned models.
+        ranking: ``compare_models``'s ranking of the tuned models.
+        **trainings: Each model's training record, by model name.
+
+    Returns:
+        Nothing (``{}``: Kedro saves no ``None``) when no model was tuned;
+        otherwise the untuned ``pairs`` and ``ranking`` (as ``compare_models``'s),
+        ``changed`` (whether any pair's verdict differs: which model, if any, is
+        significantly better) and ``verdict``, one plain sentence saying so.
+    """
+    if all(t["untuned_cv_scores"] is None for t in trainings.values()):
+        return {}
+    untuned = {
+        name: {**t, "cv_scores": t["untuned_cv_scores"] or t["cv_scores"]}
+        for name, t in trainings.items()
+    }
+    no_rows = pd.DataFrame(columns=["label", *untuned])  # no held-out predictions
+    before, untuned_ranking = compare_models(
+        score_models(no_rows, **untuned), no_rows, cv_splits, significance_level
+    )
+    names = {name: t["display_name"] for name, t in trainings.items()}
+    after = {frozenset(pair["models"]): pair for pair in comparison["pairs"]}
+    changes = []
+    for pair in before["pairs"]:
+        tuned = after[frozenset(pair["models"])]
+        if _winner(tuned) != _winner(pair):
+            changes.append(f"untuned, {_outcome(pair, names)}; tuned, {_outcome(tuned, names)}")
+    return {
+        "pairs": before["pairs"],
+        "ranking": untuned_ranking,
+        "changed": bool(changes),
+        "verdict": f"Tuning changed the verdict: {'; '.join(changes)}."
+        if changes
+        else "Tuning did not change the verdict"
+        + _new_first(untuned_ranking, ranking, names)
+        + ".",
+    }
+
+
+def _new_first(
+    untuned: list[dict[str, Any]], tuned: list[dict[str, Any]], names: dict[str, str]
+) -> str:
+    """Which model ranks first now, when tuning changed it without changing the verdict.
+
+    Then the two are within the noise: had either been significantly better, the
+    verdict of their pair would have changed.
+    """
+    before, after = untuned[0]["model"], tuned[0]["model"]
+    if before == after:
+        return ""
+    return f" (first untuned: {names[before]}; tuned: {names[after]}; within the noise)"
+
+
+def _winner(pair: dict[str, Any]) -> str | None:
+    """The pair's significantly better model on CV, if any (the first: it ranks higher)."""
+    return pair["models"][0] if pair["cv"]["significant"] else None
+
+
+def _outcome(pair: dict[str, Any], names: dict[str, str]) -> str:
+    a, b = (names[m] for m in pair["models"])
+    p_value = p_value_text(pair["cv"]["p_value"])
+    if _winner(pair):
+        return f"{a} was significantly better than {b} (p = {p_value})"
+    return f"no significant difference between {a} and {b} (p = {p_value})"
+
+
 def build_metrics(
     y_train: pd.Series,
     y_test: pd.Series,
@@ -177,9 +259,11 @@ def build_metrics(
     cv_folds: int,
     cv_shuffle: bool,
     test_size: float,
+    tuning: dict[str, Any],
     scores: dict[str, Any],
     comparison: dict[str, Any],
     ranking: list[dict[str, Any]],
+    untuned_comparison: dict[str, Any],
     **trainings: dict[str, Any],
 ) -> dict[str, Any]:
     """The run's record, ``metrics.json``: settings, each model's record, the verdicts.
@@ -197,14 +281,17 @@ def build_metrics(
         cv_folds: Number of CV folds.
         cv_shuffle: Whether rows were shuffled before folding.
         test_size: Fraction of rows held out.
+        tuning: ``trials`` per search (0: no tuning) and ``inner_folds``.
         scores: ``score_models``'s scores, by model name.
         comparison: ``compare_models``'s paired tests.
         ranking: ``compare_models``'s ranking.
+        untuned_comparison: ``compare_untuned``'s record (empty when not tuned).
         **trainings: Each model's training record, by model name.
 
     Returns:
         ``run`` (settings, sizes, the file read and its columns), ``models`` (each model's training
-        record and scores), ``comparison`` and ``ranking``.
+        record and scores), ``comparison`` (with the untuned verdict as
+        ``comparison.untuned``, null when not tuned) and ``ranking``.
     """
     run = {
         "dataset": dataset,
@@ -220,6 +307,12 @@ def build_metrics(
         "cv_folds": cv_folds,
         "cv_shuffle": cv_shuffle,
         "test_size": test_size,
+        "tuning": tuning,
     }
     models = {name: {**training, **scores[name]} for name, training in trainings.items()}
-    return {"run": run, "models": models, "comparison": comparison, "ranking": ranking}
+    return {
+        "run": run,
+        "models": models,
+        "comparison": {**comparison, "untuned": untuned_comparison or None},
+        "ranking": ranking,
+    }

@@ -1,14 +1,21 @@
 """Scoring: the joins that wait for every training branch.
 
 Predictions -> ``test_predictions``; scores -> ``scores``; paired tests ->
-``comparison`` and ``ranking``; all of it -> ``metrics`` (metrics.json).
+``comparison`` and ``ranking``; the same tests on the untuned scores, when the
+run tunes -> ``untuned_comparison``; all of it -> ``metrics`` (metrics.json).
 """
 
 from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
 
-from .nodes import build_metrics, collect_predictions, compare_models, score_models
+from .nodes import (
+    build_metrics,
+    collect_predictions,
+    compare_models,
+    compare_untuned,
+    score_models,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -44,6 +51,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="compare_models",
             ),
             node(
+                compare_untuned,
+                inputs={
+                    "cv_splits": "cv_splits",
+                    "significance_level": "params:significance_level",
+                    "comparison": "comparison",
+                    "ranking": "ranking",
+                    **trainings,
+                },
+                outputs="untuned_comparison",
+                name="compare_untuned",
+            ),
+            node(
                 build_metrics,
                 inputs={
                     "y_train": "y_train",
@@ -57,9 +76,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "cv_folds": "params:cv_folds",
                     "cv_shuffle": "params:cv_shuffle",
                     "test_size": "params:test_size",
+                    "tuning": "params:tuning",
                     "scores": "scores",
                     "comparison": "comparison",
                     "ranking": "ranking",
+                    "untuned_comparison": "untuned_comparison",
                     **trainings,
                 },
                 outputs="metrics",
