@@ -474,13 +474,15 @@ def spread(sample: Sample, workers: int) -> dict[str, float]:
     - ``busy``: the CPU seconds of the training nodes / (cores x span): the goal figure;
     - ``occupied``: the nodes' wall seconds / (runner's workers x span): how well the
       runner kept its workers at work, whatever else the machine ran;
-    - ``others``: the machine's CPU busy in the span but not in the training nodes
-      (other processes: on a shared machine, they take cores from the run), in cores;
+    - ``idle``: the share of the machine's CPU idle in the span (/proc/stat): the rest,
+      ``1 - busy - idle``, went to other processes (on a shared machine, other runs);
     - ``tail``: the seconds from the moment a worker ran out of nodes to the span's end;
     - ``whole``: the run's CPU seconds (all its processes) / (cores x its wall time);
     - ``threads``: the most CPU seconds a node used per wall second: above 1, it kept more
       than one core busy (its own threads, or OpenMP's spinning while they wait);
-    - ``pole``: the CPU seconds of the slowest model's nodes / the fastest model's.
+    - ``pole``: the CPU seconds of the slowest model's nodes / the fastest model's;
+    - ``cpu``: the CPU seconds of the training nodes: the same work takes more when
+      threads spin (OpenMP waiting for a core that another process holds).
     """
     start = min(s["started_at"] for s in sample.spans)
     end = max(s["finished_at"] for s in sample.spans)
@@ -496,13 +498,14 @@ def spread(sample: Sample, workers: int) -> dict[str, float]:
         "busy": cpu / (CORES * span),
         "occupied": sum(s["finished_at"] - s["started_at"] for s in sample.spans)
         / (workers * span),
-        "others": max(0.0, machine - cpu) / span,
+        "idle": max(0.0, CORES * span - machine) / (CORES * span),
         "tail": end - min(last.values()) if len(last) >= workers else span,
         "whole": sample.cpu / (CORES * sample.wall),
         "threads": max(
             s["cpu_seconds"] / (s["finished_at"] - s["started_at"]) for s in sample.spans
         ),
         "pole": max(by_model.values()) / min(by_model.values()),
+        "cpu": cpu,
     }
 
 
@@ -516,7 +519,7 @@ def _busy_note(figure: dict[str, float]) -> str:
     return (
         f"busy {figure['busy']:.0%} of {CORES} cores x training span "
         f"({figure['span']:.1f} s; workers occupied {figure['occupied']:.0%}, "
-        f"others' load {figure['others']:.2f} cores, tail {figure['tail']:.1f} s); "
+        f"machine idle {figure['idle']:.0%}, tail {figure['tail']:.1f} s); "
         f"{figure['whole']:.0%} over the whole process; "
         f"at most {figure['threads']:.2f} CPU s per s in a node"
     )
@@ -550,7 +553,9 @@ def bench_tuned(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
             "tuned: SequentialRunner",
             fmt(series["sequential"].stat()),
             f"ParallelRunner {ratio(series['parallel'], series['sequential']):.2f} x this; "
-            f"busy {sequential['busy']:.0%}, others' load {sequential['others']:.2f} cores; "
+            f"busy {sequential['busy']:.0%}, machine idle {sequential['idle']:.0%}; "
+            f"CPU in training nodes {sequential['cpu']:.0f} s "
+            f"(ParallelRunner {parallel['cpu']:.0f} s); "
             f"at most {sequential['threads']:.2f} CPU s per s in a node",
         ),
         (
