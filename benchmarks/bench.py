@@ -12,6 +12,7 @@ its min-max, and as ratios of medians. Results also go to
 """
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -59,6 +60,9 @@ class Sample:
     cpu: float
     peak_mb: float  # proportional set size of all its processes together, at the peak
     moving: float = 0.0  # seconds in SharedMemoryDataset loads/saves, summed over processes
+    # The machine's CPU, every 0.25 s: [epoch seconds, busy CPU seconds since boot, all CPUs].
+    machine: list[list[float]] = field(default_factory=list)
+    spans: list[dict] = field(default_factory=list)  # training nodes' spans (metrics.json)
 
 
 @dataclass
@@ -85,6 +89,15 @@ def _pss_mb(group: int) -> float:
     return total / 1024
 
 
+def _machine_cpu() -> list[float]:
+    """[now, CPU seconds the whole machine has been busy since boot] (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(x) for x in stat.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    busy = user + nice + system + irq + softirq + steal
+    return [time.time(), busy / os.sysconf("SC_CLK_TCK")]
+
+
 def _moving_seconds(log: str) -> float:
     """Seconds spent loading and saving in-memory datasets, summed over processes."""
     return sum(
@@ -105,6 +118,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
         start_new_session=True,
     )
     peak = 0.0
+    machine = [_machine_cpu()]
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.append(process.stdout.read()))
     reader.start()
@@ -114,6 +128,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
         # ParallelRunner run by ~15%).
         peak = max(peak, _pss_mb(process.pid))
         time.sleep(0.25)
+        machine.append(_machine_cpu())
     wall = time.perf_counter() - started
     reader.join()
     # The process was already reaped by poll(); its children's CPU time is in
@@ -121,7 +136,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
     log = "".join(output)
     if process.returncode != 0:
         sys.exit(f"benchmark command failed: {' '.join(command)}\n{log[-3000:]}")
-    return Sample(wall=wall, cpu=0.0, peak_mb=peak, moving=_moving_seconds(log))
+    return Sample(wall=wall, cpu=0.0, peak_mb=peak, moving=_moving_seconds(log), machine=machine)
 
 
 def timed(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
@@ -165,16 +180,26 @@ class Project:
             "PYTHONPATH": f"{root / 'src'}:{ROOT / 'benchmarks'}",
         }
 
-    def kedro(self, runner: str, params: str = "", env: str = "", start: str = "fork") -> Sample:
+    def kedro(
+        self,
+        runner: str,
+        params: str = "",
+        env: str = "",
+        start: str = "fork",
+        runner_params: str = "",
+    ) -> Sample:
         """``kedro run``; ParallelRunner's workers started by ``start`` (macOS: spawn)."""
         command = [sys.executable, "-m", "kedro", "run", f"--runner={runner}"]
         if env:
             command += ["--env", env]
         if runner.endswith("ParallelRunner"):
-            command += ["--runner-params", "max_workers=2"]
+            runner_params = runner_params or "max_workers=2"
+        if runner_params:
+            command += ["--runner-params", runner_params]
         if params:
             command += ["--params", params]
         sample = timed(command, self.root, {**self.env, "KEDRO_MP_CONTEXT": start})
+        sample.spans = training_spans(self.root / "data")
         shutil.rmtree(self.root / "data", ignore_errors=True)  # keep the disk from filling
         return sample
 
@@ -188,6 +213,19 @@ class Project:
         out = self.root / "plain_table.json"
         script = str(ROOT / "benchmarks" / "plain_table.py")
         return timed([sys.executable, script, str(csv), "label", str(out)], ROOT, self.env)
+
+
+def training_spans(data: Path) -> list[dict]:
+    """The span of every training node of the run just made (its metrics.json), by model."""
+    found = sorted(data.glob("08_reporting/metrics.json/*/metrics.json"))
+    if not found:
+        return []
+    models = json.loads(found[-1].read_text())["models"]
+    return [
+        {"model": name, **span}
+        for name, model in models.items()
+        for span in model.get("timing", [])
+    ]
 
 
 def interleaved(repeats: int, variants: dict) -> dict[str, Series]:
@@ -413,12 +451,137 @@ def bench_handoff(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     return table, {"handoff": {k: [asdict(x) for x in v.samples] for k, v in handoff.items()}}
 
 
+def tuned_params(quick: bool) -> str:
+    """A tuned run: on 2 cores, about 20-30 s of ParallelRunner when the machine is idle."""
+    if quick:
+        return "dataset=breast_cancer,tuning.trials=3"
+    return "dataset=breast_cancer,tuning.trials=20,n_estimators=30"
+
+
+def _interp(timeline: list[list[float]], at: float) -> float:
+    """The machine's busy CPU seconds at time ``at``, between two samples of ``timeline``."""
+    for (t0, busy0), (t1, busy1) in itertools.pairwise(timeline):
+        if t0 <= at <= t1:
+            return busy0 + (busy1 - busy0) * (at - t0) / (t1 - t0)
+    return timeline[0][1] if at < timeline[0][0] else timeline[-1][1]
+
+
+def spread(sample: Sample, workers: int) -> dict[str, float]:
+    """How busy the cores were while the training nodes ran (start-up and reporting excluded).
+
+    The training span runs from the first training node's start to the last one's end:
+
+    - ``busy``: the CPU seconds of the training nodes / (cores x span): the goal figure;
+    - ``occupied``: the nodes' wall seconds / (runner's workers x span): how well the
+      runner kept its workers at work, whatever else the machine ran;
+    - ``idle``: the share of the machine's CPU idle in the span (/proc/stat): the rest,
+      ``1 - busy - idle``, went to other processes (on a shared machine, other runs);
+    - ``tail``: the seconds from the moment a worker ran out of nodes to the span's end;
+    - ``whole``: the run's CPU seconds (all its processes) / (cores x its wall time);
+    - ``threads``: the most CPU seconds a node used per wall second: above 1, it kept more
+      than one core busy (its own threads, or OpenMP's spinning while they wait);
+    - ``pole``: the CPU seconds of the slowest model's nodes / the fastest model's;
+    - ``cpu``: the CPU seconds of the training nodes: the same work takes more when
+      threads spin (OpenMP waiting for a core that another process holds).
+    """
+    start = min(s["started_at"] for s in sample.spans)
+    end = max(s["finished_at"] for s in sample.spans)
+    span = end - start
+    cpu = sum(s["cpu_seconds"] for s in sample.spans)
+    machine = _interp(sample.machine, end) - _interp(sample.machine, start)
+    last, by_model = {}, {}
+    for s in sample.spans:
+        last[s["pid"]] = max(last.get(s["pid"], 0.0), s["finished_at"])
+        by_model[s["model"]] = by_model.get(s["model"], 0.0) + s["cpu_seconds"]
+    return {
+        "span": span,
+        "busy": cpu / (CORES * span),
+        "occupied": sum(s["finished_at"] - s["started_at"] for s in sample.spans)
+        / (workers * span),
+        "idle": max(0.0, CORES * span - machine) / (CORES * span),
+        "tail": end - min(last.values()) if len(last) >= workers else span,
+        "whole": sample.cpu / (CORES * sample.wall),
+        "threads": max(
+            s["cpu_seconds"] / (s["finished_at"] - s["started_at"]) for s in sample.spans
+        ),
+        "pole": max(by_model.values()) / min(by_model.values()),
+        "cpu": cpu,
+    }
+
+
+def spread_stat(series: Series, workers: int) -> dict[str, float]:
+    """The median of each of ``spread``'s figures over a series."""
+    figures = [spread(sample, workers) for sample in series.samples]
+    return {key: statistics.median(f[key] for f in figures) for key in figures[0]}
+
+
+def _busy_note(figure: dict[str, float]) -> str:
+    return (
+        f"busy {figure['busy']:.0%} of {CORES} cores x training span "
+        f"({figure['span']:.1f} s; workers occupied {figure['occupied']:.0%}, "
+        f"machine idle {figure['idle']:.0%}, tail {figure['tail']:.1f} s); "
+        f"{figure['whole']:.0%} over the whole process; "
+        f"at most {figure['threads']:.2f} CPU s per s in a node"
+    )
+
+
+def bench_tuned(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
+    """A tuned run (nested CV, a search per outer fold): how busy the cores are, by runner.
+
+    Also with one model much slower than the other (a long pole: XGBoost with 2 trees,
+    so that the forest has most of the work).
+    """
+    tuned = tuned_params(quick)
+    fast = "xgboost.n_estimators=2"
+    print(f"tuned: {tuned}; long pole: {fast}", file=sys.stderr)
+    dask = "parallel_trees.runners.DaskRunner"
+    series = interleaved(
+        n,
+        {
+            "parallel": lambda: project.kedro("ParallelRunner", tuned),
+            "sequential": lambda: project.kedro("SequentialRunner", tuned),
+            "dask": lambda: project.kedro(dask, tuned, runner_params="n_workers=2"),
+            "long pole": lambda: project.kedro("ParallelRunner", f"{tuned},{fast}"),
+        },
+    )
+    parallel, dasks = spread_stat(series["parallel"], 2), spread_stat(series["dask"], 2)
+    pole = spread_stat(series["long pole"], 2)
+    sequential = spread_stat(series["sequential"], 1)
+    table = [
+        ("tuned: ParallelRunner", fmt(series["parallel"].stat()), _busy_note(parallel)),
+        (
+            "tuned: SequentialRunner",
+            fmt(series["sequential"].stat()),
+            f"ParallelRunner {ratio(series['parallel'], series['sequential']):.2f} x this; "
+            f"busy {sequential['busy']:.0%}, machine idle {sequential['idle']:.0%}; "
+            f"CPU in training nodes {sequential['cpu']:.0f} s "
+            f"(ParallelRunner {parallel['cpu']:.0f} s); "
+            f"at most {sequential['threads']:.2f} CPU s per s in a node",
+        ),
+        (
+            "tuned: DaskRunner, 2 local workers",
+            fmt(series["dask"].stat()),
+            f"{ratio(series['dask'], series['parallel']):.2f} x ParallelRunner; "
+            + _busy_note(dasks),
+        ),
+        (
+            f"tuned, long pole ({fast}): ParallelRunner",
+            fmt(series["long pole"].stat()),
+            f"one model {pole['pole']:.1f} x the other's CPU; " + _busy_note(pole),
+        ),
+    ]
+    samples = {k: [asdict(s) for s in v.samples] for k, v in series.items()}
+    figures = {"parallel": parallel, "sequential": sequential, "dask": dasks}
+    return table, {"tuned": samples, "tuned_figures": figures | {"long pole": pole}}
+
+
 PARTS = {
     "iris": bench_iris,
     "table": bench_table,
     "heavy": bench_heavy,
     "scaling": bench_scaling,
     "tail": bench_tail,
+    "tuned": bench_tuned,
 }
 
 
