@@ -153,7 +153,7 @@ class TestParallelAndSequentialRuns:
             "cv_folds": 5,
             "cv_shuffle": True,
             "test_size": 0.2,
-            "tuning": {"trials": 0, "inner_folds": 3},
+            "tuning": {"trials": 0, "inner_folds": 3, "progress_every": 10},
         }
         for model in TRAINING:
             record = metrics["models"][model]
@@ -253,7 +253,7 @@ def test_params_override_shared_and_per_model_knobs(project):
         "cv_folds": 3,
         "cv_shuffle": True,
         "test_size": 0.3,
-        "tuning": {"trials": 0, "inner_folds": 3},
+        "tuning": {"trials": 0, "inner_folds": 3, "progress_every": 10},
     }
     forest, booster = (metrics["models"][m] for m in TRAINING)
     assert forest["hyperparameters"]["n_estimators"] == 7  # the shared knob

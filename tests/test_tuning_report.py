@@ -47,7 +47,7 @@ def test_the_report_shows_each_folds_best_setting_and_whether_the_verdict_change
 
 def test_metrics_hold_every_search_and_the_untuned_verdict(tuned):
     _, _, metrics = tuned
-    assert metrics["run"]["tuning"] == {"trials": TRIALS, "inner_folds": 3}
+    assert metrics["run"]["tuning"] == {"trials": TRIALS, "inner_folds": 3, "progress_every": 10}
     for model in metrics["models"].values():
         assert [f["fold"] for f in model["folds"]] == [0, 1, 2, 3, 4]
         for search in [*model["folds"], model["search"]]:
