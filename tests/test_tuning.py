@@ -165,7 +165,8 @@ class TestTheSameTrialsUnderEveryRunner:
             r"best inner accuracy so far (0\.\d{3}|1\.000|n/a) \(\d+ s\)"
         )
         for runner, run in runs.items():
-            lines = [line for line in run.output.splitlines() if line.startswith("Tuning ")]
+            # (Not the report's own "Tuning by nested CV..." and "Tuning did not change...".)
+            lines = [line for line in run.output.splitlines() if " trials, best inner " in line]
             matches = [progress.fullmatch(line) for line in lines]
             assert all(matches), (runner, lines)
             shown = {(m["label"], int(m["done"])) for m in matches}
