@@ -333,14 +333,12 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     assert list(metrics["models"]) == ["random_forest", "extra_trees", "xgboost"]
     assert metrics["models"]["extra_trees"]["estimator"] == "ExtraTreesClassifier"
     assert project.versions("data/06_models/extra_trees.pkl")
-    # Their 18 training nodes spread over the 3 workers, three at a time, each
-    # model's at the same time as each other's in another process.
-    forest, extra, booster = (m["timing"] for m in metrics["models"].values())
-    assert len(forest + extra + booster) == 3 * (FOLD_NODES + 1)
-    assert len({s["pid"] for s in forest + extra + booster}) == 3
-    assert most_at_once(forest + extra + booster) == 3
-    for first, second in ((forest, extra), (forest, booster), (extra, booster)):
-        assert overlap_in_two_processes(first, second)
+    # Their 18 training nodes spread over the 3 workers, three at a time. (Which
+    # model's nodes meet which is the pool's order: a pair may never overlap.)
+    spans = [s for m in metrics["models"].values() for s in m["timing"]]
+    assert len(spans) == 3 * (FOLD_NODES + 1)
+    assert len({s["pid"] for s in spans}) == 3
+    assert most_at_once(spans) == 3
     # ... and every pair was compared, the ranking covering all three.
     pairs = [frozenset(p["models"]) for p in metrics["comparison"]["pairs"]]
     assert len(set(pairs)) == 3 and all(len(p) == 2 for p in pairs)
