@@ -333,12 +333,13 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     assert list(metrics["models"]) == ["random_forest", "extra_trees", "xgboost"]
     assert metrics["models"]["extra_trees"]["estimator"] == "ExtraTreesClassifier"
     assert project.versions("data/06_models/extra_trees.pkl")
-    # Their 18 training nodes spread over the 3 workers, three at a time. (Which
-    # model's nodes meet which is the pool's order: a pair may never overlap.)
+    # Their 18 training nodes spread over the 3 workers, more than one at a time.
+    # (Which nodes meet is the pool's order and the nodes' tenths of a second:
+    # under spawn, CI saw no instant with three at once.)
     spans = [s for m in metrics["models"].values() for s in m["timing"]]
     assert len(spans) == 3 * (FOLD_NODES + 1)
     assert len({s["pid"] for s in spans}) == 3
-    assert most_at_once(spans) == 3
+    assert most_at_once(spans) >= 2
     # ... and every pair was compared, the ranking covering all three.
     pairs = [frozenset(p["models"]) for p in metrics["comparison"]["pairs"]]
     assert len(set(pairs)) == 3 and all(len(p) == 2 for p in pairs)
