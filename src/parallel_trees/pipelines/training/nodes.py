@@ -34,10 +34,11 @@ class _Model:
         tuning: dict[str, Any],
         feature_roles: dict[str, Any],
         random_state: int,
-        threads: int,
+        run_context: dict[str, Any],
     ):
         self.name, self.spec = model_name, MODELS[model_name]
         self.hyperparameters, self.roles, self.seed = hyperparameters, feature_roles, random_state
+        threads = run_context["threads_per_model"]  # what n_jobs: auto becomes
         self.arguments = self.spec.arguments(hyperparameters, random_state, threads)
         self.space = parse_space(hyperparameters.get(SEARCH, {}))
         self.trials = tuning["trials"] if self.space else 0
@@ -130,14 +131,7 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
         ``best_inner_score``, ``trials``, ``importance``), and ``timing``: the node's span.
     """
     started_at, cpu_started = time.time(), time.process_time()
-    model = _Model(
-        model_name,
-        hyperparameters,
-        tuning,
-        feature_roles,
-        random_state,
-        run_context["threads_per_model"],
-    )
+    model = _Model(model_name, hyperparameters, tuning, feature_roles, random_state, run_context)
     records = []
     for k in range(part, len(cv_splits), parts):
         fit_rows, score_rows = cv_splits[k]
@@ -199,14 +193,7 @@ def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
         search's record when tuned (``search``), and ``timing``: the node's span.
     """
     started_at, cpu_started = time.time(), time.process_time()
-    model = _Model(
-        model_name,
-        hyperparameters,
-        tuning,
-        feature_roles,
-        random_state,
-        run_context["threads_per_model"],
-    )
+    model = _Model(model_name, hyperparameters, tuning, feature_roles, random_state, run_context)
     found = model.tune(
         x_train, y_train, random_state, f"{model.spec.display_name}, all training rows"
     )
