@@ -23,6 +23,7 @@ def test_every_pipeline_is_found_and_default_is_the_whole_training_flow(register
         "hyperparameter_search",
         "report",
         "xgboost.portable_model",
+        "input_example",  # logged beside each model when the run tracks (hooks/tracking.py)
     }
     assert {"metrics", "test_predictions", "random_forest.model"} <= default.all_outputs()
     # run_context is put into the catalog by RunContextHooks, raw_data is the

@@ -63,6 +63,13 @@ class TuningParams(_Strict):
     progress_every: float = Field(default=PROGRESS_EVERY, ge=0)  # seconds between progress lines
 
 
+class MlflowParams(_Strict):
+    """Where a tracked run is logged (``tracking: true``)."""
+
+    tracking_uri: str | None = Field(default=None, min_length=1)  # None: env var, else SQLite
+    experiment: str = Field(min_length=1)
+
+
 class SharedParams(_Strict):
     """The knobs every model shares."""
 
@@ -83,6 +90,8 @@ class SharedParams(_Strict):
     n_estimators: int = Field(ge=1)
     significance_level: float = Field(gt=0, lt=1)
     tuning: TuningParams
+    tracking: bool
+    mlflow: MlflowParams
 
 
 Parameters = create_model(

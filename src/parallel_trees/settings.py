@@ -3,7 +3,7 @@
 import sys
 import warnings
 
-from parallel_trees.hooks import InputChecksHooks, RunContextHooks, RunGuardHooks
+from parallel_trees.hooks import InputChecksHooks, RunContextHooks, RunGuardHooks, TrackingHooks
 
 # kedro-viz 12.5 imports FastAPI's ORJSONResponse, deprecated in the FastAPI of
 # our lock: every `kedro viz` command would print an 18-line warning that is
@@ -19,7 +19,9 @@ if f"ignore:{ORJSON_DEPRECATION}" not in sys.warnoptions:
 # dataset name given outside a namespace, whether or not it names a namespace.
 warnings.filterwarnings("ignore", message="One or more dataset names contain '.'")
 
-HOOKS = (InputChecksHooks(), RunContextHooks(), RunGuardHooks())
+# TrackingHooks after RunGuardHooks: pluggy calls the hooks registered last first,
+# so an MLflow run is opened after the checks and closed whatever the guard says.
+HOOKS = (InputChecksHooks(), RunContextHooks(), RunGuardHooks(), TrackingHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

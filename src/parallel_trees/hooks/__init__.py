@@ -6,10 +6,12 @@
   model) for the nodes that need it.
 - ``RunGuardHooks``: a failed, interrupted or killed run ends cleanly and
   keeps nothing.
+- ``TrackingHooks``: when ``tracking`` is true, one MLflow run per Kedro run.
 """
 
 from parallel_trees.hooks.inputs import InputChecksHooks
 from parallel_trees.hooks.run_context import RunContextHooks
 from parallel_trees.hooks.run_guard import RunGuardHooks
+from parallel_trees.hooks.tracking import TrackingHooks
 
-__all__ = ["InputChecksHooks", "RunContextHooks", "RunGuardHooks"]
+__all__ = ["InputChecksHooks", "RunContextHooks", "RunGuardHooks", "TrackingHooks"]

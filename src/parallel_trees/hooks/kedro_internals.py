@@ -11,7 +11,7 @@ from typing import Any
 
 from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
-from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError
+from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
 from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 from omegaconf import OmegaConf
@@ -23,6 +23,12 @@ def saved_path(dataset: AbstractVersionedDataset) -> Path | None:
         return Path(dataset._get_versioned_path(dataset.resolve_save_version()))
     except DatasetError:
         return None
+
+
+def saved_version(dataset: AbstractVersionedDataset) -> AbstractVersionedDataset:
+    """``dataset`` pinned to load the version this run saved, whatever runs saved since."""
+    version = dataset.resolve_save_version()
+    return dataset._copy(_version=Version(version, version))
 
 
 def filepath(dataset: AbstractDataset) -> str | None:

@@ -14,6 +14,7 @@ from parallel_trees.pipelines.data_preparation.nodes import (
     load_dataset,
     make_cv_splits,
     split_data,
+    take_input_example,
 )
 
 SYNTHETIC = {"n_samples": 200, "n_features": 6, "n_informative": 3, "n_classes": 4}
@@ -399,6 +400,16 @@ class TestHeldOutLimits:
     def test_one_more_row_held_out_may_leave_a_class_short(self):
         counts = [59, 71, 48]
         assert _splits_keep(counts, held_out_limits(np.array(counts))[1] + 1) < 2
+
+
+def test_the_input_example_is_training_rows_as_they_are():
+    rows = pd.DataFrame(
+        {"size": [1.5, np.nan, 3.0, 4.0, 5.0, 6.0], "colour": ["red", None, "blue", "red", "x", "y"]},
+        index=[10, 11, 12, 13, 14, 15],
+    )
+    example = take_input_example(rows)
+    pd.testing.assert_frame_equal(example, rows.iloc[:5])  # dtypes, NaN and None kept
+    assert len(take_input_example(rows.iloc[:2])) == 2
 
 
 class TestMakeCvSplits:

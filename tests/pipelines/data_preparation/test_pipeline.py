@@ -8,6 +8,7 @@ def test_pipeline_turns_parameters_into_split_and_folds():
         "data_preparation.infer_column_roles",
         "data_preparation.split_data",
         "data_preparation.make_cv_splits",
+        "data_preparation.take_input_example",
     }
     assert {i for i in pipeline.inputs() if not i.startswith("params:")} == {"raw_data"}
     assert {i.removeprefix("params:") for i in pipeline.inputs()} - {"raw_data"} == {
@@ -28,6 +29,7 @@ def test_pipeline_turns_parameters_into_split_and_folds():
         "y_test",
         "cv_splits",
         "classes",
+        "input_example",
         "feature_roles",
         "data_source",
     }

@@ -24,6 +24,8 @@ BUILT_IN = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_c
 EXAMPLES = 3  # offending values or lines quoted in a message
 # The largest magnitude the models take: they compute in float32.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+# Rows of the input example logged beside each model (take_input_example).
+INPUT_EXAMPLE_ROWS = 5
 # Training rows each class needs: k-fold CV puts a class in all k folds, k >= 2.
 TRAIN_ROWS = 2
 
@@ -426,6 +428,15 @@ def split_data(
         len(y_test),
     )
     return x_train, x_test, y_train, y_test
+
+
+def take_input_example(x_train: pd.DataFrame) -> pd.DataFrame:
+    """A few training rows as the models take them: raw columns, dtypes and missing values.
+
+    MLflow logs them beside each model (its input example and signature), so
+    that the logged model shows what rows it predicts from.
+    """
+    return x_train.head(INPUT_EXAMPLE_ROWS)
 
 
 def make_cv_splits(

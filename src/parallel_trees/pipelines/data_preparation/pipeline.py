@@ -2,7 +2,13 @@
 
 from kedro.pipeline import Pipeline, node
 
-from .nodes import infer_column_roles, load_dataset, make_cv_splits, split_data
+from .nodes import (
+    infer_column_roles,
+    load_dataset,
+    make_cv_splits,
+    split_data,
+    take_input_example,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -38,6 +44,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["X_train", "X_test", "y_train", "y_test"],
                 name="split_data",
             ),
+            node(take_input_example, "X_train", "input_example", name="take_input_example"),
             node(
                 make_cv_splits,
                 inputs=[
@@ -62,6 +69,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "classes",
             "feature_roles",
             "data_source",
+            "input_example",
         },
         parameters={
             "dataset",

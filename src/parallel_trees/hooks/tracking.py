@@ -1,0 +1,187 @@
+"""MLflow tracking: one MLflow run per Kedro run, logged from the main process.
+
+Off unless the ``tracking`` parameter is true; then the run is opened before
+the first node (its parameters and tags), filled once the pipeline has run (its
+scores, files, models and, when tuned, its trials) and closed as FINISHED; a
+failed run is closed as FAILED, an interrupted one as KILLED, as the run guard
+deletes its files. The nodes never talk to MLflow: under ParallelRunner and the
+DaskRunner they run in other processes, where a hook's logging would race
+(Galileo-Galilei/kedro-mlflow#689).
+"""
+
+import logging
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from kedro.framework.context import KedroContext
+from kedro.framework.hooks import hook_impl
+from kedro.io import AbstractVersionedDataset
+from kedro.pipeline import Pipeline
+
+from parallel_trees.errors import UserError
+from parallel_trees.hooks.kedro_internals import saved_path, saved_version
+from parallel_trees.hooks.run_context import runner_name
+from parallel_trees.hooks.supervision import INTERRUPTED
+from parallel_trees.models import MODELS
+from parallel_trees.tracking import (
+    GIT_COMMIT,
+    MlflowRun,
+    flatten,
+    fold_scores,
+    git_commit,
+    run_metrics,
+    searches,
+    tracking_uri,
+)
+
+logger = logging.getLogger(__name__)
+
+METRICS = "metrics"
+INPUT_EXAMPLE = "input_example"
+
+
+class TrackingHooks:
+    """Remember every run in MLflow when the ``tracking`` parameter is true."""
+
+    def __init__(self) -> None:
+        self._context: KedroContext | None = None
+        self._run: MlflowRun | None = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        """Keep the run's parameters, environment and project folder."""
+        self._context = context
+
+    # trylast: after the input checks (a refused run opens no MLflow run), and
+    # registered after the run guard, so before its own trylast hook.
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Open this run's MLflow run, with its parameters and tags."""
+        params = self._context.params if self._context else {}
+        if not params.get("tracking"):
+            return
+        project = Path(self._context.project_path)
+        settings = params["mlflow"]
+        uri = tracking_uri(settings["tracking_uri"], project)
+        tags = {
+            "runner": runner_name(str(run_params["runner"])),
+            "dataset": str(params["dataset"]),
+            "kedro_env": str(run_params.get("env") or self._context.env or "local"),
+            "pipeline": str(run_params.get("pipeline_names") or "__default__"),
+        }
+        if commit := git_commit(project):
+            tags[GIT_COMMIT] = commit
+        try:
+            self._run = MlflowRun(uri, settings["experiment"], run_params["run_id"], tags)
+            self._run.log_params(flatten(params))
+        except Exception as error:  # whatever the store or server said
+            self._abandon()
+            raise UserError(
+                f"MLflow tracking: cannot open a run at {uri} ({_first_line(error)}). "
+                "Check mlflow.tracking_uri (or MLFLOW_TRACKING_URI), or run with "
+                "--params tracking=false."
+            ) from error
+        logger.info(
+            "Tracking this run in MLflow: run %s of experiment %r at %s",
+            self._run.run_id,
+            settings["experiment"],
+            uri,
+        )
+
+    @hook_impl
+    def after_pipeline_run(self, pipeline: Pipeline, catalog: Any) -> None:
+        """Log what the run made, then close its MLflow run as FINISHED."""
+        if self._run is None:
+            return
+        run, self._run = self._run, None
+        try:
+            _log_results(run, pipeline, catalog)
+        except Exception as error:
+            run.end("FAILED")
+            raise UserError(
+                f"The run's results are saved, but logging them to MLflow failed "
+                f"({_first_line(error)}); its MLflow run {run.run_id} is marked FAILED."
+            ) from error
+        run.end("FINISHED")
+        logger.info("Logged to MLflow: run %s (%s)", run.run_id, run.uri)
+
+    # A wrapper, so as to see the run guard's verdict on the error: an
+    # interrupted run (Ctrl-C) is KILLED, any other failure FAILED.
+    @hook_impl(wrapper=True)
+    def on_pipeline_error(self) -> Generator[None, None, None]:
+        """Close this run's MLflow run as FAILED, or KILLED when interrupted."""
+        status = "FAILED"
+        try:
+            return (yield)
+        except UserError as explained:
+            if explained.exit_code == INTERRUPTED:
+                status = "KILLED"
+            raise
+        finally:
+            self._abandon(status)
+
+    def _abandon(self, status: str = "FAILED") -> None:
+        if self._run is not None:
+            run, self._run = self._run, None
+            run.end(status)
+            logger.info("MLflow run %s marked %s", run.run_id, status)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _saved(catalog: Any, name: str) -> AbstractVersionedDataset | None:
+    """The catalog's ``name`` pinned to the version this run saved; ``None`` if none."""
+    dataset = catalog.get(name) if name in catalog else None
+    if not isinstance(dataset, AbstractVersionedDataset):
+        return None
+    path = saved_path(dataset)
+    return saved_version(dataset) if path is not None and path.exists() else None
+
+
+def _log_results(run: MlflowRun, pipeline: Pipeline, catalog: Any) -> None:
+    """Scores, files, models and trials: whichever of them this run made."""
+    outputs = pipeline.all_outputs()
+    # Every file the run saved, in its data folder (08_reporting/metrics.json...), but
+    # pickles: the models are logged as MLflow models, which load without pickle.
+    saved = [saved_path(dataset) for name in sorted(outputs) if (dataset := _saved(catalog, name))]
+    run.log_artifacts([path for path in saved if path.suffix != ".pkl"])
+
+    metrics_dataset = _saved(catalog, METRICS) if METRICS in outputs else None
+    metrics = metrics_dataset.load() if metrics_dataset else None
+    if metrics:
+        run.log_metrics(run_metrics(metrics), fold_scores(metrics))
+        if metrics["ranking"]:
+            run.client.set_tag(run.run_id, "best_model", metrics["ranking"][0]["model"])
+
+    example = _saved(catalog, INPUT_EXAMPLE)
+    for name in MODELS:
+        model = _saved(catalog, f"{name}.model")
+        if model is not None and example is not None:
+            uri = run.log_model(name, model.load(), example.load())
+            logger.info("Logged %s to MLflow as %s", MODELS[name].display_name, uri)
+        if metrics and name in metrics["models"]:
+            _log_trials(run, name, metrics["models"][name])
+
+
+def _log_trials(run: MlflowRun, name: str, record: dict[str, Any]) -> None:
+    """A tuned model's trials: a child run of the model, and one child of it per trial."""
+    found = list(searches(record))
+    if not found:
+        return
+    model_run = run.child(name, run.run_id, {"model": name})
+    run.log_params(flatten({"best": record.get("hyperparameters", {})}), model_run)
+    for label, trials in found:
+        for number, trial in enumerate(trials):
+            trial_run = run.child(
+                f"{name} {label} trial {number + 1}",
+                model_run,
+                {"model": name, "search": label, "state": trial["state"]},
+            )
+            run.log_params(flatten(trial["params"]), trial_run)
+            if trial.get("score") is not None:
+                run.log_metrics({"inner_accuracy": trial["score"]}, run_id=trial_run)
+            run.end("FINISHED", trial_run)
+    run.end("FINISHED", model_run)

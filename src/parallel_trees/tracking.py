@@ -1,0 +1,214 @@
+"""Every run remembered: what one Kedro run logs to MLflow, and the MLflow run that holds it.
+
+Logged from the main process only (``hooks.TrackingHooks``), whatever the runner:
+the nodes never talk to MLflow. ``mlflow`` is imported only by a run that tracks
+(it takes about 2 s); the functions that decide what to log do not need it.
+"""
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+# An MLflow parameter's value is at most 6,000 characters (mlflow 3.17).
+MAX_PARAM = 6000
+STATUSES = ("FINISHED", "FAILED", "KILLED")
+# The MLflow UI shows this tag as the run's source version.
+GIT_COMMIT = "mlflow.source.git.commit"
+
+
+def tracking_uri(configured: str | None, project_path: Path) -> str:
+    """Where runs go: the ``mlflow.tracking_uri`` parameter, else ``MLFLOW_TRACKING_URI``,
+    else an SQLite store in the project (``mlflow.db``)."""
+    return (
+        configured
+        or os.environ.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{(project_path / 'mlflow.db').resolve()}"
+    )
+
+
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Every leaf of ``tree`` under its dotted key, as MLflow keeps parameters: text."""
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping) and value:
+            flat |= flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = str(value)[:MAX_PARAM]
+    return flat
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def run_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """The run's numbers from ``metrics.json``, by MLflow metric name.
+
+    Per model: ``<model>.cv_mean``, ``.cv_std``, ``.test_accuracy`` (when rows
+    were held out) and ``.rank``; per pair of models, ``<a>_vs_<b>.cv_difference``,
+    ``.cv_p_value`` and, held out, ``.test_difference`` and ``.test_p_value``.
+    """
+    found: dict[str, float] = {}
+    for name, model in metrics["models"].items():
+        for key in ("cv_mean", "cv_std", "test_accuracy"):
+            if _number(model.get(key)):
+                found[f"{name}.{key}"] = float(model[key])
+    for entry in metrics["ranking"]:
+        found[f"{entry['model']}.rank"] = float(entry["rank"])
+    for pair in metrics["comparison"]["pairs"]:
+        key = "_vs_".join(pair["models"])
+        for test, prefix in (("cv", "cv"), ("held_out", "test")):
+            for value in ("difference", "p_value"):
+                if _number((pair.get(test) or {}).get(value)):
+                    found[f"{key}.{prefix}_{value}"] = float(pair[test][value])
+    return found
+
+
+def fold_scores(metrics: Mapping[str, Any]) -> dict[str, list[float]]:
+    """Each model's outer-fold scores, in fold order: ``<model>.cv_score``, one step per fold."""
+    return {f"{name}.cv_score": m["cv_scores"] for name, m in metrics["models"].items()}
+
+
+def git_commit(path: Path) -> str | None:
+    """The commit checked out at ``path``; ``None`` outside a git work tree or without git."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def searches(training: Mapping[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A tuned model's searches (one per outer fold, then the final one) and their trials."""
+    for fold in training.get("folds", []):
+        if fold.get("trials"):
+            yield f"outer fold {fold['fold'] + 1}", fold["trials"]
+    if training.get("search"):
+        yield "all training rows", training["search"]["trials"]
+
+
+class MlflowRun:
+    """One Kedro run's MLflow run: opened before the first node, closed with its status.
+
+    Args:
+        uri: The tracking URI (``tracking_uri``).
+        experiment: The experiment's name; made if missing (its artifacts beside
+            an SQLite store, in the project's ``mlruns/``).
+        name: The run's name: the Kedro run's version, as under ``data/``.
+        tags: The run's tags.
+    """
+
+    def __init__(self, uri: str, experiment: str, name: str, tags: Mapping[str, str]):
+        # mlflow's import would give its loggers a console handler of its own: the
+        # project's logging (conf/logging.yml) says where their lines go.
+        os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
+        import mlflow  # noqa: PLC0415 - only runs that track pay for it (about 2 s)
+
+        self._mlflow = mlflow
+        # log_model reads the tracking URI from mlflow's global setting.
+        mlflow.set_tracking_uri(uri)
+        self.client = mlflow.MlflowClient(uri)
+        found = self.client.get_experiment_by_name(experiment)
+        if found is None:
+            artifacts = None
+            if uri.startswith("sqlite:///"):
+                artifacts = (Path(uri.removeprefix("sqlite:///")).parent / "mlruns").as_uri()
+            experiment_id = self.client.create_experiment(experiment, artifacts)
+        else:
+            experiment_id = found.experiment_id
+        self.uri = uri
+        self.run = self.client.create_run(experiment_id, run_name=name, tags=dict(tags))
+        self.run_id = self.run.info.run_id
+        self.experiment_id = experiment_id
+
+    def log_params(self, params: Mapping[str, str], run_id: str | None = None) -> None:
+        """Log ``params``, in batches of MLflow's limit (100 a call)."""
+        entities = self._mlflow.entities
+        items = [entities.Param(key, value) for key, value in params.items()]
+        for start in range(0, len(items), 100):
+            self.client.log_batch(run_id or self.run_id, params=items[start : start + 100])
+
+    def log_metrics(
+        self,
+        values: Mapping[str, float],
+        steps: Mapping[str, list[float]] = {},  # noqa: B006 - read only
+        run_id: str | None = None,
+    ) -> None:
+        """Log single values, then series (one step per item), in batches of 1,000."""
+        entities, now = self._mlflow.entities, _millis()
+        items = [entities.Metric(key, value, now, 0) for key, value in values.items()]
+        items += [
+            entities.Metric(key, float(value), now, step)
+            for key, series in steps.items()
+            for step, value in enumerate(series)
+        ]
+        for start in range(0, len(items), 1000):
+            self.client.log_batch(run_id or self.run_id, metrics=items[start : start + 1000])
+
+    def log_artifacts(self, files: list[Path]) -> None:
+        """Log each of a run's versioned files in its data folder, e.g. ``08_reporting/``.
+
+        (A versioned file is ``data/<folder>/<name>/<version>/<name>``.)
+        """
+        for path in files:
+            self.client.log_artifact(self.run_id, str(path), path.parents[2].name)
+
+    def log_model(self, name: str, model: Pipeline, example: pd.DataFrame) -> str:
+        """Log a fitted model with its signature and input example; its ``models:/`` URI.
+
+        Saved with skops (mlflow's default, no pickle), trusting the types of
+        this model, which this run has just fitted.
+        """
+        import skops.io  # noqa: PLC0415 - a dependency of mlflow's sklearn flavour
+        from mlflow.models import infer_signature  # noqa: PLC0415
+
+        signature = infer_signature(example, model.predict(example))
+        trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+        info = self._mlflow.sklearn.log_model(
+            model,
+            name=name,
+            signature=signature,
+            input_example=example,
+            skops_trusted_types=trusted,
+            # What the model needs to load: without it, mlflow infers them by
+            # loading the model again in a subprocess (about 3 s a model).
+            pip_requirements=_requirements(model),
+            run_id=self.run_id,  # this run's, without making it mlflow's active run
+        )
+        return info.model_uri
+
+    def child(self, name: str, parent_id: str, tags: Mapping[str, str] = {}) -> str:  # noqa: B006
+        """A finished child run of ``parent_id``; its id."""
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=name,
+            tags={"mlflow.parentRunId": parent_id, **tags},
+        )
+        return run.info.run_id
+
+    def end(self, status: str = "FINISHED", run_id: str | None = None) -> None:
+        """Close the run (or a child run) as ``FINISHED``, ``FAILED`` or ``KILLED``."""
+        self.client.set_terminated(run_id or self.run_id, status)
+
+
+def _millis() -> int:
+    return int(time.time() * 1000)
+
+
+def _requirements(model: Pipeline) -> list[str]:
+    """scikit-learn, and the estimator's own library when it is another (xgboost)."""
+    from importlib.metadata import version  # noqa: PLC0415
+
+    libraries = {"scikit-learn"}
+    root = type(model[-1]).__module__.split(".")[0]
+    if root not in ("sklearn", "parallel_trees"):
+        libraries.add(root)
+    return [f"{library}=={version(library)}" for library in sorted(libraries)]
