@@ -404,7 +404,10 @@ class TestHeldOutLimits:
 
 def test_the_input_example_is_training_rows_as_they_are():
     rows = pd.DataFrame(
-        {"size": [1.5, np.nan, 3.0, 4.0, 5.0, 6.0], "colour": ["red", None, "blue", "red", "x", "y"]},
+        {
+            "size": [1.5, np.nan, 3.0, 4.0, 5.0, 6.0],
+            "colour": ["red", None, "blue", "red", "x", "y"],
+        },
         index=[10, 11, 12, 13, 14, 15],
     )
     example = take_input_example(rows)
