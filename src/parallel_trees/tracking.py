@@ -110,6 +110,8 @@ class MlflowRun:
         # mlflow's import would give its loggers a console handler of its own: the
         # project's logging (conf/logging.yml) says where their lines go.
         os.environ.setdefault("MLFLOW_CONFIGURE_LOGGING", "false")
+        # Offline, as every run of this project: no usage report to MLflow's servers.
+        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         import mlflow  # noqa: PLC0415 - only runs that track pay for it (about 2 s)
 
         self._mlflow = mlflow
