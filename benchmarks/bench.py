@@ -575,6 +575,43 @@ def bench_tuned(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     return table, {"tuned": samples, "tuned_figures": figures | {"long pole": pole}}
 
 
+def bench_tracking(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
+    """The default run with MLflow tracking off and on: into the project's SQLite store,
+    which exists after the first run, and into a new store each time (a first run)."""
+    print("iris, tracking off and on: whole processes", file=sys.stderr)
+    stores = project.root / "new-stores"
+    stores.mkdir(exist_ok=True)
+    count = iter(range(10**6))
+
+    def new_store() -> Sample:
+        uri = f"sqlite:///{stores / f'{next(count)}.db'}"
+        return project.kedro("ParallelRunner", f"tracking=true,mlflow.tracking_uri={uri}")
+
+    project.kedro("ParallelRunner", "tracking=true")  # the project's store made once, first
+    runs = interleaved(
+        n,
+        {
+            "off": lambda: project.kedro("ParallelRunner"),
+            "on": lambda: project.kedro("ParallelRunner", "tracking=true"),
+            "on, new store": new_store,
+        },
+    )
+    off = runs["off"].stat()["median"]
+    table = [
+        ("iris: tracking off (default)", fmt(runs["off"].stat()), "1.00"),
+        *(
+            (
+                f"iris: tracking {name}",
+                fmt(runs[name].stat()),
+                f"{ratio(runs[name], runs['off']):.2f} x off, "
+                f"+{runs[name].stat()['median'] - off:.1f} s",
+            )
+            for name in ("on", "on, new store")
+        ),
+    ]
+    return table, {"tracking": {k: [asdict(s) for s in v.samples] for k, v in runs.items()}}
+
+
 PARTS = {
     "iris": bench_iris,
     "table": bench_table,
@@ -582,6 +619,7 @@ PARTS = {
     "scaling": bench_scaling,
     "tail": bench_tail,
     "tuned": bench_tuned,
+    "tracking": bench_tracking,
 }
 
 
