@@ -89,7 +89,8 @@ class TrackingHooks:
             uri,
         )
 
-    @hook_impl
+    # trylast: the run guard has closed its watchdog first, even if logging fails.
+    @hook_impl(trylast=True)
     def after_pipeline_run(self, pipeline: Pipeline, catalog: Any) -> None:
         """Log what the run made, then close its MLflow run as FINISHED."""
         if self._run is None:
