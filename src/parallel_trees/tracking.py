@@ -17,7 +17,6 @@ from sklearn.pipeline import Pipeline
 
 # An MLflow parameter's value is at most 6,000 characters (mlflow 3.17).
 MAX_PARAM = 6000
-STATUSES = ("FINISHED", "FAILED", "KILLED")
 # The MLflow UI shows this tag as the run's source version.
 GIT_COMMIT = "mlflow.source.git.commit"
 
@@ -83,7 +82,8 @@ def git_commit(path: Path) -> str | None:
         )
     except OSError:
         return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    commit = done.stdout.strip() if done.returncode == 0 else ""
+    return commit or None
 
 
 def searches(training: Mapping[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
