@@ -68,7 +68,7 @@ class TrackingHooks:
             "runner": runner_name(str(run_params["runner"])),
             "dataset": str(params["dataset"]),
             "kedro_env": str(run_params.get("env") or self._context.env or "local"),
-            "pipeline": str(run_params.get("pipeline_names") or "__default__"),
+            "pipeline": ",".join(run_params.get("pipeline_names") or ["__default__"]),
         }
         if commit := git_commit(project):
             tags[GIT_COMMIT] = commit
