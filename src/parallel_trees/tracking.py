@@ -163,8 +163,13 @@ class MlflowRun:
         for path in files:
             self.client.log_artifact(self.run_id, str(path), path.parents[2].name)
 
-    def log_model(self, name: str, model: Pipeline, example: pd.DataFrame) -> str:
+    def log_model(
+        self, name: str, model: Pipeline, example: pd.DataFrame, classes: list[str]
+    ) -> str:
         """Log a fitted model with its signature and input example; its ``models:/`` URI.
+
+        It predicts class codes: ``classes`` (the names, by code) is in its
+        metadata, ``mlflow.pyfunc.load_model(uri).metadata.metadata["classes"]``.
 
         Saved with skops (mlflow's default, no pickle), trusting the types of
         this model, which this run has just fitted.
@@ -179,6 +184,7 @@ class MlflowRun:
             name=name,
             signature=signature,
             input_example=example,
+            metadata={"classes": [str(c) for c in classes]},
             skops_trusted_types=trusted,
             # What the model needs to load: without it, mlflow infers them by
             # loading the model again in a subprocess (about 3 s a model).

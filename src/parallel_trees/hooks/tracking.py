@@ -160,8 +160,8 @@ def _log_results(run: MlflowRun, pipeline: Pipeline, catalog: Any) -> None:
     example = _saved(catalog, INPUT_EXAMPLE)
     for name in MODELS:
         model = _saved(catalog, f"{name}.model")
-        if model is not None and example is not None:
-            uri = run.log_model(name, model.load(), example.load())
+        if model is not None and example is not None and metrics:
+            uri = run.log_model(name, model.load(), example.load(), metrics["run"]["classes"])
             logger.info("Logged %s to MLflow as %s", MODELS[name].display_name, uri)
         if metrics and name in metrics["models"]:
             _log_trials(run, name, metrics["models"][name])
