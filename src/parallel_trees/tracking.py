@@ -128,6 +128,8 @@ class MlflowRun:
             experiment_id = found.experiment_id
         self.uri = uri
         self.run = self.client.create_run(experiment_id, run_name=name, tags=dict(tags))
+        # log_model puts a model in mlflow's active experiment, else in "Default".
+        mlflow.set_experiment(experiment_id=experiment_id)
         self.run_id = self.run.info.run_id
         self.experiment_id = experiment_id
 
