@@ -234,7 +234,8 @@ def _free_port() -> int:
 
 @contextmanager
 def _serving(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[str]:
-    """Run a server on a free local port until the block ends; yield its URL.
+    """Run a server on a free local port (``{port}`` in ``command``) until the block ends;
+    yield its URL.
 
     ``kedro viz run`` serves from a child process that outlives its parent, so
     the server gets its own process group and the whole group is killed.
@@ -242,7 +243,7 @@ def _serving(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> I
     port = _free_port()
     with log.open("w") as out:
         server = subprocess.Popen(
-            [*command, str(port)],
+            [part.replace("{port}", str(port)) for part in command],
             cwd=cwd,
             env=env,
             stdout=out,
@@ -280,7 +281,7 @@ def test_kedro_viz_run_prints_no_warning(project, tmp_path):
     )
     command = [sys.executable, "-m", "kedro", "viz", "run", "--no-browser", "--host", "127.0.0.1"]
     log = tmp_path / "server.log"
-    with _serving([*command, "--port"], project.root, env, log):
+    with _serving([*command, "--port", "{port}"], project.root, env, log):
         deadline = time.monotonic() + 60
         while "Kedro Viz started successfully" not in log.read_text():
             assert time.monotonic() < deadline, log.read_text()
@@ -320,11 +321,11 @@ def site(request, ran, tmp_path):
     """The viz of the run, served by ``kedro viz run`` or from the static build."""
     if request.param == "kedro viz run":
         command = [sys.executable, "-m", "kedro", "viz", "run", "--no-browser"]
-        command += ["--host", "127.0.0.1", "--port"]
+        command += ["--host", "127.0.0.1", "--port", "{port}"]
         cwd = ran.root
     else:
         _, build = request.getfixturevalue("built")
-        command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1"]
+        command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}"]
         cwd = build
     with _serving(command, cwd, ran.env(), tmp_path / "server.log") as url:
         yield request.param, url
