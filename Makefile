@@ -5,7 +5,9 @@
 # make bench: the performance table of the README (benchmarks/bench.py)
 # make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock,
 #             then check that it installs on every other supported Python
-# make screenshots : refresh docs/*.png (the README's kedro-viz pictures) from the browser test
+# make ui   : the MLflow UI of the project's tracked runs (tracking: true) on http://127.0.0.1:5000
+#             (make ui PORT=5001 for another port)
+# make screenshots : refresh docs/*.png (the README's kedro-viz and MLflow pictures) from the browser tests
 # make certs: a CA and the certificates of a TLS Dask cluster, in certs/ (kedro dask-certs)
 
 PYTHON ?= python3
@@ -20,8 +22,10 @@ STAMP := $(VENV)/.installed
 # Kedro telemetry is off for this project through the committed .telemetry file;
 # this makes sure no tool run from here phones home either.
 export KEDRO_DISABLE_TELEMETRY := 1
+# mlflow's too: its UI would otherwise fetch a telemetry configuration from the internet.
+export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install python-check run test test-pythons lint lock clean screenshots bench certs
+.PHONY: install python-check run test test-pythons lint lock clean screenshots bench certs ui
 
 install: $(STAMP)
 
@@ -94,6 +98,17 @@ screenshots: install
 	mkdir -p docs
 	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 \
 		$(BIN)/pytest tests/test_viz.py -k "browser and run"
+	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 \
+		$(BIN)/pytest tests/test_mlflow_ui.py -k browser
+
+# The project's own MLflow store, as the tracking hook writes it: runs in mlflow.db, their
+# artifacts and models in mlruns/ (the experiment's artifact location, which this server reads).
+# On this machine only (127.0.0.1); one worker is plenty for one user, and the job runner
+# (GenAI evaluation jobs, 8 more processes) is not needed. tests/test_mlflow_ui.py runs this.
+PORT ?= 5000
+ui: install
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server \
+		--backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port $(PORT) --workers 1
 
 # The README's "A cluster on a shared network: TLS" (needs openssl). An existing folder is
 # refused rather than overwritten: make certs CERTS=<another folder>.

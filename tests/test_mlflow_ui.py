@@ -1,0 +1,184 @@
+"""The MLflow UI of tracked runs, served by ``make ui``'s own command, in a real browser;
+and the README's snippet that reads the runs back.
+
+Two tracked runs of a project copy (10 trees, then 30), then ``make ui`` in the
+copy on a free loopback port. No test here needs the network: the browser aborts
+and records every request that leaves the server, and the runs, the server and the
+snippet refuse and log any connection that is not local (``test_faults.GUARD``).
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PROJECT
+from tests.test_faults import GUARD
+from tests.test_viz import _serving, browser  # noqa: F401 - browser: the same Chromium fixture
+
+TREES = (10, 30)
+EXPERIMENT = "parallel-trees"
+# The UI as a user of this project sees it after a first visit: the classic
+# machine-learning pages, not the GenAI ones, and no assistant panel over them.
+UI_STATE = """
+localStorage.setItem("mlflow.workflowType_v1", JSON.stringify("machine_learning"));
+localStorage.setItem("mlflow.assistant.panelOpen_v1", "false");
+localStorage.setItem("mlflow.assistant.fab.autoOpenedOnFirstLoad_v1", "true");
+"""
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory) -> Path:
+    """A folder with GUARD as sitecustomize.py; ``network.log`` in it lists refused connections."""
+    folder = tmp_path_factory.mktemp("offline")
+    (folder / "sitecustomize.py").write_text(GUARD)
+    return folder
+
+
+def _offline_env(project, offline: Path) -> dict[str, str]:
+    return {
+        "PYTHONPATH": f"{offline}:{project.root / 'src'}",
+        "NETWORK_LOG": str(offline / "network.log"),
+    }
+
+
+def _no_connection_left(offline: Path) -> None:
+    log = offline / "network.log"
+    assert not log.exists(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def tracked(module_project, offline) -> dict[str, dict]:
+    """Two tracked runs: each run's version (its MLflow run's name) -> its metrics.json."""
+    for trees in TREES:
+        params = f"tracking=true,n_estimators={trees}"
+        run = module_project.kedro(
+            "run", "--params", params, env=_offline_env(module_project, offline)
+        )
+        assert run.returncode == 0, run.output
+    return {
+        version.name: json.loads((version / "metrics.json").read_text())
+        for version in module_project.versions("data/08_reporting/metrics.json")
+    }
+
+
+@pytest.fixture(scope="module")
+def ui(module_project, tracked, offline, tmp_path_factory):
+    """``make ui`` in the copy (the Makefile's own recipe; install taken as done)."""
+    command = ["make", "--no-print-directory", "-f", str(PROJECT / "Makefile"), "-o", "install"]
+    command += ["ui", f"BIN={Path(sys.executable).parent}", "PORT={port}"]
+    # As a user's shell runs it, not as a sub-make of `make test`.
+    env = {
+        name: value
+        for name, value in module_project.env(_offline_env(module_project, offline)).items()
+        if name not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}
+    }
+    log = tmp_path_factory.mktemp("ui") / "server.log"
+    with _serving(command, module_project.root, env, log) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser, ui, offline):  # noqa: F811 - the imported fixture
+    """A page of the UI; at the end, no request may have left the machine."""
+    outside = []
+
+    def local_only(route):
+        if route.request.url.startswith(ui):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    browser.add_init_script(UI_STATE)
+    page = browser.new_page()
+    page.route("**/*", local_only)
+    try:
+        yield page
+    finally:
+        page.close()
+    assert outside == [], outside
+    _no_connection_left(offline)
+
+
+def test_browser_lists_both_runs_with_their_scores_and_compares_them(page, ui, tracked, tmp_path):
+    page.goto(ui)
+    page.get_by_role("link", name=EXPERIMENT).click()
+    expect(page.get_by_text(f"{len(TREES)} matching runs")).to_be_visible()
+    page.get_by_role("button", name="Columns", exact=True).click()
+    columns = page.get_by_test_id("column-selector-tree")
+    for model in ("random_forest", "xgboost"):
+        columns.get_by_title(f"{model}.cv_mean", exact=True).click()
+    page.keyboard.press("Escape")
+
+    # Newest first; a row's cells are split between the pinned columns and the others.
+    for index, (name, metrics) in enumerate(reversed(tracked.items())):
+        row = page.locator(f'.ag-row[row-index="{index}"]')
+        expect(row.first).to_contain_text(name)
+        for model in ("random_forest", "xgboost"):
+            expect(row.nth(1)).to_contain_text(repr(metrics["models"][model]["cv_mean"]))
+        row.first.get_by_role("checkbox", name=re.compile("row selection")).click()
+
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_text(f"Comparing {len(TREES)} Runs from 1 Experiment")).to_be_visible()
+    # Parameters against scores: the parameters that differ, then a metric, as axes.
+    axes = page.locator(".js-plotly-plot .axis-title")
+    expect(axes).to_have_text(
+        [
+            "n_estimators",
+            "random_forest.n_estimators",
+            "xgboost.n_estimators",
+            "random_forest.cv_mean",
+        ]
+    )
+    trees = page.get_by_role("row").filter(has=page.get_by_text("n_estimators", exact=True))
+    expect(trees.get_by_role("cell")).to_have_text([str(t) for t in reversed(TREES)])
+    page.screenshot(path=tmp_path / "mlflow-compare.png")
+
+    # `make screenshots` refreshes the README's picture from this test.
+    if docs := os.environ.get("PARALLEL_TREES_SCREENSHOTS"):
+        shutil.copy(tmp_path / "mlflow-compare.png", Path(docs) / "mlflow-compare.png")
+
+
+def test_browser_shows_a_runs_models_and_files(page, ui, tracked):
+    page.goto(ui)
+    page.get_by_role("link", name=EXPERIMENT).click()
+    name = next(iter(tracked))
+    page.get_by_role("link", name=name).click()
+    expect(page.get_by_text("Logged models (2)")).to_be_visible()
+    for model in ("random_forest", "xgboost"):
+        expect(page.get_by_role("link", name=model, exact=True).first).to_be_visible()
+
+    page.get_by_role("tab", name="Artifacts").click()
+    page.get_by_text("08_reporting", exact=True).click()
+    page.get_by_text("metrics.json", exact=True).click()
+    expect(page.get_by_text('"classes"')).to_be_visible()
+
+
+def test_the_readmes_snippet_reads_the_runs_back_and_predicts(module_project, tracked, offline):
+    section = (PROJECT / "README.md").read_text().split("\n## Every run remembered: MLflow\n")[1]
+    (snippet,) = re.findall(r"^```python\n(.*?)^```$", section.split("\n## ")[0], re.M | re.S)
+    done = subprocess.run(
+        [sys.executable, "-c", snippet],
+        cwd=module_project.root,
+        env=module_project.env(
+            _offline_env(module_project, offline) | {"MLFLOW_DISABLE_TELEMETRY": "true"}
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for name, metrics in tracked.items():
+        (line,) = [line for line in done.stdout.splitlines() if line.startswith(name)]
+        trees = metrics["models"]["random_forest"]["hyperparameters"]["n_estimators"]
+        assert line.split()[1:3] == [str(trees), metrics["ranking"][0]["model"]], line
+    predicted = done.stdout.splitlines()[-1].split()
+    assert predicted and set(predicted) <= set(metrics["run"]["classes"])
+    _no_connection_left(offline)
