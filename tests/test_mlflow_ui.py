@@ -84,8 +84,15 @@ def ui(module_project, tracked, offline, tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="module")
+def returning(browser):  # noqa: F811 - the imported fixture
+    """test_viz's Chromium, opening the UI as a returning user sees it (``UI_STATE``)."""
+    browser.add_init_script(UI_STATE)
+    return browser
+
+
 @pytest.fixture
-def page(browser, ui, offline):  # noqa: F811 - the imported fixture
+def page(returning, ui, offline):
     """A page of the UI; at the end, no request may have left the machine."""
     outside = []
 
@@ -95,8 +102,7 @@ def page(browser, ui, offline):  # noqa: F811 - the imported fixture
         outside.append(route.request.url)
         return route.abort()
 
-    browser.add_init_script(UI_STATE)
-    page = browser.new_page()
+    page = returning.new_page()
     page.route("**/*", local_only)
     try:
         yield page
