@@ -425,7 +425,7 @@ class TestConsole:
         project, _ = default_run
         log = (project.root / "info.log").read_text()
         assert "Loading data from X_train" in log
-        assert "Completed 34 out of 34 tasks" in log  # 15 shared, 9 per model, 1 export
+        assert "Completed 35 out of 35 tasks" in log  # 16 shared, 9 per model, 1 export
         assert len({line.split(" - ")[1] for line in log.splitlines() if " - " in line}) >= 2
 
     def test_the_printed_report_is_saved_as_report_txt(self, default_run):

@@ -106,6 +106,7 @@ class TestApi:
             "data_preparation.infer_column_roles": ["data_preparation"],
             "data_preparation.split_data": ["data_preparation"],
             "data_preparation.make_cv_splits": ["data_preparation"],
+            "data_preparation.take_input_example": ["data_preparation"],
             **{
                 f"{m}.{step}": ["fit", "training"]
                 for m in ("random_forest", "xgboost")
