@@ -61,7 +61,12 @@ def test_no_more_workers_start_at_once_than_the_widest_step_can_use(configured, 
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_a_started_worker_is_configured_as_a_forked_one(configured, monkeypatch, method):
     inside = _worker(method, monkeypatch)
-    assert inside["hooks"] == ["InputChecksHooks", "RunContextHooks", "RunGuardHooks"]
+    assert inside["hooks"] == [
+        "InputChecksHooks",
+        "RunContextHooks",
+        "RunGuardHooks",
+        "TrackingHooks",
+    ]
     assert inside["logging"] == ["results", "info_file_handler"]  # conf/logging.yml
     # Hidden from Kedro's Task, which would configure it again on every node, and fail.
     assert inside["package name"] is None
