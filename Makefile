@@ -33,7 +33,7 @@ install: $(STAMP)
 # created, when PYTHON cannot make the venv (or is not the Python an existing one was made with).
 # One line says what it does; pip's own output only on an error.
 $(STAMP): pyproject.toml requirements.lock | python-check
-	@echo "Installing the pinned dependencies (requirements.lock) and the project into $(VENV): about a minute, once"
+	@echo "Installing the pinned dependencies (requirements.lock) and the project into $(VENV): one to two minutes, once"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo '*' > $(VENV)/.gitignore
 	@$(BIN)/python -m pip install --quiet --upgrade pip
