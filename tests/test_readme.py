@@ -71,7 +71,7 @@ def test_make_run_says_in_one_line_what_it_installs(installed):
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.splitlines() == [
         "Installing the pinned dependencies (requirements.lock) and the project into .venv: "
-        "about a minute, once",
+        "one to two minutes, once",
         ".venv/bin/kedro run --runner=ParallelRunner",
     ]
     assert run.stderr == ""
