@@ -1,0 +1,133 @@
+"""What a tracked run logs (``parallel_trees.tracking``), and its MLflow run on an SQLite store."""
+
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from parallel_trees import tracking
+from parallel_trees.tracking import (
+    MlflowRun,
+    flatten,
+    fold_scores,
+    git_commit,
+    run_metrics,
+    searches,
+    tracking_uri,
+)
+
+METRICS = {
+    "models": {
+        "random_forest": {"cv_scores": [1.0, 0.5], "cv_mean": 0.75, "cv_std": 0.25,
+                          "test_accuracy": 0.9},
+        "xgboost": {"cv_scores": [0.5, 0.5], "cv_mean": 0.5, "cv_std": 0.0,
+                    "test_accuracy": None},
+    },
+    "comparison": {
+        "pairs": [
+            {
+                "models": ["random_forest", "xgboost"],
+                "cv": {"difference": 0.25, "p_value": 0.5},
+                "held_out": None,  # nothing held out
+            }
+        ]
+    },
+    "ranking": [{"model": "random_forest", "rank": 1}, {"model": "xgboost", "rank": 2}],
+}  # fmt: skip
+
+
+class TestWhatIsLogged:
+    def test_parameters_are_flattened_to_dotted_text(self):
+        params = {"cv_folds": 5, "random_forest": {"max_depth": None}, "column_roles": {}}
+        assert flatten(params) == {
+            "cv_folds": "5",
+            "random_forest.max_depth": "None",
+            "column_roles": "{}",  # an empty section is still a parameter
+        }
+
+    def test_a_long_parameter_is_cut_to_mlflows_limit(self):
+        assert len(flatten({"long": "x" * 10_000})["long"]) == tracking.MAX_PARAM
+
+    def test_scores_comparison_and_ranking_become_metrics_and_nones_are_left_out(self):
+        assert run_metrics(METRICS) == {
+            "random_forest.cv_mean": 0.75,
+            "random_forest.cv_std": 0.25,
+            "random_forest.test_accuracy": 0.9,
+            "xgboost.cv_mean": 0.5,
+            "xgboost.cv_std": 0.0,
+            "random_forest.rank": 1.0,
+            "xgboost.rank": 2.0,
+            "random_forest_vs_xgboost.cv_difference": 0.25,
+            "random_forest_vs_xgboost.cv_p_value": 0.5,
+        }
+
+    def test_each_fold_is_a_step(self):
+        assert fold_scores(METRICS) == {
+            "random_forest.cv_score": [1.0, 0.5],
+            "xgboost.cv_score": [0.5, 0.5],
+        }
+
+    def test_a_tuned_models_searches_in_order_and_an_untuned_model_has_none(self):
+        trial = {"params": {"max_depth": 3}, "score": 0.9, "state": "complete"}
+        record = {
+            "folds": [{"fold": 0, "trials": [trial]}, {"fold": 1, "trials": [trial, trial]}],
+            "search": {"trials": [trial]},
+        }
+        assert [(label, len(t)) for label, t in searches(record)] == [
+            ("outer fold 1", 1),
+            ("outer fold 2", 2),
+            ("all training rows", 1),
+        ]
+        assert list(searches({"folds": [{"fold": 0}], "search": None})) == []
+
+
+class TestWhereRunsGo:
+    def test_the_parameter_wins_then_the_variable_then_the_projects_sqlite(
+        self, tmp_path, monkeypatch
+    ):
+        monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        assert tracking_uri(None, tmp_path) == f"sqlite:///{tmp_path / 'mlflow.db'}"
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+        assert tracking_uri(None, tmp_path) == "http://127.0.0.1:5000"
+        assert tracking_uri("http://127.0.0.1:6000", tmp_path) == "http://127.0.0.1:6000"
+
+    def test_no_commit_outside_a_git_work_tree(self, tmp_path):
+        assert git_commit(tmp_path) is None
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A real MLflow run on a new SQLite store, a fitted model logged to it."""
+    folder = tmp_path_factory.mktemp("store")
+    rows = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    model = make_pipeline(StandardScaler(), RandomForestClassifier(3, random_state=0))
+    model.fit(rows, ["x", "y", "x", "y"])
+    run = MlflowRun(f"sqlite:///{folder / 'mlflow.db'}", "unit", "2026-01-01T00.00.00.000Z", {})
+    uri = run.log_model("random_forest", model, rows.head(2))
+    run.end()
+    return run, uri, model, rows
+
+
+class TestMlflowRun:
+    def test_a_model_is_logged_in_the_runs_experiment_not_in_default(self, store):
+        import mlflow  # noqa: PLC0415 - imported by MlflowRun already
+
+        run, uri, _, _ = store
+        (found,) = mlflow.search_logged_models(
+            experiment_ids=[run.experiment_id],
+            filter_string=f"source_run_id = '{run.run_id}'",
+            output_format="list",
+        )
+        assert (found.name, found.model_uri) == ("random_forest", uri)
+
+    def test_the_logged_model_predicts_as_the_fitted_one(self, store):
+        import mlflow  # noqa: PLC0415
+
+        _, uri, model, rows = store
+        assert list(mlflow.pyfunc.load_model(uri).predict(rows)) == list(model.predict(rows))
+
+    def test_the_run_is_named_and_closed(self, store):
+        run, _, _, _ = store
+        info = run.client.get_run(run.run_id).info
+        assert (info.run_name, info.status) == ("2026-01-01T00.00.00.000Z", "FINISHED")
