@@ -1,5 +1,7 @@
 """What a tracked run logs (``parallel_trees.tracking``), and its MLflow run on an SQLite store."""
 
+import os
+
 import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier
@@ -8,6 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from parallel_trees import tracking
 from parallel_trees.tracking import (
+    OPENING,
     MlflowRun,
     flatten,
     fold_scores,
@@ -131,3 +134,23 @@ class TestMlflowRun:
         run, _, _, _ = store
         info = run.client.get_run(run.run_id).info
         assert (info.run_name, info.status) == ("2026-01-01T00.00.00.000Z", "FINISHED")
+
+
+class TestOpeningIsImpatient:
+    def test_mlflows_http_retries_are_lowered_while_opening_then_given_back(self, monkeypatch):
+        for name in OPENING:
+            monkeypatch.delenv(name, raising=False)
+        with tracking._impatient():
+            assert {name: os.environ[name] for name in OPENING} == OPENING
+        assert not set(OPENING) & set(os.environ)
+
+    def test_a_users_own_setting_wins(self, monkeypatch):
+        monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+        monkeypatch.delenv("MLFLOW_HTTP_REQUEST_TIMEOUT", raising=False)
+        with tracking._impatient():
+            assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "3"
+            assert (
+                os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == OPENING["MLFLOW_HTTP_REQUEST_TIMEOUT"]
+            )
+        assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "3"
+        assert "MLFLOW_HTTP_REQUEST_TIMEOUT" not in os.environ
