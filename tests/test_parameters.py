@@ -42,6 +42,10 @@ class TestShippedConfiguration:
         assert defaults["random_forest"]["min_samples_split"] == 2
         assert defaults["xgboost"]["eval_metric"] == "mlogloss"
 
+    def test_tracking_is_off_and_would_go_to_the_default_store(self, defaults):
+        assert defaults["tracking"] is False
+        assert defaults["mlflow"] == {"tracking_uri": None, "experiment": "parallel-trees"}
+
     def test_shared_n_estimators_reaches_both_models(self, project_root):
         params = load_parameters(project_root, n_estimators=50)
         assert params["random_forest"]["n_estimators"] == params["xgboost"]["n_estimators"] == 50
@@ -95,6 +99,16 @@ class TestProblems:
                 "'excluded'",
             ),
             ("model", "forest", "model = 'forest': Input should be 'best', 'random_forest' or"),
+            ("tracking", "yes", "tracking = 'yes': Input should be a valid boolean"),
+            ("tracking", 1, "tracking = 1: Input should be a valid boolean"),
+            ("mlflow.tracking_uri", "", "mlflow.tracking_uri = '': String should have at least 1"),
+            ("mlflow.experiment", None, "mlflow.experiment = None: Input should be a valid string"),
+            (
+                "mlflow.tracking_url",
+                "x",
+                "mlflow.tracking_url: unknown parameter. Did you mean 'tracking_uri'? "
+                "Allowed: experiment, tracking_uri.",
+            ),
         ],
     )
     def test_bad_value_names_key_and_what_is_allowed(self, defaults, key, value, expected):
@@ -129,6 +143,10 @@ class TestProblems:
 
     def test_min_samples_split_may_be_a_fraction(self, defaults):
         assert problems(_with(defaults, "random_forest.min_samples_split", 0.1)) == []
+
+    def test_tracking_to_a_server_is_accepted(self, defaults):
+        params = _with(_with(defaults, "tracking", True), "mlflow.tracking_uri", "http://h:5000")
+        assert problems(params) == []
 
     def test_any_real_estimator_parameter_is_accepted(self, defaults):
         params = _with(defaults, "random_forest.min_samples_leaf", 3)
