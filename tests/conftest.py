@@ -31,7 +31,8 @@ def user_variables(environ: Mapping[str, str]) -> list[str]:
     """The environment variables of ``environ`` that would change what a test checks.
 
     Kedro's (KEDRO_ENV, KEDRO_LOGGING_CONFIG...), Dask's (a developer's
-    DASK_SCHEDULER_ADDRESS would take DaskRunner's runs), and the telemetry
+    DASK_SCHEDULER_ADDRESS would take DaskRunner's runs), MLflow's (their
+    MLFLOW_TRACKING_URI would take the tracked runs' MLflow runs), and the telemetry
     opt-outs: the project's own opt-out is the committed .telemetry file, and
     the tests check that it alone does the job. KEDRO_MP_CONTEXT stays: it
     changes how workers start, not what a test checks, and the whole suite
@@ -41,7 +42,9 @@ def user_variables(environ: Mapping[str, str]) -> list[str]:
     return [
         name
         for name in environ
-        if name.startswith(("KEDRO_", "DASK_")) and name != START_METHOD or name == "DO_NOT_TRACK"
+        if name.startswith(("KEDRO_", "DASK_", "MLFLOW_"))
+        and name != START_METHOD
+        or name == "DO_NOT_TRACK"
     ]
 
 

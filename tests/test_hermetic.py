@@ -30,6 +30,7 @@ USER_ENVIRONMENT = {
     "KEDRO_MP_CONTEXT": "spawn",
     "KEDRO_LOGGING_CONFIG": "/nonexistent/logging.yml",
     "DASK_SCHEDULER_ADDRESS": "tcp://127.0.0.1:9",
+    "MLFLOW_TRACKING_URI": "http://127.0.0.1:9",
 }
 
 
@@ -95,4 +96,5 @@ def test_the_variables_a_user_may_set_are_the_ones_left_out():
         "DO_NOT_TRACK",
         "KEDRO_ENV",
         "KEDRO_LOGGING_CONFIG",
+        "MLFLOW_TRACKING_URI",
     ]

@@ -99,6 +99,17 @@ class TestWhereRunsGo:
         assert git_commit(tmp_path) is None
 
 
+@pytest.fixture(scope="module", autouse=True)
+def mlflow_variables():
+    """mlflow's variables as they were, after this module: MlflowRun sets some (the
+    tracking URI, for one), which every later ``kedro run`` of the suite would inherit."""
+    saved = {name: value for name, value in os.environ.items() if name.startswith("MLFLOW_")}
+    yield
+    for name in [name for name in os.environ if name.startswith("MLFLOW_")]:
+        del os.environ[name]
+    os.environ.update(saved)
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A real MLflow run on a new SQLite store, a fitted model logged to it."""
