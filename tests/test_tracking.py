@@ -200,15 +200,18 @@ def assert_complete(store: Store, project: ProjectCopy, run, runner: str) -> Non
     assert json.loads(store.text(run.info.run_id, "08_reporting/metrics.json")) == metrics
 
     # Raw rows in, as the user's file has them; the models predict class codes, whose
-    # names are the run's classes (metrics.json).
-    held_out = pd.read_csv(project.root / PREDICTIONS / version / "test_predictions.csv")
+    # names each model carries in its metadata.
+    held_out = pd.read_csv(
+        project.root / PREDICTIONS / version / "test_predictions.csv", dtype={"row": int}
+    )
     rows = raw_rows(metrics, held_out["row"].tolist())
     models = store.models(run.info.run_id)
     assert sorted(models) == sorted(TRAINING)
-    classes = metrics["run"]["classes"]
     for name, model in models.items():
+        classes = model.metadata.metadata["classes"]
+        assert classes == [str(c) for c in metrics["run"]["classes"]]
         predicted = [classes[code] for code in model.predict(rows)]
-        assert predicted == held_out[name].tolist(), name
+        assert predicted == held_out[name].astype(str).tolist(), name
 
 
 @pytest.fixture(scope="module")

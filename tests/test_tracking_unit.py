@@ -118,7 +118,7 @@ def store(tmp_path_factory):
     model = make_pipeline(StandardScaler(), RandomForestClassifier(3, random_state=0))
     model.fit(rows, ["x", "y", "x", "y"])
     run = MlflowRun(f"sqlite:///{folder / 'mlflow.db'}", "unit", "2026-01-01T00.00.00.000Z", {})
-    uri = run.log_model("random_forest", model, rows.head(2))
+    uri = run.log_model("random_forest", model, rows.head(2), ["x", "y"])
     run.end()
     return run, uri, model, rows
 
@@ -139,7 +139,9 @@ class TestMlflowRun:
         import mlflow  # noqa: PLC0415
 
         _, uri, model, rows = store
-        assert list(mlflow.pyfunc.load_model(uri).predict(rows)) == list(model.predict(rows))
+        logged = mlflow.pyfunc.load_model(uri)
+        assert list(logged.predict(rows)) == list(model.predict(rows))
+        assert logged.metadata.metadata["classes"] == ["x", "y"]
 
     def test_the_run_is_named_and_closed(self, store):
         run, _, _, _ = store
