@@ -182,6 +182,7 @@ def assert_complete(store: Store, project: ProjectCopy, run, runner: str) -> Non
         metrics["run"]["dataset"],
         "local",
     )
+    assert tags["pipeline"] == "__default__"
     assert params["tracking"] == "True"
     assert params["cv_folds"] == str(metrics["run"]["cv_folds"])
     for model in TRAINING:

@@ -1,6 +1,8 @@
 """What a tracked run logs (``parallel_trees.tracking``), and its MLflow run on an SQLite store."""
 
 import os
+import re
+import subprocess
 
 import pandas as pd
 import pytest
@@ -97,6 +99,16 @@ class TestWhereRunsGo:
 
     def test_no_commit_outside_a_git_work_tree(self, tmp_path):
         assert git_commit(tmp_path) is None
+
+    def test_the_commit_checked_out_in_a_git_work_tree(self, tmp_path):
+        git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "first"], check=True)
+        head = subprocess.run(
+            [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        )
+        assert git_commit(tmp_path) == head.stdout.strip()
+        assert re.fullmatch(r"[0-9a-f]{40}", git_commit(tmp_path))
 
 
 @pytest.fixture(scope="module", autouse=True)
