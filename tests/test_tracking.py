@@ -28,7 +28,6 @@ from tests.conftest import ProjectCopy, Run
 from tests.test_dask_runner import assert_one_error_line, free_port
 from tests.test_faults import (
     GUARD,
-    START_METHODS,
     saved_versions,
     signalled_run,
     wait_for_group_to_end,
@@ -265,10 +264,10 @@ class TestTheDefaultSqliteStore:
         assert_offline(guard)
 
 
-@pytest.mark.parametrize("method", START_METHODS)
-def test_a_parallel_run_is_one_complete_mlflow_run_under_every_start_method(
-    tmp_path, guard, method
-):
+# The suite's own start method (KEDRO_MP_CONTEXT): make test runs it under fork, and
+# make test-pythons under spawn and under forkserver, one Python each (.ci/test-pythons).
+@pytest.mark.parametrize("method", [METHOD])
+def test_a_parallel_run_is_one_complete_mlflow_run_under_this_start_method(tmp_path, guard, method):
     project = ProjectCopy(tmp_path / "parallel-trees")
     run = project.kedro(
         "run",
