@@ -19,6 +19,7 @@ import multiprocessing
 import select
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
@@ -28,6 +29,9 @@ INTERRUPTED = 130  # the exit code of a process ended by Ctrl-C (128 + SIGINT)
 # The data manager of Kedro 1.7's ParallelRunner: multiprocessing names a
 # manager's process after its class (kedro.runner.parallel_runner).
 MANAGER = "ParallelRunnerManager"
+# How long a run whose only dead workers were terminated (SIGTERM) waits to see the
+# worker whose death made the pool terminate them (Watchdog._look).
+TERMINATED_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -161,17 +165,27 @@ class Watchdog:
         for process in multiprocessing.active_children():
             if process.pid not in self._older:
                 self._seen.setdefault(process.pid, process)
-        ended = {pid: p.exitcode for pid, p in self._seen.items() if p.exitcode is not None}
-        for pid in [pid for pid, code in ended.items() if code == 0]:
-            del self._seen[pid]  # ended as it should (the pool's end)
-        dead = [self._seen[pid] for pid, code in ended.items() if code != 0]
+        dead = self._dead()
         if not dead:
             return False
         # When the pool saw the death first, it terminated the other workers
-        # (SIGTERM): the one that died otherwise is the cause.
+        # (SIGTERM): the one that died otherwise is the cause. The pool's thread may
+        # be reaping that one at this very moment, and while its waitpid holds it,
+        # ours fails and its exit code reads None: give it a moment to show.
+        deadline = time.monotonic() + TERMINATED_WAIT
+        while all(p.exitcode == -signal.SIGTERM for p in dead) and time.monotonic() < deadline:
+            time.sleep(0.01)
+            dead = self._dead()
         dead.sort(key=lambda p: p.exitcode == -signal.SIGTERM)
         self.stop = _died(dead[0])
         return True
+
+    def _dead(self) -> list[multiprocessing.Process]:
+        """The watched processes that died; those that ended as they should are forgotten."""
+        ended = {pid: p.exitcode for pid, p in self._seen.items() if p.exitcode is not None}
+        for pid in [pid for pid, code in ended.items() if code == 0]:
+            del self._seen[pid]  # ended as it should (the pool's end)
+        return [self._seen[pid] for pid, code in ended.items() if code != 0]
 
     def _halt(self, stop: Stop) -> None:
         self.stop = stop
