@@ -3,12 +3,18 @@
 from pathlib import Path
 
 import pytest
-from kedro.io import DataCatalog, DatasetError, Version
+from kedro.io import DataCatalog, DatasetError, MemoryDataset, Version
+from kedro.pipeline import Pipeline, node
 from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
 
 from parallel_trees.datasets import TrainedModelDataset
-from parallel_trees.hooks.kedro_internals import filepath, own_dataset_message, saved_path
+from parallel_trees.hooks.kedro_internals import (
+    filepath,
+    own_dataset_message,
+    saved_path,
+    versioned_outputs,
+)
 
 
 def test_saved_path_is_where_this_runs_version_is_written(tmp_path):
@@ -16,6 +22,34 @@ def test_saved_path_is_where_this_runs_version_is_written(tmp_path):
     dataset.save({"a": 1})
     assert saved_path(dataset) == tmp_path / "m.json" / "2026-v1" / "m.json"
     assert saved_path(dataset).is_file()
+
+
+def _same(x: dict) -> dict:
+    return x
+
+
+def _twice(x: dict) -> tuple[dict, dict]:
+    return x, x
+
+
+def test_versioned_outputs_are_where_this_run_saves_them_whether_or_not_it_did(tmp_path):
+    version = Version(None, "2026-v1")
+    catalog = DataCatalog(
+        {
+            "report": JSONDataset(filepath=str(tmp_path / "r.json"), version=version),
+            "table": CSVDataset(filepath=str(tmp_path / "t.csv")),  # not versioned
+            "scores": MemoryDataset(),
+        }
+    )
+    pipeline = Pipeline(
+        [node(_same, "params:x", "scores"), node(_twice, "scores", ["report", "table"])]
+    )
+    found = versioned_outputs(pipeline, catalog)
+    assert list(found) == ["report"]
+    dataset, path = found["report"]
+    assert dataset is catalog.get("report")
+    assert path == tmp_path / "r.json" / "2026-v1" / "r.json"
+    assert not path.exists()  # where it will be: not saved yet
 
 
 def test_filepath_of_a_file_dataset(tmp_path):

@@ -25,6 +25,16 @@ def saved_path(dataset: AbstractVersionedDataset) -> Path | None:
         return None
 
 
+def versioned_outputs(pipeline: Pipeline, catalog: Any) -> dict[str, tuple[Any, Path]]:
+    """Each versioned output of ``pipeline``: its dataset, and where this run saves its version."""
+    found = {}
+    for name in sorted(pipeline.all_outputs()):
+        dataset = catalog.get(name) if name in catalog else None
+        if isinstance(dataset, AbstractVersionedDataset) and (path := saved_path(dataset)):
+            found[name] = (dataset, path)
+    return found
+
+
 def saved_version(dataset: AbstractVersionedDataset) -> AbstractVersionedDataset:
     """``dataset`` pinned to load the version this run saved, whatever runs saved since."""
     version = dataset.resolve_save_version()

@@ -8,12 +8,12 @@ from typing import Any
 from kedro.config import OmegaConfigLoader
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
-from kedro.io import AbstractVersionedDataset, DatasetError
+from kedro.io import DatasetError
 from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import InputError, UserError
 from parallel_trees.hooks.journal import Journal
-from parallel_trees.hooks.kedro_internals import own_dataset_message, saved_path
+from parallel_trees.hooks.kedro_internals import own_dataset_message, versioned_outputs
 from parallel_trees.hooks.parameter_sources import ParameterSources
 from parallel_trees.hooks.run_context import runner_name
 from parallel_trees.hooks.supervision import INTERRUPTED, Interrupt, RunStopped, Stop, Watchdog
@@ -82,13 +82,10 @@ class RunGuardHooks:
 def _discard_saved_versions(pipeline: Pipeline, catalog: Any) -> list[str]:
     """Delete the version this run saved of each versioned output; their names."""
     discarded = []
-    for name in sorted(pipeline.all_outputs()):
-        dataset = catalog.get(name) if name in catalog else None
-        if isinstance(dataset, AbstractVersionedDataset):
-            saved = saved_path(dataset)
-            if saved is not None and saved.parent.is_dir():
-                shutil.rmtree(saved.parent)
-                discarded.append(name)
+    for name, (_, saved) in versioned_outputs(pipeline, catalog).items():
+        if saved.parent.is_dir():
+            shutil.rmtree(saved.parent)
+            discarded.append(name)
     return discarded
 
 

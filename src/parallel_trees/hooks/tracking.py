@@ -16,11 +16,10 @@ from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
-from kedro.io import AbstractVersionedDataset
 from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import UserError
-from parallel_trees.hooks.kedro_internals import saved_path, saved_version
+from parallel_trees.hooks.kedro_internals import saved_version, versioned_outputs
 from parallel_trees.hooks.run_context import runner_name
 from parallel_trees.hooks.supervision import INTERRUPTED
 from parallel_trees.models import MODELS
@@ -133,35 +132,32 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _saved(catalog: Any, name: str) -> AbstractVersionedDataset | None:
-    """The catalog's ``name`` pinned to the version this run saved; ``None`` if none."""
-    dataset = catalog.get(name) if name in catalog else None
-    if not isinstance(dataset, AbstractVersionedDataset):
-        return None
-    path = saved_path(dataset)
-    return saved_version(dataset) if path is not None and path.exists() else None
-
-
 def _log_results(run: MlflowRun, pipeline: Pipeline, catalog: Any) -> None:
     """Scores, files, models and trials: whichever of them this run made."""
-    outputs = pipeline.all_outputs()
-    # Every file the run saved, in its data folder (08_reporting/metrics.json...), but
-    # pickles: the models are logged as MLflow models, which load without pickle.
-    saved = [saved_path(dataset) for name in sorted(outputs) if (dataset := _saved(catalog, name))]
-    run.log_artifacts([path for path in saved if path.suffix != ".pkl"])
+    # Every file the run saved, in its data folder (08_reporting/metrics.json...), each
+    # pinned to this run's version, whatever runs saved since.
+    saved = {
+        name: (saved_version(dataset), path)
+        for name, (dataset, path) in versioned_outputs(pipeline, catalog).items()
+        if path.exists()
+    }
+    # No pickles: the models are logged as MLflow models, which load without pickle.
+    run.log_artifacts([path for _, path in saved.values() if path.suffix != ".pkl"])
 
-    metrics_dataset = _saved(catalog, METRICS) if METRICS in outputs else None
-    metrics = metrics_dataset.load() if metrics_dataset else None
+    def load(name: str) -> Any:
+        return saved[name][0].load() if name in saved else None
+
+    metrics = load(METRICS)
     if metrics:
         run.log_metrics(run_metrics(metrics), fold_scores(metrics))
         if metrics["ranking"]:
             run.client.set_tag(run.run_id, "best_model", metrics["ranking"][0]["model"])
 
-    example = _saved(catalog, INPUT_EXAMPLE)
+    example = load(INPUT_EXAMPLE)
     for name in MODELS:
-        model = _saved(catalog, f"{name}.model")
+        model = load(f"{name}.model")
         if model is not None and example is not None and metrics:
-            uri = run.log_model(name, model.load(), example.load(), metrics["run"]["classes"])
+            uri = run.log_model(name, model, example, metrics["run"]["classes"])
             logger.info("Logged %s to MLflow as %s", MODELS[name].display_name, uri)
         if metrics and name in metrics["models"]:
             _log_trials(run, name, metrics["models"][name])
