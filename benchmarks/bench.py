@@ -6,9 +6,11 @@ machine's load hits all variants alike; each is reported as the median with
 its min-max, and as ratios of medians. Results also go to
 ``benchmarks/results/<time>.json``.
 
-    python benchmarks/bench.py [--repeats 5] [--quick]
+    python benchmarks/bench.py [--repeats 5] [--quick] [--parts iris,tuned] [--baseline REV]
 
 ``--quick`` shrinks every workload (a smoke test of this script, not figures).
+``--baseline REV`` also runs the project as it was at git revision REV, interleaved
+with today's, in the parts that compare the two (table, tuned): "did it get slower?"
 """
 
 import argparse
@@ -151,16 +153,24 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> Sample:
 
 
 class Project:
-    """A throwaway copy of the project (as the tests make), with a timing logger."""
+    """A throwaway copy of the project (as the tests make), with a timing logger.
 
-    def __init__(self, root: Path):
+    Copied from ``source``: this work tree, or an export of an earlier revision.
+    """
+
+    baseline: "Project | None" = None  # the project at --baseline REV, when given
+    revision = "this work tree"
+
+    def __init__(self, root: Path, source: Path = ROOT):
         self.root = root
         for name in ("conf", "src", "pyproject.toml", ".telemetry"):
-            source = ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+            source_path = source / name
+            if source_path.is_dir():
+                shutil.copytree(
+                    source_path, root / name, ignore=shutil.ignore_patterns("__pycache__")
+                )
             else:
-                shutil.copy2(source, root / name)
+                shutil.copy2(source_path, root / name)
         (root / "conf" / "local").mkdir(exist_ok=True)
         # --handoff: the split persisted through the catalog, read by each worker.
         (root / "conf" / "handoff").mkdir()
@@ -213,6 +223,47 @@ class Project:
         out = self.root / "plain_table.json"
         script = str(ROOT / "benchmarks" / "plain_table.py")
         return timed([sys.executable, script, str(csv), "label", str(out)], ROOT, self.env)
+
+
+def exported(revision: str, into: Path) -> Path:
+    """The project's files at git ``revision``, written into ``into``."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", revision, "conf", "src", "pyproject.toml", ".telemetry"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def with_baseline(project: Project, variants: dict) -> dict:
+    """``variants``, each followed by the same run of the --baseline project, when given.
+
+    Each variant is a function of the project it runs.
+    """
+    runs = {}
+    for name, run in variants.items():
+        runs[name] = lambda run=run: run(project)
+        if project.baseline is not None:
+            runs[f"{name} (baseline)"] = lambda run=run: run(project.baseline)
+    return runs
+
+
+def baseline_rows(project: Project, series: dict[str, "Series"], label: str) -> "Table":
+    """One row per variant run at --baseline: its figure and today's time / its time."""
+    if project.baseline is None:
+        return []
+    return [
+        (
+            f"{label}{name}: at {project.baseline.revision}",
+            fmt(series[f"{name} (baseline)"].stat()),
+            f"today's {ratio(series[name], series[f'{name} (baseline)']):.2f} x this",
+        )
+        for name in series
+        if f"{name} (baseline)" in series
+    ]
 
 
 def training_spans(data: Path) -> list[dict]:
@@ -315,7 +366,7 @@ def bench_table(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     series = interleaved(
         n,
         {
-            "parallel": lambda: project.kedro("ParallelRunner", params),
+            **with_baseline(project, {"parallel": lambda p: p.kedro("ParallelRunner", params)}),
             "plain": lambda: project.plain_table(csv),
         },
     )
@@ -331,6 +382,7 @@ def bench_table(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
             fmt(series["plain"].stat()),
             f"1.00; peak {series['plain'].stat('peak_mb')['median']:.0f} MB",
         ),
+        *baseline_rows(project, series, f"table {rows:,} rows, ParallelRunner, "),
     ]
     return table, {
         "categorical_table": {k: [asdict(s) for s in v.samples] for k, v in series.items()}
@@ -537,12 +589,15 @@ def bench_tuned(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     dask = "parallel_trees.runners.DaskRunner"
     series = interleaved(
         n,
-        {
-            "parallel": lambda: project.kedro("ParallelRunner", tuned),
-            "sequential": lambda: project.kedro("SequentialRunner", tuned),
-            "dask": lambda: project.kedro(dask, tuned, runner_params="n_workers=2"),
-            "long pole": lambda: project.kedro("ParallelRunner", f"{tuned},{fast}"),
-        },
+        with_baseline(
+            project,
+            {
+                "parallel": lambda p: p.kedro("ParallelRunner", tuned),
+                "sequential": lambda p: p.kedro("SequentialRunner", tuned),
+                "dask": lambda p: p.kedro(dask, tuned, runner_params="n_workers=2"),
+                "long pole": lambda p: p.kedro("ParallelRunner", f"{tuned},{fast}"),
+            },
+        ),
     )
     parallel, dasks = spread_stat(series["parallel"], 2), spread_stat(series["dask"], 2)
     pole = spread_stat(series["long pole"], 2)
@@ -569,6 +624,7 @@ def bench_tuned(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
             fmt(series["long pole"].stat()),
             f"one model {pole['pole']:.1f} x the other's CPU; " + _busy_note(pole),
         ),
+        *baseline_rows(project, series, "tuned, "),
     ]
     samples = {k: [asdict(s) for s in v.samples] for k, v in series.items()}
     figures = {"parallel": parallel, "sequential": sequential, "dask": dasks}
@@ -634,6 +690,11 @@ def main() -> None:
         help=f"which figures, comma-separated, of {','.join(PARTS)} (default: all)",
     )
     parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run the project at this git revision, interleaved (parts table, tuned)",
+    )
+    parser.add_argument(
         "--handoff",
         action="store_true",
         help="only: the split in memory vs persisted through the catalog, at the largest size",
@@ -644,6 +705,10 @@ def main() -> None:
     results: dict = {"cores": CORES, "repeats": args.repeats, "quick": args.quick}
     with tempfile.TemporaryDirectory(prefix="parallel-trees-bench-") as tmp:
         project = Project(Path(tmp) / "parallel-trees")
+        if args.baseline:
+            source = exported(args.baseline, Path(tmp) / "baseline-source")
+            project.baseline = Project(Path(tmp) / "baseline", source)
+            project.baseline.revision = args.baseline
         for part in parts:
             rows, figures = part(project, args.repeats, args.quick)
             table += rows
