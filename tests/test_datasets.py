@@ -1,14 +1,15 @@
-"""The project's datasets: a user's CSV file, and the model of the last training run."""
+"""The project's datasets: a user's CSV file, the model of the last training run, charts."""
 
 import hashlib
 import json
 import pickle
 import re
 
+import plotly.graph_objects as go
 import pytest
-from kedro.io import DatasetError
+from kedro.io import DatasetError, Version
 
-from parallel_trees.datasets import CSVTableDataset, TrainedModelDataset, separator
+from parallel_trees.datasets import CSVTableDataset, FigureDataset, TrainedModelDataset, separator
 from parallel_trees.errors import DataError
 
 
@@ -111,3 +112,18 @@ class TestTrainedModel:
             "model = 'boost': the training run .* trained forest; set model to one of them",
             load_error(_dataset(tmp_path, "boost")),
         )
+
+
+class TestFigure:
+    def test_a_figure_dict_is_written_as_plotly_writes_it_and_loads_as_a_figure(self, tmp_path):
+        figure = {
+            "data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2.5], "name": "accuracy"}],
+            "layout": {"title": {"text": "A chart"}, "yaxis": {"range": [0, 3]}},
+        }
+        dataset = FigureDataset(filepath=str(tmp_path / "chart.json"), version=Version(None, None))
+        dataset.save(figure)
+        [path] = tmp_path.glob("chart.json/*/chart.json")  # versioned, as in the catalog
+        written = json.loads(path.read_text())
+        assert written == json.loads(go.Figure(figure).to_json())  # plotly's template too
+        assert dataset.load() == go.Figure(figure)
+        assert dataset.preview() == written  # what kedro-viz draws

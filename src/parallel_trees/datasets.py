@@ -1,19 +1,24 @@
-"""The project's own datasets: a user's CSV file, and the model of the last training run.
+"""The project's own datasets: a user's CSV file, the model of the last training run,
+and the run's charts.
 
-Both are read-only. What they cannot read becomes a ``DataError`` that names
+The first two are read-only. What they cannot read becomes a ``DataError`` that names
 the file and what to change (the run guard shows it as one ``Error:`` line).
 """
 
+import functools
 import hashlib
 import io
 import json
 import pickle
+import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import get_filepath_str
+from kedro_datasets.plotly import JSONDataset
 from sklearn.pipeline import Pipeline
 
 from parallel_trees.errors import DataError
@@ -148,3 +153,26 @@ class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
 
     def _describe(self) -> dict[str, Any]:
         return {"metrics": str(self._metrics), "models": str(self._models), "model": self._model}
+
+
+@functools.cache
+def plotly_template() -> dict[str, Any]:
+    """Plotly's default template ("plotly"), which ``go.Figure`` gives every figure."""
+    return json.loads(pkgutil.get_data("plotly", "package_data/templates/plotly.json") or b"{}")
+
+
+class FigureDataset(JSONDataset):
+    """kedro-datasets' ``plotly.JSONDataset``, saving a figure given as a plain dict.
+
+    A figure is ``{"data": [traces], "layout": {...}}``, as ``go.Figure.to_plotly_json()``
+    gives it; it is written as ``go.Figure`` writes it, with plotly's default template,
+    without building (and validating) a ``go.Figure`` (see the reporting nodes). It
+    loads as a ``go.Figure``, and kedro-viz previews it as any plotly JSON.
+    """
+
+    def save(self, data: dict[str, Any]) -> None:  # type: ignore[override]
+        figure = {**data, "layout": {**data.get("layout", {}), "template": plotly_template()}}
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        with self._fs.open(save_path, **self._fs_open_args_save) as file:
+            json.dump(figure, file)
+        self._invalidate_cache()
