@@ -18,6 +18,10 @@ Kedro 1.7 also means to configure the project in each spawned or forkserver
 worker, but reads the package name there, where it is not set, so it never
 does: the project's hooks (``settings.HOOKS``) and logging were missing in
 those workers. Each worker of this runner is configured as a forked one is.
+
+Kedro's ``Task`` also makes a new hook manager for every node a worker runs,
+scanning every installed package's entry points each time; a worker of this
+runner makes one as it starts, and runs every node with it.
 """
 
 from __future__ import annotations
