@@ -1,14 +1,22 @@
-"""The project's datasets: a user's CSV file, and the model of the last training run."""
+"""The project's datasets: a user's CSV file, the model of the last training run, charts."""
 
 import hashlib
 import json
 import pickle
 import re
 
+import pandas as pd
+import plotly.graph_objects as go
 import pytest
-from kedro.io import DatasetError
+from kedro.io import DatasetError, Version
 
-from parallel_trees.datasets import CSVTableDataset, TrainedModelDataset, separator
+from parallel_trees.datasets import (
+    CSVDataset,
+    CSVTableDataset,
+    FigureDataset,
+    TrainedModelDataset,
+    separator,
+)
 from parallel_trees.errors import DataError
 
 
@@ -111,3 +119,49 @@ class TestTrainedModel:
             "model = 'boost': the training run .* trained forest; set model to one of them",
             load_error(_dataset(tmp_path, "boost")),
         )
+
+
+class TestFigure:
+    def test_a_figure_dict_is_written_as_plotly_writes_it_and_loads_as_a_figure(self, tmp_path):
+        figure = {
+            "data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2.5], "name": "accuracy"}],
+            "layout": {"title": {"text": "A chart"}, "yaxis": {"range": [0, 3]}},
+        }
+        version = Version(None, "2026-11-29T18.00.00.000Z")
+        dataset = FigureDataset(filepath=str(tmp_path / "chart.json"), version=version)
+        dataset.save(figure)
+        [path] = tmp_path.glob("chart.json/*/chart.json")  # versioned, as in the catalog
+        written = json.loads(path.read_text())
+        assert written == json.loads(go.Figure(figure).to_json())  # plotly's template too
+        assert dataset.load() == go.Figure(figure)
+        assert dataset.preview() == written  # what kedro-viz draws
+
+
+class TestCSV:
+    def test_a_table_round_trips_with_its_row_ids_as_the_catalog_keeps_it(self, tmp_path):
+        table = pd.DataFrame(
+            {"target": ["a", "b", "c"], "xgboost": ["a", "a", "c"]},
+            index=pd.Index([7, 3, 9], name="row"),
+        )
+        dataset = CSVDataset(  # test_predictions in conf/base/catalog.yml
+            filepath=str(tmp_path / "predictions.csv"),
+            load_args={"index_col": "row"},
+            save_args={"index": True},
+            version=Version(None, None),
+        )
+        assert not dataset.exists()
+        dataset.save(table)
+        [path] = tmp_path.glob("predictions.csv/*/predictions.csv")
+        assert path.read_text().splitlines()[:2] == ["row,target,xgboost", "7,a,a"]
+        assert dataset.exists()
+        pd.testing.assert_frame_equal(dataset.load(), table)
+        assert dataset.preview(nrows=2) == {  # kedro-viz's table
+            "index": [7, 3],
+            "columns": ["target", "xgboost"],
+            "data": [["a", "a"], ["b", "a"]],
+        }
+
+    def test_without_save_args_no_index_is_written(self, tmp_path):
+        dataset = CSVDataset(filepath=str(tmp_path / "rows.csv"))
+        dataset.save(pd.DataFrame({"x": [1, 2]}, index=[5, 6]))
+        assert (tmp_path / "rows.csv").read_text().splitlines() == ["x", "1", "2"]

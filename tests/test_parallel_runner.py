@@ -2,13 +2,16 @@
 
 import logging
 import multiprocessing
+import os
 import sys
 
 import pytest
 from kedro.framework import project
+from kedro.io import MemoryDataset, SharedMemoryDataCatalog
+from kedro.pipeline import Pipeline, node
 
 from parallel_trees.errors import UserError
-from parallel_trees.parallel_runner import ParallelRunner, start_method
+from parallel_trees.parallel_runner import ParallelRunner, start_method, worker_hook_manager
 
 START_METHODS = ["fork", "spawn", "forkserver"]
 
@@ -70,6 +73,39 @@ def test_a_started_worker_is_configured_as_a_forked_one(configured, monkeypatch,
     assert inside["logging"] == ["results", "info_file_handler"]  # conf/logging.yml
     # Hidden from Kedro's Task, which would configure it again on every node, and fail.
     assert inside["package name"] is None
+
+
+def _hook_manager(_: int) -> dict:
+    """A node: the hook manager that Kedro's Task runs it with, and its worker's."""
+    frame = sys._getframe(1)
+    while "hook_manager" not in frame.f_locals:  # Task._call_node_run's argument
+        frame = frame.f_back
+    manager = frame.f_locals["hook_manager"]
+    return {
+        "pid": os.getpid(),
+        "manager": id(manager),
+        "the worker's": manager is worker_hook_manager(),
+        "made": worker_hook_manager.cache_info().misses,
+        "hooks": {type(hook).__name__ for hook in manager.get_plugins()},
+    }
+
+
+def test_each_worker_runs_every_node_with_one_hook_manager_made_once(configured):
+    # Kedro's Task would make one per node, rescanning every installed package's entry
+    # points. Under this run's start method (CI: fork, then spawn, then forkserver).
+    nodes = [node(_hook_manager, "x", f"seen_{i}", name=f"node_{i}") for i in range(6)]
+    catalog = SharedMemoryDataCatalog({"x": MemoryDataset(0)})
+    runner = ParallelRunner(max_workers=2)
+    seen = [dataset.load() for dataset in runner.run(Pipeline(nodes), catalog).values()]
+    assert len(seen) == 6
+    managers = {}
+    for inside in seen:
+        managers.setdefault(inside["pid"], set()).add(inside["manager"])
+        assert inside["the worker's"]
+        assert inside["made"] == 1
+        # The project's hooks (settings.HOOKS) and the plugins' (the node journal).
+        assert {"RunGuardHooks", "TrackingHooks", "NodeJournalHooks"} <= inside["hooks"]
+    assert all(len(ids) == 1 for ids in managers.values())
 
 
 def test_a_start_method_that_does_not_exist_is_named(monkeypatch):

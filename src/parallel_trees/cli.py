@@ -12,6 +12,7 @@ before it is made (``runner_options``).
 It adds ``kedro dask-certs DIR``: the certificates of a Dask cluster with TLS.
 """
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,23 @@ def run(ctx: click.Context, runner: str | None, **options: Any) -> dict[str, Any
     ``--runner`` and ``--runner-params`` are known to work."""
     runner = RUNNERS.get(runner, runner)
     check_runner_options(runner, options["runner_params"])
-    return ctx.invoke(kedro_run, runner=runner, **options)
+    try:
+        return ctx.invoke(kedro_run, runner=runner, **options)
+    finally:
+        skip_last_collections()
+
+
+def skip_last_collections() -> None:
+    """Spare the process Python's garbage collections at exit: the command is over.
+
+    At exit, Python collects garbage while it tears the modules down, walking
+    every object that the run's libraries (scikit-learn, pandas, plotly,
+    kedro-viz's) ever made: 0.6 s of a default run. Frozen objects are not
+    walked. Whatever must happen at exit still does (atexit handlers, logging's
+    flush, multiprocessing stopping its helpers): they do not wait for the
+    collector.
+    """
+    gc.freeze()
 
 
 @cli.command("dask-certs")

@@ -18,25 +18,32 @@ Kedro 1.7 also means to configure the project in each spawned or forkserver
 worker, but reads the package name there, where it is not set, so it never
 does: the project's hooks (``settings.HOOKS``) and logging were missing in
 those workers. Each worker of this runner is configured as a forked one is.
+
+Kedro's ``Task`` also makes a new hook manager for every node a worker runs,
+scanning every installed package's entry points each time; a worker of this
+runner makes one as it starts, and runs every node with it.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from kedro.framework import project
 from kedro.runner import ParallelRunner as KedroParallelRunner
+from kedro.runner.task import Task
 
 from parallel_trees.errors import UserError
 
 if TYPE_CHECKING:
     from kedro.io import SharedMemoryCatalogProtocol
     from kedro.pipeline import Pipeline
+    from kedro.pipeline.node import Node
     from pluggy import PluginManager
 
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -57,7 +64,8 @@ def start_method() -> str | None:
 def prepare_worker(
     package_name: str | None, logging_config: dict[str, Any], modules: list[str]
 ) -> None:
-    """Make a new worker process what a forked one is, then import ``modules`` in it."""
+    """Make a new worker process what a forked one is, then import ``modules`` and make its
+    hook manager in it."""
     if package_name and project.PACKAGE_NAME is None:  # spawned, or started by a forkserver
         project.configure_project(package_name)
         project.configure_logging(logging_config)
@@ -74,6 +82,30 @@ def prepare_worker(
     project.settings.set("DISABLE_HOOKS_FOR_PLUGINS", (*disabled, "kedro-viz"))
     for module in modules:
         importlib.import_module(module)
+    worker_hook_manager()
+
+
+@functools.cache
+def worker_hook_manager() -> PluginManager:
+    """This worker's hook manager, with the project's hooks and the plugins': made once."""
+    # Kedro 1.7's Task makes a new one for every task of a parallel run, scanning
+    # every installed distribution's entry points each time (kedro/runner/task.py).
+    return Task._run_node_synchronization()
+
+
+def run_task(task: Task) -> Node:
+    """Run a parallel run's ``task`` with this worker's one hook manager."""
+    task.hook_manager, task.parallel = worker_hook_manager(), False
+    return task.execute()
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers run Kedro's tasks with a hook manager each, made once."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        if isinstance(fn, Task) and fn.parallel:
+            return super().submit(run_task, fn)
+        return super().submit(fn, *args, **kwargs)
 
 
 class ParallelRunner(KedroParallelRunner):
@@ -101,7 +133,7 @@ class ParallelRunner(KedroParallelRunner):
         super()._run(pipeline, catalog, hook_manager, run_id)
 
     def _get_executor(self, max_workers: int) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(
+        pool = WorkerPool(
             max_workers=max_workers,
             mp_context=get_context(start_method()),
             initializer=prepare_worker,

@@ -1,16 +1,28 @@
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
+from plotly.subplots import make_subplots
 
+from parallel_trees.pipelines.reporting import nodes
 from parallel_trees.pipelines.reporting.nodes import (
     concurrent_seconds,
     format_report,
-    plot_confusion_matrices,
-    plot_feature_importance,
-    plot_hyperparameter_search,
-    plot_model_comparison,
-    plot_run_timeline,
     report_results,
+    subplots,
 )
+
+
+def _validated(plot):
+    """A chart node, its figure dict built into a ``go.Figure``: plotly checks every
+    property, so a misspelt or misplaced one fails the test that draws it."""
+    return lambda *args, **kwargs: go.Figure(plot(*args, **kwargs))
+
+
+plot_confusion_matrices = _validated(nodes.plot_confusion_matrices)
+plot_feature_importance = _validated(nodes.plot_feature_importance)
+plot_hyperparameter_search = _validated(nodes.plot_hyperparameter_search)
+plot_model_comparison = _validated(nodes.plot_model_comparison)
+plot_run_timeline = _validated(nodes.plot_run_timeline)
 
 VERDICT = "Random Forest vs XGBoost: +0.100 CV accuracy, ...: no significant difference"
 
@@ -156,6 +168,23 @@ class TestModelComparison:
             model["test_accuracy"] = None
         test = plot_model_comparison(scores, comparison).data[2]
         assert list(test.y) == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "widths", "spacing"),
+    [(1, 1, None, 0.12), (1, 2, None, 0.12), (1, 3, None, 0.12), (3, 2, [0.65, 0.35], 0.15)],
+)
+def test_subplots_are_laid_out_as_make_subplots_lays_them_out(rows, cols, widths, spacing):
+    titles = [f"plot {k}" for k in range(rows * cols)]
+    made = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles,
+        column_widths=widths,
+        horizontal_spacing=spacing,
+    ).to_plotly_json()["layout"]
+    made.pop("template")
+    assert subplots(rows, cols, titles, spacing, widths) == made
 
 
 PARALLEL = {"runner": "ParallelRunner", "cores": 2}

@@ -1,21 +1,37 @@
-"""The end of a run: the report a user reads, and the charts kedro-viz shows."""
+"""The end of a run: the report a user reads, and the charts kedro-viz shows.
+
+The charts are plotly figures as plain dicts, as ``go.Figure.to_plotly_json()``
+gives them (``FigureDataset`` saves them): building a ``go.Figure`` validates
+every property, and the first one a process makes imports IPython through
+``plotly.offline``, 0.3 s in each worker of a 2 s run. The tests build a
+``go.Figure`` from each, so that a property plotly does not know fails there.
+"""
 
 import logging
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
 from parallel_trees.pipelines.scoring.nodes import p_value_text, true_labels
 
 logger = logging.getLogger(__name__)
 
+Figure = dict[str, Any]  # a plotly figure: {"data": [traces], "layout": {...}}
+
 # Readable on kedro-viz's dark theme and on a light one.
 GREY = "#9e9e9e"
-COLOURS = qualitative.Plotly  # plotly's default colours, as the other charts use
+# plotly's default colours (plotly.colors.qualitative.Plotly), as the other charts use
+COLOURS = [
+    "#636EFA", "#EF553B", "#00CC96", "#AB63FA", "#FFA15A",
+    "#19D3F3", "#FF6692", "#B6E880", "#FF97FF", "#FECB52",
+]  # fmt: skip
+# plotly's "Blues" (plotly.colors.sequential.Blues), which plotly.js's differs from
+BLUES = [
+    [0.0, "rgb(247,251,255)"], [0.125, "rgb(222,235,247)"], [0.25, "rgb(198,219,239)"],
+    [0.375, "rgb(158,202,225)"], [0.5, "rgb(107,174,214)"], [0.625, "rgb(66,146,198)"],
+    [0.75, "rgb(33,113,181)"], [0.875, "rgb(8,81,156)"], [1.0, "rgb(8,48,107)"],
+]  # fmt: skip
 STANDING = {
     "indistinguishable": "indistinguishable from the best",
     "worse": "significantly worse than the best",
@@ -152,7 +168,74 @@ def report_results(metrics: dict[str, Any]) -> str:
     return report
 
 
-def plot_model_comparison(scores: dict[str, Any], comparison: dict[str, Any]) -> go.Figure:
+def _title(text: str) -> dict[str, str]:
+    return {"text": text}
+
+
+def subplots(
+    rows: int,
+    cols: int,
+    titles: list[str],
+    horizontal_spacing: float,
+    column_widths: list[float] | None = None,
+) -> dict[str, Any]:
+    """The layout of a grid of subplots, as ``plotly.subplots.make_subplots`` makes it.
+
+    Subplot ``k`` (row by row, from 1 at the top left) draws on axes ``xaxis{k}`` and
+    ``yaxis{k}`` (``xaxis``, ``yaxis`` for the first), its title above it; a trace
+    goes to it with ``"xaxis": "x{k}", "yaxis": "y{k}"`` (``subplot_axes``).
+    """
+    # make_subplots' arithmetic, step by step, so that the domains are the same floats.
+    free = 1.0 - horizontal_spacing * (cols - 1)
+    if column_widths is None:
+        widths = [free / cols] * cols
+    else:
+        widths = [free * (w / float(sum(column_widths))) for w in column_widths]
+    vertical_spacing = 0.5 / rows  # make_subplots' default for titled subplots
+    heights = [(1.0 - vertical_spacing * (rows - 1)) / rows] * rows
+    layout: dict[str, Any] = {}
+    annotations = []
+    for row in range(rows):
+        below = rows - 1 - row  # rows under this one
+        bottom = sum(heights[:below]) + below * vertical_spacing
+        y_domain = [bottom, bottom + heights[below]]
+        for col in range(cols):
+            k = row * cols + col + 1
+            left = sum(widths[:col]) + col * horizontal_spacing
+            x_domain = [left, left + widths[col]]
+            x, y = subplot_axes(k)
+            layout[_axis("x", k)] = {"anchor": y, "domain": x_domain}
+            layout[_axis("y", k)] = {"anchor": x, "domain": y_domain}
+            if k <= len(titles):
+                annotations.append(
+                    {
+                        "font": {"size": 16},
+                        "showarrow": False,
+                        "text": titles[k - 1],
+                        "x": sum(x_domain) / 2.0,
+                        "xanchor": "center",
+                        "xref": "paper",
+                        "y": y_domain[1],
+                        "yanchor": "bottom",
+                        "yref": "paper",
+                    }
+                )
+    layout["annotations"] = annotations
+    return layout
+
+
+def subplot_axes(k: int) -> tuple[str, str]:
+    """The x and y axes of subplot ``k`` (1: the first), as a trace names them."""
+    suffix = str(k) if k > 1 else ""
+    return f"x{suffix}", f"y{suffix}"
+
+
+def _axis(letter: str, k: int) -> str:
+    """The layout key of subplot ``k``'s x or y axis: ``xaxis``, ``xaxis2``, ..."""
+    return f"{letter}axis{k if k > 1 else ''}"
+
+
+def plot_model_comparison(scores: dict[str, Any], comparison: dict[str, Any]) -> Figure:
     """Per model: CV accuracy (mean, std error bar, each fold) beside held-out accuracy.
 
     Args:
@@ -167,47 +250,50 @@ def plot_model_comparison(scores: dict[str, Any], comparison: dict[str, Any]) ->
     verdicts = [pair["cv"]["verdict"] for pair in comparison["pairs"]]
     names = [m["display_name"] for m in models]
     folds = [(m["display_name"], score) for m in models for score in m["cv_scores"]]
-    figure = go.Figure(
-        [
-            go.Bar(
-                name="CV accuracy (mean ± std)",
-                x=names,
-                y=[m["cv_mean"] for m in models],
-                error_y={
-                    "type": "data",
-                    "array": [m["cv_std"] for m in models],
-                    "color": GREY,
-                    "thickness": 2,
-                },
-                offsetgroup="cv",
-            ),
-            go.Scatter(
-                name="CV accuracy of each fold",
-                x=[name for name, _ in folds],
-                y=[score for _, score in folds],
-                mode="markers",
-                marker={"color": GREY, "size": 9, "line": {"color": "white", "width": 1}},
-                offsetgroup="cv",
-            ),
-            go.Bar(
-                name="held-out test accuracy",
-                x=names,
-                # None leaves a gap: no test score when test_size is 0.
-                y=[m["test_accuracy"] for m in models],
-                offsetgroup="test",
-            ),
-        ]
-    )
-    figure.update_layout(
-        title="Accuracy per model: cross-validation vs held-out test rows"
-        + "".join(f"<br><sup>{verdict}</sup>" for verdict in verdicts),
-        barmode="group",
-        scattermode="group",
-        xaxis_title="model",
-        yaxis={"title": "accuracy", "range": [0, 1.05]},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return figure
+    data = [
+        {
+            "type": "bar",
+            "name": "CV accuracy (mean ± std)",
+            "x": names,
+            "y": [m["cv_mean"] for m in models],
+            "error_y": {
+                "type": "data",
+                "array": [m["cv_std"] for m in models],
+                "color": GREY,
+                "thickness": 2,
+            },
+            "offsetgroup": "cv",
+        },
+        {
+            "type": "scatter",
+            "name": "CV accuracy of each fold",
+            "x": [name for name, _ in folds],
+            "y": [score for _, score in folds],
+            "mode": "markers",
+            "marker": {"color": GREY, "size": 9, "line": {"color": "white", "width": 1}},
+            "offsetgroup": "cv",
+        },
+        {
+            "type": "bar",
+            "name": "held-out test accuracy",
+            "x": names,
+            # None leaves a gap: no test score when test_size is 0.
+            "y": [m["test_accuracy"] for m in models],
+            "offsetgroup": "test",
+        },
+    ]
+    layout = {
+        "title": _title(
+            "Accuracy per model: cross-validation vs held-out test rows"
+            + "".join(f"<br><sup>{verdict}</sup>" for verdict in verdicts)
+        ),
+        "barmode": "group",
+        "scattermode": "group",
+        "xaxis": {"title": _title("model")},
+        "yaxis": {"title": _title("accuracy"), "range": [0, 1.05]},
+        "legend": {"orientation": "h", "y": -0.2},
+    }
+    return {"data": data, "layout": layout}
 
 
 def concurrent_seconds(intervals: list[tuple[float, float]]) -> float:
@@ -221,7 +307,7 @@ def concurrent_seconds(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
-def plot_run_timeline(run_context: dict[str, Any], **trainings: dict[str, Any]) -> go.Figure:
+def plot_run_timeline(run_context: dict[str, Any], **trainings: dict[str, Any]) -> Figure:
     """A Gantt chart of the training nodes: which process ran each, and when.
 
     Args:
@@ -241,40 +327,42 @@ def plot_run_timeline(run_context: dict[str, Any], **trainings: dict[str, Any]) 
     overlap = concurrent_seconds([(s["started_at"], s["finished_at"]) for s in spans])
     busy = sum(s["cpu_seconds"] for s in spans) / (run_context["cores"] * wall) if wall else 0.0
     verdict = f"two or more at once for {overlap:.2f} s" if overlap > 0 else "one after the other"
-    figure = go.Figure(
-        [
-            go.Bar(
-                name=training["display_name"],
-                orientation="h",
-                y=[f"pid {s['pid']}" for s in training["timing"]],
-                base=[s["started_at"] - zero for s in training["timing"]],
-                x=[s["finished_at"] - s["started_at"] for s in training["timing"]],
-                text=[s["node"] for s in training["timing"]],
-                textposition="inside",
-                customdata=[s["finished_at"] - zero for s in training["timing"]],
-                hovertemplate=(
-                    f"{training['display_name']} %{{text}}: "
-                    "%{base:.2f} s to %{customdata:.2f} s<extra></extra>"
-                ),
-            )
-            for training in trainings.values()
-        ]
-    )
-    figure.update_layout(
-        title=(
+    data = [
+        {
+            "type": "bar",
+            "name": training["display_name"],
+            "orientation": "h",
+            "y": [f"pid {s['pid']}" for s in training["timing"]],
+            "base": [s["started_at"] - zero for s in training["timing"]],
+            "x": [s["finished_at"] - s["started_at"] for s in training["timing"]],
+            "text": [s["node"] for s in training["timing"]],
+            "textposition": "inside",
+            "customdata": [s["finished_at"] - zero for s in training["timing"]],
+            "hovertemplate": (
+                f"{training['display_name']} %{{text}}: "
+                "%{base:.2f} s to %{customdata:.2f} s<extra></extra>"
+            ),
+        }
+        for training in trainings.values()
+    ]
+    layout = {
+        "title": _title(
             f"Training nodes under {run_context['runner']}: {verdict};<br>"
             f"{busy:.0%} of {run_context['cores']} core(s) busy training, over {wall:.1f} s"
         ),
-        barmode="overlay",
-        xaxis={"title": "seconds since the first training node started", "rangemode": "tozero"},
-        yaxis={"title": "process", "autorange": "reversed"},
-    )
-    return figure
+        "barmode": "overlay",
+        "xaxis": {
+            "title": _title("seconds since the first training node started"),
+            "rangemode": "tozero",
+        },
+        "yaxis": {"title": _title("process"), "autorange": "reversed"},
+    }
+    return {"data": data, "layout": layout}
 
 
 def plot_confusion_matrices(
     test_predictions: pd.DataFrame, classes: list, scores: dict[str, Any]
-) -> go.Figure:
+) -> Figure:
     """One confusion matrix per model on the held-out rows.
 
     Args:
@@ -290,45 +378,54 @@ def plot_confusion_matrices(
     """
     models = scores
     if test_predictions.empty:
-        return go.Figure(layout={"title": "Confusion matrices: no held-out rows (test_size is 0)"})
-    figure = make_subplots(
+        title = "Confusion matrices: no held-out rows (test_size is 0)"
+        return {"data": [], "layout": {"title": _title(title)}}
+    layout = subplots(
         rows=1,
         cols=len(models),
-        subplot_titles=[m["display_name"] for m in models.values()],
+        titles=[m["display_name"] for m in models.values()],
         horizontal_spacing=0.12,
     )
     # Every class of the dataset, in its order, even one the held-out rows lack.
     labels = classes
     text_labels = [str(label) for label in labels]
-    for col, model in enumerate(models, start=1):
+    data = []
+    for k, model in enumerate(models, start=1):
         counts = pd.crosstab(true_labels(test_predictions), test_predictions[model]).reindex(
             index=labels, columns=labels, fill_value=0
         )
-        figure.add_trace(
-            go.Heatmap(
-                z=counts.to_numpy().tolist(),
-                x=text_labels,
-                y=text_labels,
-                text=counts.to_numpy().tolist(),
-                texttemplate="%{text}",
-                coloraxis="coloraxis",
-                hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-            ),
-            row=1,
-            col=col,
+        x, y = subplot_axes(k)
+        data.append(
+            {
+                "type": "heatmap",
+                "z": counts.to_numpy().tolist(),
+                "x": text_labels,
+                "y": text_labels,
+                "text": counts.to_numpy().tolist(),
+                "texttemplate": "%{text}",
+                "coloraxis": "coloraxis",
+                "hovertemplate": "true %{y}, predicted %{x}: %{z}<extra></extra>",
+                "xaxis": x,
+                "yaxis": y,
+            }
         )
-        figure.update_xaxes(title_text="predicted class", type="category", row=1, col=col)
-        figure.update_yaxes(
-            title_text="true class", type="category", autorange="reversed", row=1, col=col
-        )
-    figure.update_layout(
-        title="Confusion matrix per model on the held-out rows",
-        coloraxis={"colorscale": "Blues", "colorbar": {"title": "rows"}},
-    )
-    return figure
+        layout[_axis("x", k)] |= {
+            "title": _title("predicted class"),
+            "type": "category",
+        }
+        layout[_axis("y", k)] |= {
+            "title": _title("true class"),
+            "type": "category",
+            "autorange": "reversed",
+        }
+    layout |= {
+        "title": _title("Confusion matrix per model on the held-out rows"),
+        "coloraxis": {"colorscale": BLUES, "colorbar": {"title": _title("rows")}},
+    }
+    return {"data": data, "layout": layout}
 
 
-def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any]) -> go.Figure:
+def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any]) -> Figure:
     """Per model, how much its accuracy drops when each column of the table is shuffled.
 
     Args:
@@ -344,32 +441,33 @@ def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any
         {m: {c: v["mean"] for c, v in r["columns"].items()} for m, r in importances.items()}
     )
     columns = total.sum(axis=1).sort_values().index.tolist()
-    figure = go.Figure(
-        [
-            go.Bar(
-                name=scores[model]["display_name"],
-                orientation="h",
-                y=columns,
-                x=[record["columns"][c]["mean"] for c in columns],
-                error_x={
-                    "type": "data",
-                    "array": [record["columns"][c]["std"] for c in columns],
-                    "color": GREY,
-                },
-            )
-            for model, record in importances.items()
-        ]
-    )
+    data = [
+        {
+            "type": "bar",
+            "name": scores[model]["display_name"],
+            "orientation": "h",
+            "y": columns,
+            "x": [record["columns"][c]["mean"] for c in columns],
+            "error_x": {
+                "type": "data",
+                "array": [record["columns"][c]["std"] for c in columns],
+                "color": GREY,
+            },
+        }
+        for model, record in importances.items()
+    ]
     rows = records[0]["rows"] if records else "held-out"
-    figure.update_layout(
-        title=f"What each model learned: accuracy lost when a column is shuffled ({rows} rows)",
-        barmode="group",
-        xaxis={"title": "drop in accuracy (permutation importance)"},
-        yaxis={"title": "column", "type": "category"},
-        legend={"orientation": "h", "y": -0.2},
-        height=max(400, 60 + 40 * len(columns) * max(1, len(records)) // 2),
-    )
-    return figure
+    layout = {
+        "title": _title(
+            f"What each model learned: accuracy lost when a column is shuffled ({rows} rows)"
+        ),
+        "barmode": "group",
+        "xaxis": {"title": _title("drop in accuracy (permutation importance)")},
+        "yaxis": {"title": _title("column"), "type": "category"},
+        "legend": {"orientation": "h", "y": -0.2},
+        "height": max(400, 60 + 40 * len(columns) * max(1, len(records)) // 2),
+    }
+    return {"data": data, "layout": layout}
 
 
 def _searches(training: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -388,7 +486,7 @@ def _best_so_far(trials: list[dict[str, Any]]) -> list[float | None]:
     return line
 
 
-def plot_hyperparameter_search(tuning: dict[str, Any], **trainings: dict[str, Any]) -> go.Figure:
+def plot_hyperparameter_search(tuning: dict[str, Any], **trainings: dict[str, Any]) -> Figure:
     """Per tuned model: the inner score of every trial of its searches, and what mattered.
 
     Args:
@@ -407,13 +505,13 @@ def plot_hyperparameter_search(tuning: dict[str, Any], **trainings: dict[str, An
     tuned = {name: t for name, t in trainings.items() if t.get("search")}
     if not tuned:
         reason = "no model has a search space" if tuning["trials"] else "tuning.trials is 0"
-        return go.Figure(layout={"title": f"Hyperparameter search: none ({reason})"})
-    figure = make_subplots(
+        return {"data": [], "layout": {"title": _title(f"Hyperparameter search: none ({reason})")}}
+    layout = subplots(
         rows=len(tuned),
         cols=2,
         column_widths=[0.65, 0.35],
         horizontal_spacing=0.15,
-        subplot_titles=[
+        titles=[
             title
             for t in tuned.values()
             for title in (
@@ -422,77 +520,91 @@ def plot_hyperparameter_search(tuning: dict[str, Any], **trainings: dict[str, An
             )
         ],
     )
-    for row, (name, training) in enumerate(tuned.items(), start=1):
-        colour = COLOURS[(row - 1) % len(COLOURS)]
+    data = []
+    for row, (name, training) in enumerate(tuned.items()):
+        colour = COLOURS[row % len(COLOURS)]
+        trials_k, importance_k = 2 * row + 1, 2 * row + 2  # its subplots, left and right
+        x, y = subplot_axes(trials_k)
         for i, (label, found) in enumerate(_searches(training)):
             trials = found["trials"]
             numbers = list(range(1, len(trials) + 1))
-            figure.add_trace(
-                go.Scatter(
-                    name=f"{training['display_name']}: trials",
-                    legendgroup=name,
-                    showlegend=i == 0,
-                    x=numbers,
-                    y=[t["score"] for t in trials],
-                    mode="markers",
-                    marker={
+            data.append(
+                {
+                    "type": "scatter",
+                    "name": f"{training['display_name']}: trials",
+                    "legendgroup": name,
+                    "showlegend": i == 0,
+                    "x": numbers,
+                    "y": [t["score"] for t in trials],
+                    "mode": "markers",
+                    "marker": {
                         "color": colour,
                         "opacity": 0.6,
                         "symbol": ["circle" if t["state"] == "complete" else "x" for t in trials],
                     },
-                    text=[f"{label}, {t['state']}: {_setting_text(t['params'])}" for t in trials],
-                    hovertemplate="trial %{x}, %{text}: %{y:.3f}<extra></extra>",
-                ),
-                row=row,
-                col=1,
+                    "text": [
+                        f"{label}, {t['state']}: {_setting_text(t['params'])}" for t in trials
+                    ],
+                    "hovertemplate": "trial %{x}, %{text}: %{y:.3f}<extra></extra>",
+                    "xaxis": x,
+                    "yaxis": y,
+                }
             )
-            figure.add_trace(
-                go.Scatter(
-                    name=f"{training['display_name']}: best so far",
-                    legendgroup=name,
-                    showlegend=i == 0,
-                    x=numbers,
-                    y=_best_so_far(trials),
-                    mode="lines",
-                    line={"color": colour, "shape": "hv", "width": 1.5},
-                    hovertemplate=f"{label}, best after trial %{{x}}: %{{y:.3f}}<extra></extra>",
-                ),
-                row=row,
-                col=1,
+            data.append(
+                {
+                    "type": "scatter",
+                    "name": f"{training['display_name']}: best so far",
+                    "legendgroup": name,
+                    "showlegend": i == 0,
+                    "x": numbers,
+                    "y": _best_so_far(trials),
+                    "mode": "lines",
+                    "line": {"color": colour, "shape": "hv", "width": 1.5},
+                    "hovertemplate": (
+                        f"{label}, best after trial %{{x}}: %{{y:.3f}}<extra></extra>"
+                    ),
+                    "xaxis": x,
+                    "yaxis": y,
+                }
             )
         shares = pd.DataFrame([found["importance"] for _, found in _searches(training)])
         order = shares.mean().sort_values().index.tolist()  # the largest on top
-        figure.add_trace(
-            go.Bar(
-                name=f"{training['display_name']}: importance",
-                legendgroup=name,
-                showlegend=False,
-                orientation="h",
-                y=order,
-                x=[float(shares[p].mean()) for p in order],
-                error_x={
+        x, y = subplot_axes(importance_k)
+        data.append(
+            {
+                "type": "bar",
+                "name": f"{training['display_name']}: importance",
+                "legendgroup": name,
+                "showlegend": False,
+                "orientation": "h",
+                "y": order,
+                "x": [float(shares[p].mean()) for p in order],
+                "error_x": {
                     "type": "data",
                     "array": [float(shares[p].std(ddof=0)) for p in order],
                     "color": GREY,
                 },
-                marker={"color": colour},
-                hovertemplate="%{y}: %{x:.0%} of the score's variance<extra></extra>",
-            ),
-            row=row,
-            col=2,
+                "marker": {"color": colour},
+                "hovertemplate": "%{y}: %{x:.0%} of the score's variance<extra></extra>",
+                "xaxis": x,
+                "yaxis": y,
+            }
         )
-        figure.update_xaxes(title_text="trial", row=row, col=1)
-        figure.update_yaxes(title_text="inner-CV accuracy", row=row, col=1)
-        figure.update_xaxes(title_text="share of importance", tickformat=".0%", row=row, col=2)
-    figure.update_layout(
-        title=(
+        layout[_axis("x", trials_k)]["title"] = _title("trial")
+        layout[_axis("y", trials_k)]["title"] = _title("inner-CV accuracy")
+        layout[_axis("x", importance_k)] |= {
+            "title": _title("share of importance"),
+            "tickformat": ".0%",
+        }
+    layout |= {
+        "title": _title(
             f"Hyperparameter search: {tuning['trials']} trials per search, "
             f"{tuning['inner_folds']}-fold inner CV, every search of each model"
         ),
-        legend={"orientation": "h", "y": -0.15},
-        height=max(450, 350 * len(tuned)),
-    )
-    return figure
+        "legend": {"orientation": "h", "y": -0.15},
+        "height": max(450, 350 * len(tuned)),
+    }
+    return {"data": data, "layout": layout}
 
 
 def _setting_text(params: dict[str, Any]) -> str:
