@@ -61,13 +61,19 @@ SHARED_DATA = re.compile(r"parallel-trees-data-(\d+)-[0-9a-f]+")
 
 
 def shared_data_root() -> Path:
-    """Where runs keep their shared data: in memory (/dev/shm) where the system has it.
+    """Where runs keep their shared data: /dev/shm, which is memory, where it is large.
 
-    macOS has no /dev/shm: there it is the temporary directory, whose pages
-    the system caches in memory as well.
+    Elsewhere the temporary folder, whose pages the system caches in memory
+    too: macOS has no /dev/shm, and Docker gives a container one of 64 MB,
+    too small for a large run's data (Linux makes it half the memory).
     """
     shm = Path("/dev/shm")
-    return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        room = os.statvfs(shm)
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        if room.f_blocks * room.f_frsize >= memory / 4:
+            return shm
+    return Path(tempfile.gettempdir())
 
 
 def _alive(pid: int) -> bool:
