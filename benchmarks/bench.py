@@ -30,6 +30,8 @@ from pathlib import Path
 
 from encoders import table as categorical_table
 
+from parallel_trees.parallel_runner import shared_data_root
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 CORES = len(os.sched_getaffinity(0))
@@ -76,19 +78,43 @@ class Series:
         return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+# A mapping in /proc/<pid>/smaps: "start-end perms offset dev inode   path".
+MAPPING = re.compile(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+) +(.*)$")
+
+
 def _pss_mb(group: int) -> float:
-    """Proportional set size of every process in a process group, in MB."""
-    total = 0
+    """Memory of a run, in MB: every process of its group, and its shared data once.
+
+    A ParallelRunner run's shared data (the files of its folder in /dev/shm,
+    ``parallel_runner.shared_data``) is memory whether or not a process maps
+    it: its mappings are left out of each process's proportional set size
+    (PSS), and each file counts once, whole, from the folder (or from a
+    mapping, once a released file is gone from the folder but still mapped).
+    """
+    shared = f"{shared_data_root()}/parallel-trees-data-{group}-"
+    pss_kb, files = 0, {}  # files: inode -> bytes
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[2]) != group:
                 continue
-            rollup = (stat.parent / "smaps_rollup").read_text()
+            smaps = (stat.parent / "smaps").read_text()
         except (OSError, IndexError, ValueError):
             continue
-        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
-        total += int(match[1]) if match else 0
-    return total / 1024
+        inode = None  # of the current mapping, when it is one of the run's files
+        for line in smaps.splitlines():
+            if mapping := MAPPING.match(line):
+                inode = int(mapping[1]) if mapping[2].startswith(shared) else None
+            elif line.startswith("Size:") and inode is not None:
+                files[inode] = int(line.split()[1]) * 1024
+            elif line.startswith("Pss:") and inode is None:
+                pss_kb += int(line.split()[1])
+    for path in Path(shared).parent.glob(f"{Path(shared).name}*/*"):
+        try:
+            info = path.stat()
+        except OSError:  # released meanwhile
+            continue
+        files[info.st_ino] = info.st_blocks * 512
+    return (pss_kb * 1024 + sum(files.values())) / 2**20
 
 
 def _machine_cpu() -> list[float]:
@@ -446,27 +472,42 @@ def bench_heavy(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
 
 
 def bench_scaling(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
-    """ParallelRunner from 1,000 to 1e6 rows: time, peak memory, time moving data."""
-    table, samples = [], {}
-    for rows in [1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000]:
+    """ParallelRunner from 1,000 to 3e6 rows: time, peak memory, time moving data; and
+    how memory grows with rows, projected to 1e7 rows (a straight line through the
+    two largest sizes)."""
+    table, samples, peaks = [], {}, {}
+    sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000, 3_000_000]
+    for rows in sizes:
         print(f"scaling: {rows} rows", file=sys.stderr)
         params = f"dataset=synthetic,synthetic.n_samples={rows},{SCALE}"
-        runs = 3 if rows >= 1_000_000 else n
+        runs = 1 if rows > 1_000_000 else 3 if rows == 1_000_000 else n
         s = interleaved(runs, {"parallel": lambda p=params: project.kedro("ParallelRunner", p)})[
             "parallel"
         ]
         data_mb = rows * 21 * 8 / 2**20  # 20 float64 features + an int64 label
         moving = statistics.median(x.moving / x.wall for x in s.samples)
+        peaks[rows] = s.stat("peak_mb")["median"]
         table.append(
             (
                 f"scale {rows:>9,} rows: ParallelRunner",
                 fmt(s.stat()),
-                f"peak {s.stat('peak_mb')['median']:.0f} MB = "
-                f"{s.stat('peak_mb')['median'] / data_mb:.1f} x data ({data_mb:.0f} MB); "
-                f"moving data {moving:.1%} of wall",
+                f"peak {peaks[rows]:.0f} MB = {peaks[rows] / data_mb:.1f} x data "
+                f"({data_mb:.0f} MB); moving data {moving:.1%} of wall; "
+                f"CPU {s.stat('cpu')['median']:.1f} s",
             )
         )
         samples[rows] = [asdict(x) for x in s.samples]
+    (small, large) = sizes[-2:]
+    per_million = (peaks[large] - peaks[small]) / (large - small) * 1e6
+    projected = peaks[large] + per_million * (10_000_000 - large) / 1e6
+    table.append(
+        (
+            "scale: memory per million rows",
+            f"{per_million:.0f} MB",
+            f"from {small:,} to {large:,} rows; 1e7 rows projected: {projected / 1024:.1f} GB "
+            f"({10_000_000 * 21 * 8 / 2**30:.1f} GB of data)",
+        )
+    )
     return table, {"scaling": samples}
 
 
@@ -487,24 +528,30 @@ def bench_tail(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
 
 
 def bench_handoff(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
-    """At the largest size: the split in memory, or persisted through the catalog."""
+    """At 1e6 rows: the split handed through the run's shared files (the project's
+    ParallelRunner), through Kedro's data manager (Kedro's ParallelRunner), or
+    persisted through the catalog as pickle files."""
     rows = 10_000 if quick else 1_000_000
     params = f"dataset=synthetic,synthetic.n_samples={rows},{SCALE}"
     handoff = interleaved(
         n,
         {
-            "in memory": lambda: project.kedro("ParallelRunner", params),
+            "shared files": lambda: project.kedro("ParallelRunner", params),
+            "Kedro's manager": lambda: project.kedro(KEDROS, params),
             "persisted": lambda: project.kedro("ParallelRunner", params, env="handoff"),
         },
     )
+    data_mb = rows * 21 * 8 / 2**20
     table = []
     for name, series in handoff.items():
         moving = statistics.median(x.moving / x.wall for x in series.samples)
+        peak = series.stat("peak_mb")["median"]
         table.append(
             (
                 f"handoff at {rows:,} rows, {name}",
                 fmt(series.stat()),
-                f"peak {series.stat('peak_mb')['median']:.0f} MB; moving data {moving:.1%} of wall",
+                f"peak {peak:.0f} MB = {peak / data_mb:.1f} x data; moving data {moving:.1%} "
+                f"of wall; CPU {series.stat('cpu')['median']:.1f} s",
             )
         )
     return table, {"handoff": {k: [asdict(x) for x in v.samples] for k, v in handoff.items()}}

@@ -94,6 +94,7 @@ class Run:
 
     returncode: int
     output: str  # stdout and stderr, interleaved as a user sees them
+    pid: int  # of its main process
 
 
 class ProjectCopy:
@@ -119,17 +120,21 @@ class ProjectCopy:
 
     def kedro(self, *args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Run:
         """``kedro ARGS`` in the copy (``env``: variables to add or override)."""
-        done = subprocess.run(
+        # subprocess.run, but the pid is kept: it names the run's shared data (shared_data_of).
+        with subprocess.Popen(
             [sys.executable, "-m", "kedro", *args],
             cwd=self.root,
             env=self.env(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            timeout=timeout,
-            check=False,
-        )
-        return Run(done.returncode, done.stdout)
+        ) as process:
+            try:
+                output, _ = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+        return Run(process.returncode, output, process.pid)
 
     def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         """``kedro ARGS`` in the background, in a process group of its own."""
@@ -154,6 +159,20 @@ class ProjectCopy:
             json.loads((v / "metrics.json").read_text())
             for v in self.versions("data/08_reporting/metrics.json")
         ]
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (as a SIGKILLed `kedro run`'s has)."""
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    return process.pid
+
+
+def shared_data_of(pid: int) -> list[Path]:
+    """The folders of shared data of the ParallelRunner run whose main process is ``pid``."""
+    from parallel_trees.parallel_runner import shared_data_root  # noqa: PLC0415
+
+    return sorted(shared_data_root().glob(f"parallel-trees-data-{pid}-*"))
 
 
 def _not_copied(folder: str, names: list[str]) -> set[str]:

@@ -1,10 +1,17 @@
-"""The project's datasets: a user's CSV file, the model of the last training run, charts."""
+"""The project's datasets: a user's CSV file, the model of the last training run, the
+charts and tables of a run, and the files through which ParallelRunner's workers hand
+data to each other."""
 
 import hashlib
 import json
+import multiprocessing
+import os
 import pickle
 import re
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
@@ -14,6 +21,7 @@ from parallel_trees.datasets import (
     CSVDataset,
     CSVTableDataset,
     FigureDataset,
+    SharedFileDataset,
     TrainedModelDataset,
     separator,
 )
@@ -165,3 +173,80 @@ class TestCSV:
         dataset = CSVDataset(filepath=str(tmp_path / "rows.csv"))
         dataset.save(pd.DataFrame({"x": [1, 2]}, index=[5, 6]))
         assert (tmp_path / "rows.csv").read_text().splitlines() == ["x", "1", "2"]
+
+
+def mapped_from(array: np.ndarray, path: Path) -> bool:
+    """Whether ``array``'s data is in this process's mapping of the file ``path``."""
+    address = array.__array_interface__["data"][0]
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        span, *_, name = line.split(maxsplit=5)
+        start, end = (int(x, 16) for x in span.split("-"))
+        if name == str(path) and start <= address < end:
+            return True
+    return False
+
+
+def load_in_another_process(path: Path) -> tuple[int, bool, float]:
+    """Load ``path``'s features there: its pid, whether they are mapped from the file, a sum."""
+    features = SharedFileDataset(str(path)).load()["features"]
+    return os.getpid(), mapped_from(features, path), float(features.sum())
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc")
+class TestSharedFile:
+    def test_arrays_are_read_only_views_of_the_file_in_every_process(self, tmp_path):
+        path = tmp_path / "split"
+        features = np.arange(60_000, dtype=np.float64).reshape(3_000, 20)
+        SharedFileDataset(str(path)).save({"features": features, "name": "x"})
+
+        loaded = SharedFileDataset(str(path)).load()["features"]
+        again = SharedFileDataset(str(path)).load()["features"]
+        np.testing.assert_array_equal(loaded, features)
+        assert mapped_from(loaded, path) and mapped_from(again, path)  # not copies
+        assert not loaded.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            loaded[0, 0] = 1.0
+        # Another process maps the same file (the same pages), whatever starts it.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            pid, mapped, total = pool.submit(load_in_another_process, path).result()
+        assert pid != os.getpid() and mapped and total == features.sum()
+
+    def test_data_frames_keep_their_dtypes_text_categories_and_missing_values(self, tmp_path):
+        frame = pd.DataFrame(
+            {
+                "length": [1.5, np.nan, 3.25],
+                "count": np.array([1, 2, 3], dtype=np.int32),
+                "island": ["Biscoe", None, "Dream"],
+                "species": pd.Categorical(["a", "b", "a"]),
+                "seen": [True, False, True],
+            },
+            index=[10, 20, 30],
+        )
+        dataset = SharedFileDataset(str(tmp_path / "table"))
+        dataset.save(frame)
+        loaded = dataset.load()
+        pd.testing.assert_frame_equal(loaded, frame)
+        # pandas copies on write: changing a loaded frame changes a copy, never the file.
+        loaded.loc[10, "length"] = 0.0
+        assert dataset.load().loc[10, "length"] == 1.5
+
+    def test_plain_objects_and_empty_arrays_round_trip(self, tmp_path):
+        data = {"classes": ["setosa", "virginica"], "folds": [(np.arange(3), np.arange(0))]}
+        dataset = SharedFileDataset(str(tmp_path / "objects"))
+        dataset.save(data)
+        loaded = dataset.load()
+        assert loaded["classes"] == data["classes"]
+        np.testing.assert_array_equal(loaded["folds"][0][0], np.arange(3))
+        assert loaded["folds"][0][1].size == 0
+
+    def test_releasing_deletes_the_file_and_leaves_loaded_data_readable(self, tmp_path):
+        path = tmp_path / "split"
+        dataset = SharedFileDataset(str(path))
+        dataset.save(np.ones(1_000))
+        loaded = dataset.load()
+        assert dataset.exists()
+        dataset.release()
+        assert not path.exists() and not dataset.exists()
+        assert loaded.sum() == 1_000  # its pages stay until nothing maps them
+        assert list(tmp_path.iterdir()) == []  # nor a half-written file left

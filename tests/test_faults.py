@@ -18,7 +18,7 @@ from kedro.io import Version
 from kedro_datasets.json import JSONDataset
 from sklearn.datasets import load_iris
 
-from tests.conftest import ProjectCopy
+from tests.conftest import ProjectCopy, shared_data_of
 
 RESULTS = [
     "data/08_reporting/metrics.json",
@@ -271,6 +271,7 @@ class TestBadInput:
         assert "Traceback" not in run.output
         # XGBoost trained and saved meanwhile; that half of a run is deleted.
         assert_nothing_kept(module_project, previous)
+        assert shared_data_of(run.pid) == []
 
     def test_debug_logging_shows_the_traceback(self, module_project, previous, tmp_path):
         logging_yml = (module_project.root / "conf/logging.yml").read_text()
@@ -317,7 +318,8 @@ def signalled_run(
     """A run under ``method``, ``send(run, pid)`` once a forest node trains in process ``pid``.
 
     Returns what the run printed, its exit code, the forest's pid, how many
-    seconds after ``send`` the run ended, and the processes it left.
+    seconds after ``send`` the run ended, the processes it left, and the files
+    of its shared data while the forest trained and after the run ended.
     """
     run = project.start(
         "run",
@@ -330,6 +332,7 @@ def signalled_run(
     try:
         pid = wait_for_node(journals, run, FOREST_NODES)
         time.sleep(0.5)  # well into training
+        training = [f.name for folder in shared_data_of(run.pid) for f in folder.iterdir()]
         sent = time.monotonic()
         send(run, pid)
         output, _ = run.communicate(timeout=120)
@@ -338,7 +341,20 @@ def signalled_run(
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
     left = wait_for_group_to_end(run.pid)
-    return {"output": output, "code": run.returncode, "pid": pid, "ended": ended, "left": left}
+    return {
+        "output": output,
+        "code": run.returncode,
+        "pid": pid,
+        "ended": ended,
+        "left": left,
+        "shared data": {"training": training, "after": shared_data_of(run.pid)},
+    }
+
+
+def assert_shared_data_deleted(run: dict) -> None:
+    """The run handed its split to the training nodes through files, and deleted them all."""
+    assert "X_train" in run["shared data"]["training"]
+    assert run["shared data"]["after"] == []
 
 
 @pytest.fixture
@@ -371,32 +387,7 @@ class TestFaults:
         assert "Traceback" not in run["output"]
         assert_nothing_kept(module_project, previous)
         assert not list(journals.glob("parallel-trees-running/*"))
-
-    def test_a_killed_data_manager_ends_the_run_at_once(
-        self, module_project, previous, journals, method
-    ):
-        manager = {}
-
-        def kill_manager(run, _):
-            manager["pid"] = data_manager(run)
-            os.kill(manager["pid"], signal.SIGKILL)
-
-        # The forest's fit alone: a node submitted after the manager's death would make its
-        # worker print a traceback, as it unpickles the node's datasets (proxies of the
-        # dead manager), before the watchdog ends it. Left alone; see the README.
-        selection = ("--to-nodes", FOREST)
-        run = signalled_run(module_project, journals, method, kill_manager, selection=selection)
-        assert run["code"] == 1, run["output"]
-        assert re.search(
-            rf"^Error: The run stopped: the data manager process \(pid {manager['pid']}\) was "
-            rf"killed by SIGKILL\. Nodes lost: {re.escape(FOREST)} \(process {run['pid']}\)\.",
-            run["output"],
-            re.M,
-        ), run["output"]
-        assert run["ended"] < PROMPT, run["output"]
-        assert run["left"] == []
-        assert "Traceback" not in run["output"]
-        assert_nothing_kept(module_project, previous)
+        assert_shared_data_deleted(run)
 
     @pytest.mark.parametrize(
         "send",
@@ -417,6 +408,43 @@ class TestFaults:
         assert run["ended"] < PROMPT, run["output"]
         assert run["left"] == []
         assert_nothing_kept(module_project, previous)
+        assert_shared_data_deleted(run)
+
+
+def test_a_killed_data_manager_of_kedros_runner_ends_the_run_at_once(
+    module_project, previous, journals
+):
+    # Only Kedro's own ParallelRunner starts a data manager (the project's hands data
+    # through files); under fork, as Kedro's runs project hooks in forked workers only.
+    manager = {}
+
+    def kill_manager(run, _):
+        manager["pid"] = data_manager(run)
+        os.kill(manager["pid"], signal.SIGKILL)
+
+    # The forest's fit alone: a node submitted after the manager's death would make its
+    # worker print a traceback, as it unpickles the node's datasets (proxies of the
+    # dead manager), before the watchdog ends it. Left alone; see the README.
+    selection = ("--to-nodes", FOREST)
+    run = signalled_run(
+        module_project,
+        journals,
+        "fork",
+        kill_manager,
+        runner="kedro.runner.ParallelRunner",
+        selection=selection,
+    )
+    assert run["code"] == 1, run["output"]
+    assert re.search(
+        rf"^Error: The run stopped: the data manager process \(pid {manager['pid']}\) was "
+        rf"killed by SIGKILL\. Nodes lost: {re.escape(FOREST)} \(process {run['pid']}\)\.",
+        run["output"],
+        re.M,
+    ), run["output"]
+    assert run["ended"] < PROMPT, run["output"]
+    assert run["left"] == []
+    assert "Traceback" not in run["output"]
+    assert_nothing_kept(module_project, previous)
 
 
 def test_ctrl_c_stops_a_sequential_run_in_the_middle_of_a_node(module_project, previous, journals):

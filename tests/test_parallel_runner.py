@@ -1,8 +1,10 @@
-"""The project's ParallelRunner: all workers ready at once, configured, under any start method."""
+"""The project's ParallelRunner: all workers ready at once, configured, under any start
+method; the run's shared data in a folder of its own."""
 
 import logging
 import multiprocessing
 import os
+import shutil
 import sys
 
 import pytest
@@ -11,7 +13,14 @@ from kedro.io import MemoryDataset, SharedMemoryDataCatalog
 from kedro.pipeline import Pipeline, node
 
 from parallel_trees.errors import UserError
-from parallel_trees.parallel_runner import ParallelRunner, start_method, worker_hook_manager
+from parallel_trees.parallel_runner import (
+    ParallelRunner,
+    shared_data,
+    shared_data_root,
+    start_method,
+    worker_hook_manager,
+)
+from tests.conftest import dead_pid
 
 START_METHODS = ["fork", "spawn", "forkserver"]
 
@@ -118,3 +127,40 @@ def test_a_start_method_that_does_not_exist_is_named(monkeypatch):
 def test_start_method(monkeypatch, value, method):
     monkeypatch.setenv("KEDRO_MP_CONTEXT", value)
     assert start_method() == method
+
+
+class TestSharedData:
+    def test_each_run_has_a_folder_of_its_own_deleted_when_it_ends(self):
+        with shared_data() as first, shared_data() as second:
+            assert first != second
+            assert first.parent == second.parent == shared_data_root()
+            assert first.name.startswith(f"parallel-trees-data-{os.getpid()}-")
+            (first / "X_train").write_bytes(b"data")
+        assert not first.exists() and not second.exists()
+
+    def test_the_folder_is_deleted_when_the_run_fails(self):
+        with pytest.raises(KeyboardInterrupt), shared_data() as folder:
+            (folder / "X_train").write_bytes(b"data")
+            raise KeyboardInterrupt
+        assert not folder.exists()
+
+    def test_folders_of_runs_that_were_killed_are_swept_and_others_kept(self):
+        killed = shared_data_root() / f"parallel-trees-data-{dead_pid()}-0123456789ab"
+        running = shared_data_root() / f"parallel-trees-data-{os.getppid()}-0123456789ab"
+        for folder in (killed, running):
+            folder.mkdir()
+            (folder / "X_train").write_bytes(b"data")
+        try:
+            with shared_data():
+                assert not killed.exists()
+                assert running.exists()
+        finally:
+            shutil.rmtree(killed, ignore_errors=True)
+            shutil.rmtree(running, ignore_errors=True)
+
+
+def test_no_data_manager_process_is_started(configured):
+    before = multiprocessing.active_children()
+    runner = ParallelRunner()
+    assert multiprocessing.active_children() == before
+    assert not hasattr(runner, "_manager")

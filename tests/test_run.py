@@ -4,13 +4,15 @@ import json
 import os
 import pickle
 import re
+import shutil
 
 import pytest
 
 from parallel_trees.models import MODELS
+from parallel_trees.parallel_runner import shared_data_root
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES
 from parallel_trees.resources import available_cores
-from tests.conftest import ProjectCopy
+from tests.conftest import ProjectCopy, dead_pid, shared_data_of
 
 TRAINING = ["random_forest", "xgboost"]
 # Enough trees that each training node takes a good fraction of a second, so
@@ -43,7 +45,13 @@ def most_at_once(spans: list[dict]) -> int:
 
 @pytest.fixture(scope="module")
 def runs(module_project):
-    """The same run under ParallelRunner, then under the default SequentialRunner."""
+    """The same run under ParallelRunner, then under the default SequentialRunner.
+
+    Before them, the shared data a SIGKILLed ParallelRunner run left behind.
+    """
+    killed = shared_data_root() / f"parallel-trees-data-{dead_pid()}-0123456789ab"
+    killed.mkdir()
+    (killed / "X_train").write_bytes(b"left by a run killed with SIGKILL")
     # One worker per model, so that a project with more models still trains
     # random_forest and xgboost at the same time.
     parallel = module_project.kedro(
@@ -57,7 +65,10 @@ def runs(module_project):
     first_metrics = module_project.versions("data/08_reporting/metrics.json")[0]
     first_bytes = (first_metrics / "metrics.json").read_bytes()
     sequential = module_project.kedro("run", "--params", SLOW)
+    swept = not killed.exists()
+    shutil.rmtree(killed, ignore_errors=True)
     return {
+        "swept": swept,
         "parallel": parallel,
         "sequential": sequential,
         "metrics": dict(zip(["parallel", "sequential"], module_project.metrics(), strict=True)),
@@ -73,6 +84,10 @@ class TestParallelAndSequentialRuns:
             assert re.search(r"^Random Forest Model Accuracy: 0\.\d+ ± 0\.\d+$", run.output, re.M)
             assert re.search(r"^XGBoost Model Accuracy: 0\.\d+ ± 0\.\d+$", run.output, re.M)
             assert "model          CV accuracy (mean ± std)  test accuracy" in run.output
+
+    def test_the_parallel_run_deletes_its_shared_data_and_that_of_killed_runs(self, runs):
+        assert shared_data_of(runs["parallel"].pid) == []
+        assert runs["swept"]
 
     def test_parallel_runner_trains_both_models_at_once_in_two_processes(self, runs):
         rf, xgb = (runs["metrics"]["parallel"]["models"][m]["timing"] for m in TRAINING)

@@ -14,6 +14,12 @@ with the pool and imports the pipeline's modules at once, all of them while
 the first node runs: as many as the widest step of the pipeline needs (15 for
 the default pipeline, whose pool may grow to 24 on a large machine).
 
+Data one node hands to others does not go through Kedro's data manager
+process (a ``SyncManager`` that pickles every load and save through a pipe, and
+keeps a copy of everything): each in-memory dataset becomes a
+``SharedFileDataset``, one file in a folder of this run (``shared_data``) that
+every worker maps without a copy. No manager process is started at all.
+
 Kedro 1.7 also means to configure the project in each spawned or forkserver
 worker, but reads the package name there, where it is not set, so it never
 does: the project's hooks (``settings.HOOKS``) and logging were missing in
@@ -30,14 +36,24 @@ import functools
 import importlib
 import logging
 import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from multiprocessing import get_context
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro.framework import project
+from kedro.io import SharedMemoryDataset
 from kedro.runner import ParallelRunner as KedroParallelRunner
+from kedro.runner.runner import AbstractRunner
 from kedro.runner.task import Task
 
+from parallel_trees.datasets import SharedFileDataset
 from parallel_trees.errors import UserError
 
 if TYPE_CHECKING:
@@ -47,6 +63,54 @@ if TYPE_CHECKING:
     from pluggy import PluginManager
 
 START_METHODS = ("fork", "spawn", "forkserver")
+# A run's folder of shared data: parallel-trees-data-<pid of kedro run>-<unique id>.
+SHARED_DATA = re.compile(r"parallel-trees-data-(\d+)-[0-9a-f]+")
+
+
+def shared_data_root() -> Path:
+    """Where runs keep their shared data: /dev/shm, which is memory, where it is large.
+
+    Elsewhere the temporary folder, whose pages the system caches in memory
+    too: macOS has no /dev/shm, and Docker gives a container one of 64 MB,
+    too small for a large run's data (Linux makes it half the memory).
+    """
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        room = os.statvfs(shm)
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        if room.f_blocks * room.f_frsize >= memory / 4:
+            return shm
+    return Path(tempfile.gettempdir())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+@contextmanager
+def shared_data() -> Iterator[Path]:
+    """A new folder for one run's shared data, deleted when the run ends, however it ends.
+
+    The folders that runs killed before they could delete theirs (their
+    process is gone) are deleted first.
+    """
+    root = shared_data_root()
+    for folder in root.glob("parallel-trees-data-*"):
+        match = SHARED_DATA.fullmatch(folder.name)
+        if match and not _alive(int(match[1])):
+            shutil.rmtree(folder, ignore_errors=True)
+    folder = root / f"parallel-trees-data-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(mode=0o700)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def start_method() -> str | None:
@@ -114,6 +178,30 @@ class ParallelRunner(KedroParallelRunner):
     _modules: list[str] = []
     _width = 1 << 30  # unknown: as many as the pool may have
 
+    def __init__(self, max_workers: int | None = None, is_async: bool = False):
+        # Kedro's starts its data manager process here; this one never needs it.
+        AbstractRunner.__init__(self, is_async=is_async)
+        self._max_workers = self._validate_max_workers(max_workers)
+
+    def __del__(self) -> None:
+        pass  # Kedro's shuts its data manager down
+
+    def _set_manager_datasets(self, catalog: SharedMemoryCatalogProtocol) -> None:  # type: ignore[override]
+        pass  # there is no data manager: see _share_through_files
+
+    @staticmethod
+    def _share_through_files(
+        pipeline: Pipeline, catalog: SharedMemoryCatalogProtocol, folder: Path
+    ) -> None:
+        """Make each of the pipeline's in-memory datasets a file of ``folder``.
+
+        Kedro's runner has made the pipeline's datasets, in this process, before
+        the run: each task takes these to its worker with the catalog.
+        """
+        for name in pipeline.datasets():
+            if isinstance(catalog.get(name), SharedMemoryDataset):
+                catalog[name] = SharedFileDataset(str(folder / name))
+
     @property
     def _logger(self) -> logging.Logger:
         # Its progress lines go where Kedro's runner's go (conf/logging.yml), not to the console.
@@ -130,7 +218,9 @@ class ParallelRunner(KedroParallelRunner):
         self._modules = sorted({node.func.__module__ for node in pipeline.nodes})
         # The most nodes that one step of the pipeline can run at once.
         self._width = max((len(group) for group in pipeline.grouped_nodes), default=1)
-        super()._run(pipeline, catalog, hook_manager, run_id)
+        with shared_data() as folder:
+            self._share_through_files(pipeline, catalog, folder)
+            super()._run(pipeline, catalog, hook_manager, run_id)
 
     def _get_executor(self, max_workers: int) -> ProcessPoolExecutor:
         pool = WorkerPool(

@@ -16,6 +16,7 @@
 """
 
 import multiprocessing
+import os
 import select
 import signal
 import threading
@@ -125,6 +126,7 @@ class Watchdog:
         # thread started before this one would take it and drop it.
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         self._sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _end_blas_threads()
         self._ctrl_c = _CtrlC()
         self._thread = threading.Thread(target=self._watch, name="run-watchdog", daemon=True)
         self._thread.start()
@@ -192,6 +194,24 @@ class Watchdog:
         for process in multiprocessing.active_children():
             if process.pid not in self._older:
                 process.kill()  # nothing they do now would be kept
+
+
+def _end_blas_threads() -> None:
+    """End the threads OpenBLAS started when numpy and scipy were imported.
+
+    They do not block SIGINT, so the kernel would hand Ctrl-C to one of them,
+    which drops it, and the watchdog would never see it. OpenBLAS ends its
+    threads before a fork (``pthread_atfork``) and starts them again only when
+    it computes, which this process does not do during a run: a child that
+    exits at once is enough. (Kedro's own ParallelRunner forks its data
+    manager, with the same effect; the project's has no manager, and under
+    spawn or forkserver the main process forks nothing else.)
+    """
+    if hasattr(os, "fork"):
+        child = os.fork()
+        if child == 0:
+            os._exit(0)
+        os.waitpid(child, 0)
 
 
 class Interrupt:

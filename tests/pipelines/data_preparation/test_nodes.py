@@ -41,6 +41,15 @@ class TestLoadDataset:
         assert len(target) == rows
         assert len(names) == classes and all(isinstance(n, str) for n in names)
 
+    @pytest.mark.parametrize("name", ["iris", "synthetic", "csv"])
+    def test_float_columns_are_float32_as_the_models_compute(self, name):
+        table = _table()
+        features, *_ = load(name, table=table, target_column="species")
+        floats = features.select_dtypes("floating").dtypes
+        assert len(floats) and set(floats) == {np.dtype("float32")}
+        if name == "csv":  # the other columns as they were
+            assert features.dtypes.drop(floats.index).equals(table.dtypes[["width", "flag"]])
+
     def test_synthetic_is_sized_by_its_parameters_and_seeded(self):
         features, target, names = load("synthetic")
         assert features.shape == (200, 6)
@@ -128,7 +137,8 @@ class TestCsv:
     def test_text_and_missing_values_are_kept_for_the_models(self):
         table = _table().assign(colour=["red", None, "blue"] * 10, width=[None, 1.0, 2.0] * 10)
         features, *_ = load("csv", table=table, target_column="species")
-        pd.testing.assert_frame_equal(features, table.drop(columns="species"))
+        expected = table.drop(columns="species").astype({"length": "float32", "width": "float32"})
+        pd.testing.assert_frame_equal(features, expected)
 
     def test_rows_with_no_label_are_dropped_with_a_note(self, caplog):
         table = _table().assign(species=[*CLASSES * 9, None, "setosa", None])
@@ -413,6 +423,9 @@ def test_the_input_example_is_training_rows_as_they_are():
     example = take_input_example(rows)
     pd.testing.assert_frame_equal(example, rows.iloc[:5])  # dtypes, NaN and None kept
     assert len(take_input_example(rows.iloc[:2])) == 2
+    # Float columns as new rows come, though the models train on float32.
+    narrow = take_input_example(rows.astype({"size": "float32"}))
+    pd.testing.assert_frame_equal(narrow, rows.iloc[:5])
 
 
 class TestMakeCvSplits:

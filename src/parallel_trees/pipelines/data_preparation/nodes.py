@@ -59,7 +59,8 @@ def load_dataset(
     """
     if dataset == "csv":
         source = {"path": raw_data.path, "sha256": raw_data.sha256}
-        return (*encode_table(raw_data.data, target_column, raw_data.path), source)
+        features, target, classes = encode_table(raw_data.data, target_column, raw_data.path)
+        return as_float32(features), target, classes, source
     if dataset == "synthetic":
         features, target = make_classification(
             **synthetic,
@@ -77,12 +78,23 @@ def load_dataset(
             f"Raise synthetic.n_samples = {rows}: it gives each of the {len(classes)} classes "
             f"about {rows / len(classes):.2g} rows.",
         )
-        return pd.DataFrame(features, columns=columns), target, classes, {}
+        return as_float32(pd.DataFrame(features, columns=columns)), target, classes, {}
     if dataset not in BUILT_IN:
         allowed = ", ".join([*BUILT_IN, "synthetic", "csv"])
         raise ValueError(f"dataset: unknown '{dataset}'; allowed: {allowed}")
     bunch = BUILT_IN[dataset](as_frame=True)
-    return bunch.data, bunch.target.rename("target"), bunch.target_names.tolist(), {}
+    return as_float32(bunch.data), bunch.target.rename("target"), bunch.target_names.tolist(), {}
+
+
+def as_float32(features: pd.DataFrame) -> pd.DataFrame:
+    """``features`` with float64 columns as float32, which the models compute in.
+
+    Each fit would convert them anyway (a forest to float32, XGBoost to its own
+    float32 matrix): converted once, here, the data takes half the memory in
+    every process, and the models' scores stay exactly the same.
+    """
+    wide = features.columns[features.dtypes == np.float64]
+    return features.astype(dict.fromkeys(wide, np.float32)) if len(wide) else features
 
 
 def encode_table(
@@ -434,9 +446,12 @@ def take_input_example(x_train: pd.DataFrame) -> pd.DataFrame:
     """A few training rows as the models take them: raw columns, dtypes and missing values.
 
     MLflow logs them beside each model (its input example and signature), so
-    that the logged model shows what rows it predicts from.
+    that the logged model shows what rows it predicts from. Float columns are
+    float64, as new rows come (``load_dataset`` made them float32 for training).
     """
-    return x_train.head(INPUT_EXAMPLE_ROWS)
+    example = x_train.head(INPUT_EXAMPLE_ROWS)
+    narrow = example.columns[example.dtypes == np.float32]
+    return example.astype(dict.fromkeys(narrow, np.float64))
 
 
 def make_cv_splits(
