@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro.framework import project
-from kedro.io import SharedMemoryDataset
+from kedro.io import MemoryDataset, SharedMemoryDataset
 from kedro.runner import ParallelRunner as KedroParallelRunner
 from kedro.runner.runner import AbstractRunner
 from kedro.runner.task import Task
@@ -202,6 +202,16 @@ class ParallelRunner(KedroParallelRunner):
             if isinstance(catalog.get(name), SharedMemoryDataset):
                 catalog[name] = SharedFileDataset(str(folder / name))
 
+    @staticmethod
+    def _keep_free_outputs(pipeline: Pipeline, catalog: SharedMemoryCatalogProtocol) -> None:
+        """Keep the pipeline's in-memory outputs in memory: the run's folder goes with the run.
+
+        ``runner.run`` returns them, for the caller to load, as Kedro's ParallelRunner does.
+        """
+        for name in pipeline.outputs():
+            if isinstance(catalog.get(name), SharedFileDataset):
+                catalog[name] = MemoryDataset(catalog.load(name), copy_mode="assign")
+
     @property
     def _logger(self) -> logging.Logger:
         # Its progress lines go where Kedro's runner's go (conf/logging.yml), not to the console.
@@ -221,6 +231,7 @@ class ParallelRunner(KedroParallelRunner):
         with shared_data() as folder:
             self._share_through_files(pipeline, catalog, folder)
             super()._run(pipeline, catalog, hook_manager, run_id)
+            self._keep_free_outputs(pipeline, catalog)
 
     def _get_executor(self, max_workers: int) -> ProcessPoolExecutor:
         pool = WorkerPool(
