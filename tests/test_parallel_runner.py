@@ -3,12 +3,16 @@
 import logging
 import multiprocessing
 import sys
+import time
 
 import pytest
 from kedro.framework import project
+from kedro.io import SharedMemoryDataCatalog
+from kedro.pipeline import Pipeline, node
 
 from parallel_trees.errors import UserError
-from parallel_trees.parallel_runner import ParallelRunner, start_method
+from parallel_trees.parallel_runner import LONG, ParallelRunner, long_chains, start_method
+from parallel_trees.pipeline_registry import register_pipelines
 
 START_METHODS = ["fork", "spawn", "forkserver"]
 
@@ -82,3 +86,58 @@ def test_a_start_method_that_does_not_exist_is_named(monkeypatch):
 def test_start_method(monkeypatch, value, method):
     monkeypatch.setenv("KEDRO_MP_CONTEXT", value)
     assert start_method() == method
+
+
+def _started(*_: object) -> int:
+    """A node: when it started, on the clock that every process of the machine shares."""
+    return time.monotonic_ns()
+
+
+def _fails(*_: object) -> None:
+    raise ValueError("this node fails")
+
+
+def _fan_out(long_node=_started) -> Pipeline:
+    """``start``, then five nodes at once: three short, ``fit_1`` (long), and ``fit_2``
+    (long, followed by a long ``explain_2``)."""
+    return Pipeline(
+        [
+            node(_started, None, "start", name="start"),
+            *(node(_started, "start", f"short_{n}", name=f"short_{n}") for n in (1, 2, 3)),
+            node(long_node, "start", "fit_1", name="fit_1", tags=LONG),
+            node(_started, "start", "fit_2", name="fit_2", tags=LONG),
+            node(_started, "fit_2", "explain_2", name="explain_2", tags=LONG),
+        ]
+    )
+
+
+class TestLongestFirst:
+    def test_each_node_counts_the_long_nodes_of_its_longest_chain(self, configured):
+        chains = {n.name: c for n, c in long_chains(register_pipelines()["__default__"]).items()}
+        for model in ("random_forest", "xgboost"):
+            assert chains[f"{model}.fit_model"] == 2  # then explain_model
+            assert chains[f"{model}.explain_model"] == 1
+            assert chains[f"{model}.evaluate_folds_1"] == 1
+            assert chains[f"{model}.predict_test_rows"] == 0
+        assert chains["data_preparation.load_dataset"] == 2
+        assert chains["report_results"] == 0
+
+    def test_a_free_worker_takes_the_node_with_the_longest_chain_ahead(self, configured):
+        catalog = SharedMemoryDataCatalog()
+        runner = ParallelRunner(max_workers=1)
+        runner.run(_fan_out(), catalog)
+        started = {name: catalog[name].load() for name in catalog if name != "start"}
+        order = sorted(started, key=started.get)
+        # The first of the five nodes starts as soon as it is submitted (Kedro submits
+        # them in no set order); the worker then takes the others longest chain first.
+        rest = [name for name in order if name != "explain_2"][1:]
+        assert rest == sorted(rest, key=lambda name: not name.startswith("fit"))
+        if "fit_2" in rest and "fit_1" in rest:
+            assert rest.index("fit_2") < rest.index("fit_1")  # a chain of 2 long nodes
+
+    def test_a_failing_node_fails_the_run_and_the_waiting_nodes_never_start(self, configured):
+        catalog = SharedMemoryDataCatalog()
+        with pytest.raises(ValueError, match="this node fails"):
+            ParallelRunner(max_workers=1).run(_fan_out(long_node=_fails), catalog)
+        started = [n for n in catalog if n.startswith("short") and catalog[n].exists()]
+        assert len(started) < 3  # noqa: PLR2004 - fit_1 failed before the last short node
