@@ -422,14 +422,23 @@ def bench_table(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     }
 
 
+def plain_pool_args(quick: bool) -> list[str]:
+    """``heavy_params``' workload, as ``benchmarks/plain_pool.py``'s arguments."""
+    return ["--rows", "2000", "--trees", "20", "--rounds", "20"] if quick else []
+
+
 def bench_heavy(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
-    """The training-dominated workload: runners, threads, start methods."""
+    """The training-dominated workload: runners, threads, start methods, and the same
+    fits on one plain process pool (benchmarks/plain_pool.py)."""
     heavy = heavy_params(quick)
     print(f"training-dominated: {heavy}", file=sys.stderr)
     one = f"{heavy},random_forest.n_jobs=1,xgboost.n_jobs=1"
+    script = [sys.executable, str(ROOT / "benchmarks" / "plain_pool.py")]
+    pool = [*script, str(project.root / "plain_pool.json"), *plain_pool_args(quick)]
     work = interleaved(
         n,
         {
+            "plain pool": lambda: timed(pool, ROOT, project.env),
             "parallel n_jobs=1": lambda: project.kedro("ParallelRunner", one),
             "sequential n_jobs=1": lambda: project.kedro("SequentialRunner", one),
             "parallel auto": lambda: project.kedro("ParallelRunner", heavy),
@@ -453,8 +462,10 @@ def bench_heavy(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
         (
             "heavy, auto: ParallelRunner",
             fmt(work["parallel auto"].stat()),
+            f"{ratio(work['parallel auto'], work['plain pool']):.2f} x plain process pool, "
             f"{ratio(work['parallel auto'], work['sequential auto']):.2f} x sequential, "
-            f"{work['parallel auto'].stat()['median'] / ideal:.2f} x ideal",
+            f"{work['parallel auto'].stat()['median'] / ideal:.2f} x ideal; "
+            f"CPU {work['parallel auto'].stat('cpu')['median']:.1f} s",
         ),
         (
             "heavy, auto: ParallelRunner, spawn",
@@ -465,6 +476,12 @@ def bench_heavy(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
             "heavy, auto: SequentialRunner",
             fmt(work["sequential auto"].stat()),
             f"{work['sequential auto'].stat()['median'] / ideal:.2f} x ideal",
+        ),
+        (
+            "heavy, auto: plain process pool (benchmarks/plain_pool.py)",
+            fmt(work["plain pool"].stat()),
+            f"1.00; {work['plain pool'].stat()['median'] / ideal:.2f} x ideal; "
+            f"CPU {work['plain pool'].stat('cpu')['median']:.1f} s",
         ),
     ]
     samples = {k: [asdict(s) for s in v.samples] for k, v in work.items()}

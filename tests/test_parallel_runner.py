@@ -6,20 +6,25 @@ import multiprocessing
 import os
 import shutil
 import sys
+import time
 
 import pytest
 from kedro.framework import project
 from kedro.io import MemoryDataset, SharedMemoryDataCatalog
 from kedro.pipeline import Pipeline, node
+from kedro_datasets.pickle import PickleDataset
 
 from parallel_trees.errors import UserError
 from parallel_trees.parallel_runner import (
+    LONG,
     ParallelRunner,
+    long_chains,
     shared_data,
     shared_data_root,
     start_method,
     worker_hook_manager,
 )
+from parallel_trees.pipeline_registry import register_pipelines
 from tests.conftest import dead_pid
 
 START_METHODS = ["fork", "spawn", "forkserver"]
@@ -164,3 +169,65 @@ def test_no_data_manager_process_is_started(configured):
     runner = ParallelRunner()
     assert multiprocessing.active_children() == before
     assert not hasattr(runner, "_manager")
+
+
+def _started(*_: object) -> int:
+    """A node: when it started, on the clock that every process of the machine shares."""
+    return time.monotonic_ns()
+
+
+def _fails(*_: object) -> None:
+    raise ValueError("this node fails")
+
+
+def _fan_out(long_node=_started) -> Pipeline:
+    """``start``, then five nodes at once: three short, ``fit_1`` (long), and ``fit_2``
+    (long, followed by a long ``explain_2``)."""
+    return Pipeline(
+        [
+            node(_started, None, "start", name="start"),
+            *(node(_started, "start", f"short_{n}", name=f"short_{n}") for n in (1, 2, 3)),
+            node(long_node, "start", "fit_1", name="fit_1", tags=LONG),
+            node(_started, "start", "fit_2", name="fit_2", tags=LONG),
+            node(_started, "fit_2", "explain_2", name="explain_2", tags=LONG),
+        ]
+    )
+
+
+class TestLongestFirst:
+    def test_each_node_counts_the_long_nodes_of_its_longest_chain(self, configured):
+        chains = {n.name: c for n, c in long_chains(register_pipelines()["__default__"]).items()}
+        for model in ("random_forest", "xgboost"):
+            assert chains[f"{model}.fit_model"] == 2  # then explain_model
+            assert chains[f"{model}.explain_model"] == 1
+            assert chains[f"{model}.evaluate_folds_1"] == 1
+            assert chains[f"{model}.predict_test_rows"] == 0
+        assert chains["data_preparation.load_dataset"] == 2
+        assert chains["report_results"] == 0
+
+    def test_a_free_worker_takes_the_node_with_the_longest_chain_ahead(self, configured, tmp_path):
+        # Files: what the nodes saved outlives the run (its shared data does not).
+        names = ["short_1", "short_2", "short_3", "fit_1", "fit_2", "explain_2"]
+        saved = {name: PickleDataset(filepath=str(tmp_path / name)) for name in names}
+        ParallelRunner(max_workers=1).run(_fan_out(), SharedMemoryDataCatalog({**saved}))
+        started = {name: dataset.load() for name, dataset in saved.items()}
+        order = sorted(started, key=started.get)
+        # The first of the five nodes starts as soon as it is submitted (Kedro submits
+        # them in no set order); the worker then takes the others longest chain first.
+        rest = [name for name in order if name != "explain_2"][1:]
+        assert rest == sorted(rest, key=lambda name: not name.startswith("fit"))
+        if "fit_2" in rest and "fit_1" in rest:
+            assert rest.index("fit_2") < rest.index("fit_1")  # a chain of 2 long nodes
+
+    def test_a_failing_node_fails_the_run_and_the_waiting_nodes_never_start(
+        self, configured, tmp_path
+    ):
+        # Files: what the nodes that ran saved outlives the run (its shared data does not).
+        shorts = {
+            f"short_{n}": PickleDataset(filepath=str(tmp_path / f"{n}.pkl")) for n in (1, 2, 3)
+        }
+        catalog = SharedMemoryDataCatalog({**shorts})  # a copy: the catalog adds to its dict
+        with pytest.raises(ValueError, match="this node fails"):
+            ParallelRunner(max_workers=1).run(_fan_out(long_node=_fails), catalog)
+        started = [name for name, dataset in shorts.items() if dataset.exists()]
+        assert len(started) < 3  # noqa: PLR2004 - fit_1 failed before the last short node

@@ -108,16 +108,16 @@ class TestApi:
             "data_preparation.make_cv_splits": ["data_preparation"],
             "data_preparation.take_input_example": ["data_preparation"],
             **{
-                f"{m}.{step}": ["fit", "training"]
+                f"{m}.{step}": ["fit", "long", "training"]
                 for m in ("random_forest", "xgboost")
                 for step in FIT_NODES
             },
             "random_forest.record_training": ["training"],
             "random_forest.predict_test_rows": ["training"],
-            "random_forest.explain_model": ["training"],
+            "random_forest.explain_model": ["long", "training"],
             "xgboost.record_training": ["training"],
             "xgboost.predict_test_rows": ["training"],
-            "xgboost.explain_model": ["training"],
+            "xgboost.explain_model": ["long", "training"],
             "xgboost.export_model": ["training"],
             "collect_predictions": ["scoring"],
             "score_models": ["scoring"],

@@ -20,6 +20,18 @@ keeps a copy of everything): each in-memory dataset becomes a
 ``SharedFileDataset``, one file in a folder of this run (``shared_data``) that
 every worker maps without a copy. No manager process is started at all.
 
+Kedro's runner submits each step's ready nodes in the order of a set (by
+hash) to the pool, which runs them first come, first served: on the
+training-dominated workload, a model's ``explain_model`` (seconds of
+predictions) became ready after its fit, behind all ten fold nodes, and ran
+alone at the end while the other core idled. This runner's pool keeps no more
+tasks in flight than it has workers; the others wait in the main process, and
+a free worker takes the waiting node with the longest chain of nodes tagged
+``LONG`` ahead of it (the training pipeline tags its folds, fits and
+explanations): the fits first (a fit, then its explanation), then, among
+equals, the node that became ready last (the next node of a branch under way):
+list scheduling's classic "longest path first".
+
 Kedro 1.7 also means to configure the project in each spawned or forkserver
 worker, but reads the package name there, where it is not set, so it never
 does: the project's hooks (``settings.HOOKS``) and logging were missing in
@@ -33,15 +45,18 @@ runner makes one as it starts, and runs every node with it.
 from __future__ import annotations
 
 import functools
+import heapq
 import importlib
+import itertools
 import logging
 import os
 import re
 import shutil
 import tempfile
+import threading
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
@@ -49,6 +64,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro.framework import project
 from kedro.io import MemoryDataset, SharedMemoryDataset
+from kedro.pipeline import Node
 from kedro.runner import ParallelRunner as KedroParallelRunner
 from kedro.runner.runner import AbstractRunner
 from kedro.runner.task import Task
@@ -63,6 +79,11 @@ if TYPE_CHECKING:
     from pluggy import PluginManager
 
 START_METHODS = ("fork", "spawn", "forkserver")
+# The tag of the nodes that take long (seconds to minutes, where the others take
+# milliseconds): this runner starts first the nodes with the longest chain of them ahead.
+LONG = "long"
+
+
 # A run's folder of shared data: parallel-trees-data-<pid of kedro run>-<unique id>.
 SHARED_DATA = re.compile(r"parallel-trees-data-(\d+)-[0-9a-f]+")
 
@@ -172,11 +193,93 @@ class WorkerPool(ProcessPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
+def long_chains(pipeline: Pipeline) -> dict[Node, int]:
+    """For each node, the most ``LONG`` nodes on one path from it to the end, itself included."""
+    children: dict[Node, list[Node]] = {node: [] for node in pipeline.nodes}
+    for node, parents in pipeline.node_dependencies.items():
+        for parent in parents:
+            children[parent].append(node)
+
+    @functools.cache
+    def chain(node: Node) -> int:
+        return (LONG in node.tags) + max(map(chain, children[node]), default=0)
+
+    return {node: chain(node) for node in pipeline.nodes}
+
+
+class LongestFirstPool(WorkerPool):
+    """A process pool that runs no more nodes at once than it has workers, and, when a
+    worker frees, the waiting node with the longest chain (``long_chains``) ahead, among
+    equals the one submitted last.
+
+    Other tasks (not Kedro's ``Task``) pass straight to the pool, as do failures: a
+    node's error, or a broken pool, fails its future as Kedro expects.
+    """
+
+    def __init__(self, chains: dict[Node, int], max_workers: int, **kwargs: Any):
+        super().__init__(max_workers, **kwargs)
+        self._chains, self._free = chains, max_workers
+        self._waiting: list[tuple[int, int, Task, Future]] = []  # a heap
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        if not isinstance(fn, Task):
+            return super().submit(fn, *args, **kwargs)
+        future: Future = Future()
+        with self._lock:
+            rank = (-self._chains.get(fn.node, 0), -next(self._order))
+            heapq.heappush(self._waiting, (*rank, fn, future))
+        self._start_next()
+        return future
+
+    def _start_next(self) -> None:
+        """Start the first waiting node if a worker is free (from the main thread, or the
+        pool's own when a node ends)."""
+        with self._lock:
+            if not self._free or not self._waiting:
+                return
+            self._free -= 1
+            *_, task, future = heapq.heappop(self._waiting)
+        if not future.set_running_or_notify_cancel():
+            self._finished(None)
+            return
+        try:
+            running = super().submit(task)
+        except Exception as error:  # a broken or shut down pool: the node fails with it
+            future.set_exception(error)
+            self._finished(None)
+            return
+        running.add_done_callback(lambda done: self._finished(done, future))
+
+    def _finished(self, done: Future | None, future: Future | None = None) -> None:
+        """A worker is free: pass on how its node ended, then start the next one."""
+        if done is not None and future is not None:
+            error = CancelledError() if done.cancelled() else done.exception()
+            if error is None:
+                future.set_result(done.result())
+            else:
+                future.set_exception(error)
+        with self._lock:
+            self._free += 1
+        self._start_next()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        # Nodes still waiting never start once the run stops (Kedro shuts the pool down
+        # when a node fails): only those already running finish.
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for *_, future in waiting:
+            future.cancel()
+        super().shutdown(wait, cancel_futures=cancel_futures)
+
+
 class ParallelRunner(KedroParallelRunner):
     """Kedro's ``ParallelRunner``, whose workers are all ready before its first node runs."""
 
     _modules: list[str] = []
     _width = 1 << 30  # unknown: as many as the pool may have
+    _chains: dict[Node, int] = {}
 
     def __init__(self, max_workers: int | None = None, is_async: bool = False):
         # Kedro's starts its data manager process here; this one never needs it.
@@ -228,13 +331,15 @@ class ParallelRunner(KedroParallelRunner):
         self._modules = sorted({node.func.__module__ for node in pipeline.nodes})
         # The most nodes that one step of the pipeline can run at once.
         self._width = max((len(group) for group in pipeline.grouped_nodes), default=1)
+        self._chains = long_chains(pipeline)
         with shared_data() as folder:
             self._share_through_files(pipeline, catalog, folder)
             super()._run(pipeline, catalog, hook_manager, run_id)
             self._keep_free_outputs(pipeline, catalog)
 
-    def _get_executor(self, max_workers: int) -> ProcessPoolExecutor:
-        pool = WorkerPool(
+    def _get_executor(self, max_workers: int) -> LongestFirstPool:
+        pool = LongestFirstPool(
+            self._chains,
             max_workers=max_workers,
             mp_context=get_context(start_method()),
             initializer=prepare_worker,

@@ -6,6 +6,7 @@ import yaml
 from kedro.io import DataCatalog
 
 from parallel_trees.models import MODELS
+from parallel_trees.parallel_runner import LONG
 from parallel_trees.pipelines.training import create_pipeline
 from parallel_trees.pipelines.training.pipeline import FIT, FOLD_NODES, create_branch
 
@@ -84,10 +85,12 @@ def test_predictions_and_importance_wait_for_the_final_fit_only(pipeline, step):
         assert {n.name for n in upstream.nodes} == {f"{model}.fit_model", f"{model}.{step}"}
 
 
-def test_every_node_is_tagged_training_and_the_fit_nodes_fit(pipeline):
+def test_every_node_is_tagged_training_the_fit_nodes_fit_and_the_model_runs_long(pipeline):
     for node in pipeline.nodes:
-        fits = node.name.split(".")[-1] in FIT_NODES
-        assert node.tags == ({"training", FIT} if fits else {"training"})
+        step = node.name.split(".")[-1]
+        fits = step in FIT_NODES
+        expected = {"training", FIT, LONG} if fits else {"training"}
+        assert node.tags == (expected | {LONG} if step == "explain_model" else expected)
 
 
 def test_each_branch_is_told_its_model_by_the_catalog(project_root):

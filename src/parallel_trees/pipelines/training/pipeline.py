@@ -14,6 +14,7 @@ from typing import Any
 from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
+from parallel_trees.parallel_runner import LONG
 
 from .nodes import (
     evaluate_folds,
@@ -29,6 +30,8 @@ from .nodes import (
 # cv_folds; 5 is cv_folds' default, one fold per node.
 FOLD_NODES = 5
 # The tag of the nodes that fit models: the run's context gives each its share of the cores.
+# They and explain_model (permutation importance) are also LONG: the project's
+# ParallelRunner starts the nodes with the longest chain of LONG nodes ahead first.
 FIT = "fit"
 MODEL_INPUTS = [
     "feature_roles",
@@ -89,7 +92,7 @@ def create_branch(model_name: str) -> Pipeline:
                     inputs=["X_train", "y_train", "cv_splits", *MODEL_INPUTS],
                     outputs=f"folds_{part + 1}",
                     name=f"evaluate_folds_{part + 1}",
-                    tags=FIT,
+                    tags=[FIT, LONG],
                 )
                 for part in range(FOLD_NODES)
             ),
@@ -98,7 +101,7 @@ def create_branch(model_name: str) -> Pipeline:
                 inputs=["X_train", "y_train", *MODEL_INPUTS],
                 outputs=["model", "fit"],
                 name="fit_model",
-                tags=FIT,
+                tags=[FIT, LONG],
             ),
             node(
                 record_training,
@@ -120,6 +123,7 @@ def create_branch(model_name: str) -> Pipeline:
                 ],
                 outputs="importance",
                 name="explain_model",
+                tags=LONG,
             ),
             *export,
         ],
