@@ -497,7 +497,7 @@ def bench_scaling(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     for rows in sizes:
         print(f"scaling: {rows} rows", file=sys.stderr)
         params = f"dataset=synthetic,synthetic.n_samples={rows},{SCALE}"
-        runs = 1 if rows > 1_000_000 else 3 if rows == 1_000_000 else n
+        runs = 1 if rows > 1_000_000 else min(3, n) if rows == 1_000_000 else n
         s = interleaved(runs, {"parallel": lambda p=params: project.kedro("ParallelRunner", p)})[
             "parallel"
         ]
