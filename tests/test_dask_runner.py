@@ -133,6 +133,12 @@ TLS_FILES = {
 }
 
 
+def worker_pids(address: str, tls: Path | None = None) -> set[int]:
+    """The process ids of the cluster's workers."""
+    with Client(address, security=client_security(tls), timeout=60) as client:
+        return set(client.run(os.getpid).values())
+
+
 def runner_params(address: str, tls: Path | None = None, **more: str) -> str:
     """``--runner-params`` for a run on ``address``, with the client certificate in ``tls``."""
     params = {"address": address} | (
@@ -241,7 +247,8 @@ class TestExternalCluster:
         metrics = module_project.metrics()[-1]
         assert_same_scores(metrics, sequential, 1)  # workers elsewhere: one thread each
         rf, xgb = (metrics["models"][m]["timing"] for m in TRAINING)
-        assert len({s["pid"] for s in rf + xgb}) == 2  # both workers trained
+        # The cluster's workers trained (which of them, Dask's scheduler decides).
+        assert {s["pid"] for s in rf + xgb} <= worker_pids(cluster)
         assert overlap_in_two_processes(rf + xgb, rf + xgb)
 
     def test_a_failing_node_stops_the_run_and_leaves_the_cluster_usable(
@@ -289,7 +296,8 @@ class TestTLSCluster:
         metrics = module_project.metrics()[-1]
         assert_same_scores(metrics, sequential, 1)  # workers elsewhere: one thread each
         rf, xgb = (metrics["models"][m]["timing"] for m in TRAINING)
-        assert len({s["pid"] for s in rf + xgb}) == 2  # both workers trained
+        # The cluster's workers trained (which of them, Dask's scheduler decides).
+        assert {s["pid"] for s in rf + xgb} <= worker_pids(tls_cluster, certificates["team"])
         # The workers ran the nodes; their own output keeps Dask's lines, not the report.
         for worker_log in ("1.log", "2.log"):
             assert "Ranking by CV accuracy" not in (tls_logs / worker_log).read_text()
