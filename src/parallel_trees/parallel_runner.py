@@ -237,7 +237,11 @@ class LongestFirstPool(WorkerPool):
         """Start the first waiting node if a worker is free (from the main thread, or the
         pool's own when a node ends)."""
         with self._lock:
-            if not self._free or not self._waiting:
+            # A broken pool (a worker died) starts nothing: the run is over, and from
+            # Python 3.12 the pool fails its running nodes, and so calls this, holding
+            # the lock that submit takes (a deadlock). The waiting nodes are cancelled
+            # when Kedro shuts the pool down.
+            if not self._free or not self._waiting or self._broken:
                 return
             self._free -= 1
             *_, task, future = heapq.heappop(self._waiting)
