@@ -19,7 +19,7 @@ from parallel_trees.errors import UserError
 from parallel_trees.runners import (
     DaskRunner,
     ToClient,
-    _least_busy,
+    _placements,
     _portable,
     _RunState,
     client_security,
@@ -269,17 +269,22 @@ class Scheduler:
         return self._processing
 
 
-class TestLeastBusy:
-    def test_nodes_ready_together_go_to_distinct_workers_least_busy_first(self):
+class TestPlacements:
+    def test_nodes_ready_together_go_to_distinct_workers_most_free_threads_first(self):
         client = Scheduler({"a": ["t1", "t2"], "b": [], "c": ["t3"]})
-        assert _least_busy(client, 2) == ["b", "c"]
-        assert _least_busy(client, 5) == ["b", "c", "a"]  # the nodes beyond are left to Dask
+        threads = {"a": 2, "b": 1, "c": 4}
+        assert _placements(client, threads, 2) == [["c"], ["b"]]
+        # The nodes beyond the workers are left to Dask.
+        assert _placements(client, threads, 5) == [["c"], ["b"], ["a"]]
 
-    @pytest.mark.parametrize("count", [0, 1])
-    def test_a_node_ready_alone_is_left_to_dask(self, count):
-        client = Scheduler({"a": ["t1"], "b": []})
-        assert _least_busy(client, count) == []
-        assert client.asked == 0  # no round trip to the scheduler
+    def test_a_node_ready_alone_goes_to_a_worker_with_a_free_thread(self):
+        # Not to "a", which made its inputs and would run it after t1 while "b" idles.
+        client = Scheduler({"a": ["t1"], "b": [], "c": ["t2", "t3"]})
+        assert _placements(client, {"a": 1, "b": 1, "c": 3}, 1) == [["b", "c"]]
+
+    @pytest.mark.parametrize("processing", [{"a": [], "b": []}, {"a": ["t1"], "b": ["t2"]}])
+    def test_it_is_left_to_dask_when_every_worker_or_none_is_free(self, processing):
+        assert _placements(Scheduler(processing), {"a": 1, "b": 1}, 1) == [None]
 
 
 def pause(seconds: float) -> float:

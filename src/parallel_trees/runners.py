@@ -417,12 +417,14 @@ class DaskRunner(AbstractRunner):
         ``task_args`` are ``run_node``'s arguments after the node's inputs.
         """
         state.queued += state.take_ready()
-        threads = sum(client.nthreads().values())
+        nthreads = client.nthreads()
         # At least one node when none runs (a cluster with no worker left): Dask
         # holds it until a worker joins, and the loop waits on it rather than spins.
-        idle = max(threads - len(state.running), 0 if state.running else 1)
+        idle = max(sum(nthreads.values()) - len(state.running), 0 if state.running else 1)
         ready, state.queued = state.queued[:idle], state.queued[idle:]
-        for node, worker in zip_longest(ready, _least_busy(client, len(ready))):
+        if not ready:
+            return
+        for node, workers in zip_longest(ready, _placements(client, nthreads, len(ready))):
             outputs = client.submit(
                 run_node,
                 node,
@@ -430,9 +432,9 @@ class DaskRunner(AbstractRunner):
                 state.inputs_of(node),
                 *task_args,
                 key=f"{node.name}-{uuid.uuid4().hex}",
-                # A preference, not a pin: should that worker be gone, another runs the node.
-                workers=worker,
-                allow_other_workers=worker is not None,
+                # A preference, not a pin: should they be gone, another worker runs the node.
+                workers=workers,
+                allow_other_workers=workers is not None,
             )
             state.running[outputs] = node
             for name in state.in_memory.intersection(node.outputs):
@@ -460,17 +462,24 @@ class DaskRunner(AbstractRunner):
             state.release_inputs(node)
 
 
-def _least_busy(client: Client, count: int) -> list[str]:
-    """Where to run nodes that become ready together: distinct workers, least busy first.
+def _placements(client: Client, nthreads: dict[str, int], count: int) -> list[list[str] | None]:
+    """Where to run ``count`` nodes that became ready together: workers with a free thread.
 
-    Dask runs a task where its inputs are, so nodes that share their inputs
-    would queue on the one worker that made them; a node ready alone is left
-    to Dask.
+    Dask runs a task where its inputs are, even on a busy worker while another
+    idles: nodes that share their inputs queued on the one worker that made
+    them (under load, CI saw every fold of a run on one worker of two). Nodes
+    ready together go to distinct workers, most free threads first; a node
+    ready alone goes to any worker with a free thread, and Dask picks among
+    them by where its inputs are. ``None``: left to Dask (every worker free,
+    or none).
     """
-    if count <= 1:
-        return []
     processing = client.processing()
-    return sorted(processing, key=lambda worker: len(processing[worker]))[:count]
+    free = {worker: nthreads.get(worker, 1) - len(processing[worker]) for worker in processing}
+    by_free = sorted(free, key=free.__getitem__, reverse=True)
+    if count > 1:
+        return [[worker] for worker in by_free[:count]]
+    idle = [worker for worker in by_free if free[worker] > 0]
+    return [idle if 0 < len(idle) < len(free) else None]
 
 
 # The client's certificate, in Dask's configuration (and so in its environment variables).
