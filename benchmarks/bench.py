@@ -30,7 +30,7 @@ from pathlib import Path
 
 from encoders import table as categorical_table
 
-from parallel_trees.parallel_runner import shared_data_root
+from parallel_trees.parallel_runner import shared_data_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -91,7 +91,7 @@ def _pss_mb(group: int) -> float:
     (PSS), and each file counts once, whole, from the folder (or from a
     mapping, once a released file is gone from the folder but still mapped).
     """
-    shared = f"{shared_data_root()}/parallel-trees-data-{group}-"
+    shared = str(shared_data_folder(group, ""))
     pss_kb, files = 0, {}  # files: inode -> bytes
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:

@@ -120,7 +120,7 @@ class ProjectCopy:
 
     def kedro(self, *args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Run:
         """``kedro ARGS`` in the copy (``env``: variables to add or override)."""
-        # subprocess.run, but the pid is kept: it names the run's shared data (shared_data_of).
+        # subprocess.run, but the pid is kept: it names the run's shared data (shared_data_folders).
         with subprocess.Popen(
             [sys.executable, "-m", "kedro", *args],
             cwd=self.root,
@@ -166,13 +166,6 @@ def dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", ""])
     process.wait()
     return process.pid
-
-
-def shared_data_of(pid: int) -> list[Path]:
-    """The folders of shared data of the ParallelRunner run whose main process is ``pid``."""
-    from parallel_trees.parallel_runner import shared_data_root  # noqa: PLC0415
-
-    return sorted(shared_data_root().glob(f"parallel-trees-data-{pid}-*"))
 
 
 def _not_copied(folder: str, names: list[str]) -> set[str]:

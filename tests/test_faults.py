@@ -18,7 +18,8 @@ from kedro.io import Version
 from kedro_datasets.json import JSONDataset
 from sklearn.datasets import load_iris
 
-from tests.conftest import ProjectCopy, shared_data_of
+from parallel_trees.parallel_runner import shared_data_folders
+from tests.conftest import ProjectCopy
 
 RESULTS = [
     "data/08_reporting/metrics.json",
@@ -271,7 +272,7 @@ class TestBadInput:
         assert "Traceback" not in run.output
         # XGBoost trained and saved meanwhile; that half of a run is deleted.
         assert_nothing_kept(module_project, previous)
-        assert shared_data_of(run.pid) == []
+        assert shared_data_folders(run.pid) == []
 
     def test_debug_logging_shows_the_traceback(self, module_project, previous, tmp_path):
         logging_yml = (module_project.root / "conf/logging.yml").read_text()
@@ -332,7 +333,7 @@ def signalled_run(
     try:
         pid = wait_for_node(journals, run, FOREST_NODES)
         time.sleep(0.5)  # well into training
-        training = [f.name for folder in shared_data_of(run.pid) for f in folder.iterdir()]
+        training = [f.name for folder in shared_data_folders(run.pid) for f in folder.iterdir()]
         sent = time.monotonic()
         send(run, pid)
         output, _ = run.communicate(timeout=120)
@@ -347,7 +348,7 @@ def signalled_run(
         "pid": pid,
         "ended": ended,
         "left": left,
-        "shared data": {"training": training, "after": shared_data_of(run.pid)},
+        "shared data": {"training": training, "after": shared_data_folders(run.pid)},
     }
 
 

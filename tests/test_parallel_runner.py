@@ -20,6 +20,8 @@ from parallel_trees.parallel_runner import (
     ParallelRunner,
     long_chains,
     shared_data,
+    shared_data_folder,
+    shared_data_folders,
     shared_data_root,
     start_method,
     worker_hook_manager,
@@ -139,7 +141,7 @@ class TestSharedData:
         with shared_data() as first, shared_data() as second:
             assert first != second
             assert first.parent == second.parent == shared_data_root()
-            assert first.name.startswith(f"parallel-trees-data-{os.getpid()}-")
+            assert shared_data_folders(os.getpid()) == sorted([first, second])
             (first / "X_train").write_bytes(b"data")
         assert not first.exists() and not second.exists()
 
@@ -150,8 +152,8 @@ class TestSharedData:
         assert not folder.exists()
 
     def test_folders_of_runs_that_were_killed_are_swept_and_others_kept(self):
-        killed = shared_data_root() / f"parallel-trees-data-{dead_pid()}-0123456789ab"
-        running = shared_data_root() / f"parallel-trees-data-{os.getppid()}-0123456789ab"
+        killed = shared_data_folder(dead_pid(), "0123456789ab")
+        running = shared_data_folder(os.getppid(), "0123456789ab")
         for folder in (killed, running):
             folder.mkdir()
             (folder / "X_train").write_bytes(b"data")

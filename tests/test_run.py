@@ -9,10 +9,10 @@ import shutil
 import pytest
 
 from parallel_trees.models import MODELS
-from parallel_trees.parallel_runner import shared_data_root
+from parallel_trees.parallel_runner import shared_data_folder, shared_data_folders
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES
 from parallel_trees.resources import available_cores
-from tests.conftest import ProjectCopy, dead_pid, shared_data_of
+from tests.conftest import ProjectCopy, dead_pid
 
 TRAINING = ["random_forest", "xgboost"]
 # Enough trees that each training node takes a good fraction of a second, so
@@ -49,7 +49,7 @@ def runs(module_project):
 
     Before them, the shared data a SIGKILLed ParallelRunner run left behind.
     """
-    killed = shared_data_root() / f"parallel-trees-data-{dead_pid()}-0123456789ab"
+    killed = shared_data_folder(dead_pid(), "0123456789ab")
     killed.mkdir()
     (killed / "X_train").write_bytes(b"left by a run killed with SIGKILL")
     # One worker per model, so that a project with more models still trains
@@ -86,7 +86,7 @@ class TestParallelAndSequentialRuns:
             assert "model          CV accuracy (mean ± std)  test accuracy" in run.output
 
     def test_the_parallel_run_deletes_its_shared_data_and_that_of_killed_runs(self, runs):
-        assert shared_data_of(runs["parallel"].pid) == []
+        assert shared_data_folders(runs["parallel"].pid) == []
         assert runs["swept"]
 
     def test_parallel_runner_trains_both_models_at_once_in_two_processes(self, runs):

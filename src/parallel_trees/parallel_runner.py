@@ -50,7 +50,6 @@ import importlib
 import itertools
 import logging
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -84,8 +83,8 @@ START_METHODS = ("fork", "spawn", "forkserver")
 LONG = "long"
 
 
-# A run's folder of shared data: parallel-trees-data-<pid of kedro run>-<unique id>.
-SHARED_DATA = re.compile(r"parallel-trees-data-(\d+)-[0-9a-f]+")
+# A run's folder of shared data: parallel-trees-data-<pid of kedro run>-<unique hex id>.
+SHARED_DATA = "parallel-trees-data"
 
 
 def shared_data_root() -> Path:
@@ -102,6 +101,20 @@ def shared_data_root() -> Path:
         if room.f_blocks * room.f_frsize >= memory / 4:
             return shm
     return Path(tempfile.gettempdir())
+
+
+def shared_data_folder(pid: int, unique: str) -> Path:
+    """The folder of shared data ``unique`` of the run whose main process is ``pid``.
+
+    With ``unique`` "", the prefix of every folder of that run.
+    """
+    return shared_data_root() / f"{SHARED_DATA}-{pid}-{unique}"
+
+
+def shared_data_folders(pid: int | str = "*") -> list[Path]:
+    """The folders of shared data of the run whose main process is ``pid`` (default: every run)."""
+    pattern = shared_data_folder(pid, "*")
+    return sorted(pattern.parent.glob(pattern.name))
 
 
 def _alive(pid: int) -> bool:
@@ -121,12 +134,11 @@ def shared_data() -> Iterator[Path]:
     The folders that runs killed before they could delete theirs (their
     process is gone) are deleted first.
     """
-    root = shared_data_root()
-    for folder in root.glob("parallel-trees-data-*"):
-        match = SHARED_DATA.fullmatch(folder.name)
-        if match and not _alive(int(match[1])):
+    for folder in shared_data_folders():
+        pid = folder.name.split("-")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-    folder = root / f"parallel-trees-data-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    folder = shared_data_folder(os.getpid(), uuid.uuid4().hex[:12])
     folder.mkdir(mode=0o700)
     try:
         yield folder
