@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from kedro.io import DatasetError, Version
+from kedro.io import DataCatalog, DatasetError, Version
 
 from parallel_trees.datasets import (
     CSVDataset,
@@ -26,6 +26,7 @@ from parallel_trees.datasets import (
     separator,
 )
 from parallel_trees.errors import DataError
+from parallel_trees.hooks.run_guard import _explain
 
 
 def load_error(dataset) -> str:
@@ -250,3 +251,23 @@ class TestSharedFile:
         assert not path.exists() and not dataset.exists()
         assert loaded.sum() == 1_000  # its pages stay until nothing maps them
         assert list(tmp_path.iterdir()) == []  # nor a half-written file left
+
+    @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full (macOS)")
+    def test_a_full_file_system_is_one_message_and_leaves_no_file(self, tmp_path):
+        # The kernel's own "no space left on device": the file being written is /dev/full.
+        folder = tmp_path / "parallel-trees-data-1-0123456789ab"
+        folder.mkdir()
+        (folder / f"X_train.{os.getpid()}.partial").symlink_to("/dev/full")
+        catalog = DataCatalog({"X_train": SharedFileDataset(str(folder / "X_train"))})
+        with pytest.raises(DatasetError) as error:
+            catalog.save("X_train", np.ones((1_000, 20)))
+        # What crosses from a worker: the message, not the cause (as test_run_guard's).
+        explained = _explain(pickle.loads(pickle.dumps(error.value)), None, {})
+        assert str(explained).startswith(
+            f"No room for the run's shared data: X_train needs 0.2 MB in {tmp_path}, which has "
+        )
+        assert str(explained).endswith(
+            "Free space there, or use fewer rows; --runner=SequentialRunner keeps the data in "
+            "memory instead."
+        )
+        assert list(folder.iterdir()) == []  # neither the file nor a half-written one

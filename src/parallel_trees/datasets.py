@@ -6,6 +6,7 @@ The first two are read-only. What they cannot read becomes a ``DataError`` that
 names the file and what to change (the run guard shows it as one ``Error:`` line).
 """
 
+import errno
 import functools
 import hashlib
 import io
@@ -14,6 +15,7 @@ import mmap
 import os
 import pickle
 import pkgutil
+import shutil
 import struct
 import weakref
 from dataclasses import dataclass
@@ -254,6 +256,17 @@ def _keep(data: Any) -> None:
     """Nothing: ``weakref.finalize`` keeps ``data`` alive until it calls this."""
 
 
+def _no_room(path: Path, size: int) -> str:
+    """What to do when the file system of the run's shared data is full."""
+    room = shutil.disk_usage(path.parent)
+    return (
+        f"No room for the run's shared data: {path.name} needs {size / 1e6:,.1f} MB in "
+        f"{path.parent.parent}, which has {room.free / 1e6:,.0f} MB free of "
+        f"{room.total / 1e6:,.0f} MB. Free space there, or use fewer rows; "
+        "--runner=SequentialRunner keeps the data in memory instead."
+    )
+
+
 class SharedFileDataset(AbstractDataset[Any, Any]):
     """Data handed between nodes through one file that every process maps, without a copy.
 
@@ -286,12 +299,19 @@ class SharedFileDataset(AbstractDataset[Any, Any]):
             end += view.nbytes
         # Written beside, then renamed: no process ever maps a file half-written.
         partial = self._path.with_name(f"{self._path.name}.{os.getpid()}.partial")
-        with partial.open("wb") as file:
-            file.write(_HEADER.pack(len(pickled)) + pickled + _HEADER.pack(len(views)))
-            file.write(struct.pack(f"<{2 * len(places)}Q", *(n for place in places for n in place)))
-            for (offset, _), view in zip(places, views, strict=True):
-                file.seek(offset)
-                file.write(view)
+        index = struct.pack(f"<{2 * len(places)}Q", *(n for place in places for n in place))
+        try:
+            with partial.open("wb") as file:
+                file.write(_HEADER.pack(len(pickled)) + pickled + _HEADER.pack(len(views)))
+                file.write(index)
+                for (offset, _), view in zip(places, views, strict=True):
+                    file.seek(offset)
+                    file.write(view)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise OSError(_no_room(self._path, end)) from error
         partial.replace(self._path)
 
     def load(self) -> Any:

@@ -47,14 +47,16 @@ def filepath(dataset: AbstractDataset) -> str | None:
 
 
 def own_dataset_message(error: DatasetError) -> str | None:
-    """What a dataset of ``parallel_trees.datasets`` said when it failed to load, else ``None``.
+    """What a dataset of ``parallel_trees.datasets`` said when it failed to load or save,
+    else ``None``.
 
     Kedro 1.7 wraps it as ``<name>: Failed while loading data from dataset
-    <repr>.\n<message>``; that text is all that crosses ParallelRunner's
-    processes (the original exception, the ``__cause__``, does not).
+    <repr>.\n<message>`` (``saving data to dataset`` for a save); that text is
+    all that crosses ParallelRunner's processes (the original exception, the
+    ``__cause__``, does not).
     """
     first, _, message = str(error).partition("\n")
-    own = " from dataset parallel_trees.datasets." in first
+    own = " dataset parallel_trees.datasets." in first
     return message if own and message else None
 
 
