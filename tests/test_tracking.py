@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 
+from parallel_trees.tracking import HOST, PID
 from tests.conftest import ProjectCopy, Run
 from tests.test_dask_runner import assert_one_error_line, free_port
 from tests.test_faults import (
@@ -516,6 +517,43 @@ class TestFailuresAreMarked:
     def test_no_run_is_left_running(self, tracked_project, previous):
         statuses = {run.info.status for run in default_store(tracked_project).top_level()}
         assert "RUNNING" not in statuses
+
+
+def test_a_run_killed_outright_is_closed_as_killed_by_the_next_run_of_the_machine(
+    project, tmp_path
+):
+    # SIGKILL (the out-of-memory killer's, or kill -9) leaves no hook to close the run.
+    (project.root / "conf/local/parameters.yml").write_text("tracking: true\n")
+    store = default_store(project)
+    killed = signalled_run(
+        project, tmp_path, METHOD, lambda run, _: os.killpg(run.pid, signal.SIGKILL)
+    )
+    assert killed["code"] == -signal.SIGKILL and killed["left"] == []
+    (orphan,) = store.top_level()
+    assert orphan.info.status == "RUNNING"
+    # Runs it must leave alone: one of a live process here (a run going on beside
+    # it), and one of a process id that may be dead here but lived on another machine.
+    experiment = orphan.info.experiment_id
+    live = {HOST: socket.gethostname(), PID: str(os.getpid())}
+    elsewhere = {HOST: "another-machine", PID: orphan.data.tags[PID]}
+    others = [
+        store.client.create_run(experiment, tags=tags).info.run_id for tags in (live, elsewhere)
+    ]
+
+    run = project.kedro(
+        "run", "--runner=ParallelRunner", "--params", f"mlflow.experiment={EXPERIMENT}"
+    )
+
+    assert run.returncode == 0, run.output
+    assert (
+        f"Marked KILLED in MLflow: {orphan.info.run_id}, left RUNNING by a kedro run of this "
+        "machine that was killed before it could close them." in run.output
+    )
+    status = {r.info.run_id: r.info.status for r in store.client.search_runs([experiment])}
+    assert status.pop(orphan.info.run_id) == "KILLED"
+    assert [status.pop(other) for other in others] == ["RUNNING", "RUNNING"]
+    assert list(status.values()) == ["FINISHED"]  # the new run
+    assert store.client.get_run(orphan.info.run_id).info.end_time is not None
 
 
 @pytest.fixture

@@ -117,7 +117,8 @@ def shared_data_folders(pid: int | str = "*") -> list[Path]:
     return sorted(pattern.parent.glob(pattern.name))
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine is running (or a zombie not yet waited for)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -136,7 +137,7 @@ def shared_data() -> Iterator[Path]:
     """
     for folder in shared_data_folders():
         pid = folder.name.split("-")[-2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
     folder = shared_data_folder(os.getpid(), uuid.uuid4().hex[:12])
     folder.mkdir(mode=0o700)

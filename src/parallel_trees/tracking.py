@@ -6,6 +6,7 @@ the nodes never talk to MLflow. ``mlflow`` is imported only by a run that tracks
 """
 
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -15,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
+
+from parallel_trees.parallel_runner import alive
 
 # An MLflow parameter's value is at most 6,000 characters (mlflow 3.17).
 MAX_PARAM = 6000
@@ -26,6 +29,9 @@ GIT_COMMIT = "mlflow.source.git.commit"
 # URI stops the run at once (3.8 s), without urllib3's retry warnings. The logging
 # after the pipeline keeps mlflow's patient defaults (a busy server may ask to wait).
 OPENING = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+# Which process of which machine logs a run (and its child runs): a run still RUNNING
+# whose process is gone was killed too hard to close it (SIGKILL, a power cut).
+HOST, PID = "parallel_trees.host", "parallel_trees.pid"
 
 
 def tracking_uri(configured: str | None, project_path: Path) -> str:
@@ -105,6 +111,9 @@ def searches(training: Mapping[str, Any]) -> Iterator[tuple[str, list[dict[str, 
 class MlflowRun:
     """One Kedro run's MLflow run: opened before the first node, closed with its status.
 
+    Opening it first closes, as KILLED, the experiment's runs left RUNNING by
+    runs of this machine whose process has died (``orphans``: their ids).
+
     Args:
         uri: The tracking URI (``tracking_uri``).
         experiment: The experiment's name; made if missing (its artifacts beside
@@ -134,7 +143,11 @@ class MlflowRun:
                 experiment_id = self.client.create_experiment(experiment, artifacts)
             else:
                 experiment_id = found.experiment_id
-            self.run = self.client.create_run(experiment_id, run_name=name, tags=dict(tags))
+            self.orphans = self._close_orphans(experiment_id)
+            self._own = {HOST: socket.gethostname(), PID: str(os.getpid())}
+            self.run = self.client.create_run(
+                experiment_id, run_name=name, tags={**tags, **self._own}
+            )
             # log_model puts a model in mlflow's active experiment, else in "Default".
             mlflow.set_experiment(experiment_id=experiment_id)
         self.uri = uri
@@ -208,9 +221,20 @@ class MlflowRun:
         run = self.client.create_run(
             self.experiment_id,
             run_name=name,
-            tags={"mlflow.parentRunId": parent_id, **tags},
+            tags={"mlflow.parentRunId": parent_id, **tags, **self._own},
         )
         return run.info.run_id
+
+    def _close_orphans(self, experiment_id: str) -> list[str]:
+        """Close as KILLED the runs of this machine left RUNNING by a dead process; their ids."""
+        running = self.client.search_runs(
+            [experiment_id],
+            f"attributes.status = 'RUNNING' and tags.`{HOST}` = '{socket.gethostname()}'",
+        )
+        orphans = [run for run in running if not alive(int(run.data.tags[PID]))]
+        for run in orphans:
+            self.client.set_terminated(run.info.run_id, "KILLED")
+        return [run.info.run_id for run in orphans]
 
     def end(self, status: str = "FINISHED", run_id: str | None = None) -> None:
         """Close the run (or a child run) as ``FINISHED``, ``FAILED`` or ``KILLED``."""

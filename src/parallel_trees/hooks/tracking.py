@@ -81,6 +81,12 @@ class TrackingHooks:
                 "Check mlflow.tracking_uri (or MLFLOW_TRACKING_URI), or run with "
                 "--params tracking=false."
             ) from error
+        if self._run.orphans:
+            logger.warning(
+                "Marked KILLED in MLflow: %s, left RUNNING by a kedro run of this machine "
+                "that was killed before it could close them.",
+                ", ".join(self._run.orphans),
+            )
         logger.info(
             "Tracking this run in MLflow: run %s of experiment %r at %s",
             self._run.run_id,
