@@ -30,7 +30,7 @@ from pathlib import Path
 
 from encoders import table as categorical_table
 
-from parallel_trees.parallel_runner import shared_data_folder
+from parallel_trees.parallel_runner import shared_data_folders
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -78,42 +78,47 @@ class Series:
         return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-# A mapping in /proc/<pid>/smaps: "start-end perms offset dev inode   path".
-MAPPING = re.compile(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+) +(.*)$")
+# A mapping of a file of /dev/shm in /proc/<pid>/maps: "start-end perms offset dev inode path".
+SHM_MAPPING = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+) +/dev/shm/", re.M)
+# A line of /proc/<pid>/smaps_rollup: "Pss:    1234 kB".
+ROLLUP = re.compile(r"^(\w+): +(\d+) kB$", re.M)
 
 
 def _pss_mb(group: int) -> float:
-    """Memory of a run, in MB: every process of its group, and its shared data once.
+    """Memory of a run, in MB: every process of its group, and its shared memory once.
 
-    A ParallelRunner run's shared data (the files of its folder in /dev/shm,
-    ``parallel_runner.shared_data``) is memory whether or not a process maps
-    it: its mappings are left out of each process's proportional set size
-    (PSS), and each file counts once, whole, from the folder (or from a
-    mapping, once a released file is gone from the folder but still mapped).
+    Each process's proportional set size (PSS) without its shared memory
+    (``Pss_Shmem``), plus each file of /dev/shm that the group maps, or that is
+    in the run's folder of shared data there, once and whole: such a file is
+    memory whether one process maps it or three, or none (the run's shared
+    data, ``parallel_runner.shared_data``; joblib's memory-mapped arrays in
+    ``plain_pool.py``), and a released file stays memory while it is mapped.
+    Anonymous shared memory is left out (multiprocessing's, kilobytes here).
+
+    From smaps_rollup and maps, not smaps: smaps lists every page range, and
+    reading it for three processes took 50 ms, a fifth of a core at 4 samples
+    a second, from the run being measured (smaps_rollup and maps: 13 ms).
     """
-    shared = str(shared_data_folder(group, ""))
     pss_kb, files = 0, {}  # files: inode -> bytes
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[2]) != group:
                 continue
-            smaps = (stat.parent / "smaps").read_text()
+            rollup = (stat.parent / "smaps_rollup").read_text()
+            maps = (stat.parent / "maps").read_text()
         except (OSError, IndexError, ValueError):
             continue
-        inode = None  # of the current mapping, when it is one of the run's files
-        for line in smaps.splitlines():
-            if mapping := MAPPING.match(line):
-                inode = int(mapping[1]) if mapping[2].startswith(shared) else None
-            elif line.startswith("Size:") and inode is not None:
-                files[inode] = int(line.split()[1]) * 1024
-            elif line.startswith("Pss:") and inode is None:
-                pss_kb += int(line.split()[1])
-    for path in Path(shared).parent.glob(f"{Path(shared).name}*/*"):
-        try:
-            info = path.stat()
-        except OSError:  # released meanwhile
-            continue
-        files[info.st_ino] = info.st_blocks * 512
+        kb = {key: int(value) for key, value in ROLLUP.findall(rollup)}
+        pss_kb += kb["Pss"] - kb["Pss_Shmem"]
+        for start, end, inode in SHM_MAPPING.findall(maps):
+            files[int(inode)] = max(files.get(int(inode), 0), int(end, 16) - int(start, 16))
+    for folder in shared_data_folders(group):
+        for path in folder.glob("*") if folder.parent == Path("/dev/shm") else ():
+            try:
+                info = path.stat()
+            except OSError:  # released meanwhile
+                continue
+            files[info.st_ino] = info.st_blocks * 512
     return (pss_kb * 1024 + sum(files.values())) / 2**20
 
 
