@@ -80,6 +80,11 @@ class _Model:
             raise _training_error(self.name, self.hyperparameters, error) from error
 
 
+def _accuracy_on(model: Pipeline, x: pd.DataFrame, y: pd.Series, rows: np.ndarray) -> float:
+    """``model``'s accuracy on ``rows`` of ``x``, ``y``: copied now, not held through a fit."""
+    return accuracy(model, x.iloc[rows], y.iloc[rows])
+
+
 def _span(node: str, started_at: float, cpu_started: float) -> dict[str, Any]:
     """When and where a training node ran, and the CPU time its process spent in it."""
     return {
@@ -136,14 +141,13 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
     for k in range(part, len(cv_splits), parts):
         fit_rows, score_rows = cv_splits[k]
         x_fit, y_fit = x_train.iloc[fit_rows], y_train.iloc[fit_rows]
-        x_score, y_score = x_train.iloc[score_rows], y_train.iloc[score_rows]
-        untuned = accuracy(model.fit(None, x_fit, y_fit), x_score, y_score)
+        untuned = _accuracy_on(model.fit(None, x_fit, y_fit), x_train, y_train, score_rows)
         record: dict[str, Any] = {"fold": k, "score": untuned, "untuned_score": untuned}
         label = f"{model.spec.display_name}, outer fold {k + 1}/{len(cv_splits)}"
         found = model.tune(x_fit, y_fit, random_state + 1 + k, label)
         if found:
             tuned = model.fit(found["best_params"], x_fit, y_fit)
-            record["score"] = accuracy(tuned, x_score, y_score)
+            record["score"] = _accuracy_on(tuned, x_train, y_train, score_rows)
             record |= {
                 "best_params": found["best_params"],
                 "best_inner_score": found["best_score"],
