@@ -91,7 +91,7 @@ class TestParallelAndSequentialRuns:
 
     def test_parallel_runner_trains_both_models_at_once_in_two_processes(self, runs):
         rf, xgb = (runs["metrics"]["parallel"]["models"][m]["timing"] for m in TRAINING)
-        assert len(rf) == len(xgb) == FOLD_NODES + 2  # a span per training node
+        assert len(rf) == len(xgb) == FOLD_NODES + 1  # a span per training node
         assert len({s["pid"] for s in rf + xgb}) == len(MODELS)  # one process per worker
         assert overlap_in_two_processes(rf + xgb, rf + xgb)
 
@@ -357,7 +357,7 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     # (Which nodes meet is the pool's order and the nodes' tenths of a second:
     # under spawn, CI saw no instant with three at once.)
     spans = [s for m in metrics["models"].values() for s in m["timing"]]
-    assert len(spans) == 3 * (FOLD_NODES + 2)  # the folds, the fit, the importance
+    assert len(spans) == 3 * (FOLD_NODES + 1)
     assert len({s["pid"] for s in spans}) == 3
     assert most_at_once(spans) >= 2
     # ... and every pair was compared, the ranking covering all three.
@@ -431,8 +431,8 @@ class TestConsole:
         assert "Data: 150 rows, 4 feature columns, 3 classes; 120 to train on, 30 held out" in lines
         for model in ("Random Forest", "XGBoost"):
             trained = (
-                rf"Trained {model}: 5-fold CV, a fit on all training rows and its permutation "
-                rf"importance, \d+\.\d s of CPU in {FOLD_NODES + 2} nodes"
+                rf"Trained {model}: 5-fold CV and a fit on all training rows, "
+                rf"\d+\.\d s of CPU in {FOLD_NODES + 1} nodes"
             )
             assert any(re.fullmatch(trained, line) for line in lines), run.output
 

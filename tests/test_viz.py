@@ -363,9 +363,7 @@ def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_p
         assert ticks and all(re.fullmatch(r"pid \d+", t) for t in ticks)  # a row per process
         # A trace per model (the preview draws no legend), a bar per training node.
         assert preview.locator(".barlayer .trace").count() == 2
-        assert sorted(preview.locator(".bartext").all_text_contents()) == sorted(
-            [*FIT_NODES, "explain_model"] * 2
-        )
+        assert sorted(preview.locator(".bartext").all_text_contents()) == sorted(FIT_NODES * 2)
         page.screenshot(path=tmp_path / "kedro-viz-timeline.png")
 
         page.locator('[data-test="node-list-tree-item--row--model_comparison"]').click()

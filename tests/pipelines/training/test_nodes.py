@@ -54,16 +54,14 @@ def evaluate(x_train, y_train, folds, section, model, part, parts=FOLD_NODES, se
     )
 
 
-def train(x_train, x_test, y_train, y_test, folds, section, model):
-    """A model's branch as the pipeline runs it: each FoldShare, the fit, its
-    importance, and their record."""
+def train(x_train, y_train, folds, section, model):
+    """A model's branch as the pipeline runs it: each FoldShare, the fit, and their record."""
     shares = [
         FoldShare(part)(x_train, y_train, folds, IRIS_ROLES, section, UNTUNED, 21, CONTEXT, model)
         for part in range(FOLD_NODES)
     ]
     fitted, record = fit(x_train, y_train, section, model)
-    importance = explain_model(fitted, x_test, y_test, x_train, y_train, IRIS_ROLES, 21)
-    return fitted, record_training(model, record, importance, *shares)
+    return fitted, record_training(model, record, *shares)
 
 
 def folds_of(y_train, k):
@@ -73,9 +71,10 @@ def folds_of(y_train, k):
 @pytest.fixture(scope="module")
 def trained(iris_split, iris_folds):
     """Each model trained once on the default run's data, through all its training nodes."""
+    x_train, _, y_train, _ = iris_split
     return {
-        "random_forest": train(*iris_split, iris_folds, FOREST, "random_forest"),
-        "xgboost": train(*iris_split, iris_folds, BOOSTER, "xgboost"),
+        "random_forest": train(x_train, y_train, iris_folds, FOREST, "random_forest"),
+        "xgboost": train(x_train, y_train, iris_folds, BOOSTER, "xgboost"),
     }
 
 
@@ -212,12 +211,11 @@ class TestFitModel:
 
 
 def node_records(training):
-    """A training record taken apart: the fit's record, the importance's, and one per
-    fold node (a fold each)."""
-    *spans, fit_span, importance_span = training["timing"]
+    """A training record taken apart: the fit's record, and one per fold node (a fold each)."""
+    *spans, fit_span = training["timing"]
     parts = [{"folds": [f], "timing": s} for f, s in zip(training["folds"], spans, strict=True)]
     fit_record = {"hyperparameters": training["hyperparameters"], "search": None}
-    return fit_record | {"timing": fit_span}, {"timing": importance_span}, parts
+    return fit_record | {"timing": fit_span}, parts
 
 
 class TestRecordTraining:
@@ -235,8 +233,8 @@ class TestRecordTraining:
 
     def test_the_nodes_order_does_not_change_the_folds_order(self, trained):
         training = trained["xgboost"][1]
-        fit_record, importance, parts = node_records(training)
-        joined = record_training("xgboost", fit_record, importance, *reversed(parts))
+        fit_record, parts = node_records(training)
+        joined = record_training("xgboost", fit_record, *reversed(parts))
         assert [f["fold"] for f in joined["folds"]] == list(range(5))
         assert joined["cv_scores"] == training["cv_scores"]
 
@@ -262,20 +260,16 @@ class TestRecordTraining:
         assert [s["node"] for s in timing] == [
             *(f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)),
             "fit_model",
-            "explain_model",
         ]
         assert {s["pid"] for s in timing} == {os.getpid()}
         assert all(s["started_at"] <= s["finished_at"] <= time.time() for s in timing)
 
     def test_logs_the_models_folds_and_nodes(self, trained, caplog):
         caplog.set_level("INFO", logger="parallel_trees")
-        fit_record, importance, parts = node_records(trained["random_forest"][1])
-        record_training("random_forest", fit_record, importance, *parts)
-        assert (
-            "Trained Random Forest: 5-fold CV, a fit on all training rows and its permutation "
-            "importance, " in caplog.text
-        )
-        assert " s of CPU in 7 nodes" in caplog.text
+        fit_record, parts = node_records(trained["random_forest"][1])
+        record_training("random_forest", fit_record, *parts)
+        assert "Trained Random Forest: 5-fold CV and a fit on all training rows, " in caplog.text
+        assert " s of CPU in 6 nodes" in caplog.text
 
 
 def test_exported_xgboost_loads_without_pickle_and_predicts_the_same(trained, iris_split, tmp_path):
@@ -313,8 +307,6 @@ class TestExplainModel:
         fitted, _ = trained["random_forest"]
         importance = explain_model(fitted, x_test, y_test, x_train, y_train, IRIS_ROLES, 21)
         assert importance["rows"] == "held-out"
-        assert importance["timing"]["node"] == "explain_model"
-        assert importance["timing"]["pid"] == os.getpid()
         assert list(importance["columns"]) == IRIS_ROLES["numeric"]
         petal = importance["columns"]["petal length (cm)"]["mean"]
         assert petal > importance["columns"]["sepal width (cm)"]["mean"]

@@ -211,15 +211,12 @@ def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     return fitted, fit
 
 
-def record_training(
-    model_name: str, fit: dict[str, Any], importance: dict[str, Any], *parts: dict[str, Any]
-) -> dict[str, Any]:
+def record_training(model_name: str, fit: dict[str, Any], *parts: dict[str, Any]) -> dict[str, Any]:
     """The model's training record: its outer-fold scores in fold order, its fit, its nodes' spans.
 
     Args:
         model_name: The model's key in ``MODELS``.
         fit: ``fit_model``'s record.
-        importance: ``explain_model``'s record (its span is taken).
         *parts: Each ``evaluate_folds`` node's record.
 
     Returns:
@@ -227,8 +224,7 @@ def record_training(
         ``cv_scores`` (the outer score of each fold: tuned when the run tunes),
         ``untuned_cv_scores`` (when tuned: the same folds, with the section's
         arguments), ``folds`` (each fold's record), ``search`` (the last search,
-        on all training rows), and ``timing``: a span per training node: the
-        fold nodes', the fit's, then ``explain_model``'s.
+        on all training rows), and ``timing``: a span per training node.
     """
     spec = MODELS[model_name]
     folds = sorted((f for part in parts for f in part["folds"]), key=lambda f: f["fold"])
@@ -241,12 +237,11 @@ def record_training(
         "untuned_cv_scores": [f["untuned_score"] for f in folds] if tuned else None,
         "folds": folds,
         "search": fit["search"],
-        "timing": [part["timing"] for part in parts] + [fit["timing"], importance["timing"]],
+        "timing": [part["timing"] for part in parts] + [fit["timing"]],
     }
     work = sum(span["cpu_seconds"] for span in training["timing"])
     logger.info(
-        "Trained %s: %d-fold CV%s, a fit on all training rows and its permutation importance, "
-        "%.1f s of CPU in %d nodes",
+        "Trained %s: %d-fold CV%s and a fit on all training rows, %.1f s of CPU in %d nodes",
         spec.display_name,
         len(folds),
         " with a search in each fold" if tuned else "",
@@ -327,10 +322,8 @@ def explain_model(
 
     Returns:
         ``rows``: ``held-out`` or ``training``; ``columns``: by column name,
-        the mean and std of the accuracy drop over ``IMPORTANCE_REPEATS``
-        shuffles; ``timing``: the node's span.
+        the mean and std of the accuracy drop over ``IMPORTANCE_REPEATS`` shuffles.
     """
-    started_at, cpu_started = time.time(), time.process_time()
     held_out = len(x_test) > 0
     features, labels = (x_test, y_test) if held_out else (x_train, y_train)
     columns = used_columns(feature_roles)
@@ -351,5 +344,4 @@ def explain_model(
                 columns, result.importances_mean, result.importances_std, strict=True
             )
         },
-        "timing": _span("explain_model", started_at, cpu_started),
     }

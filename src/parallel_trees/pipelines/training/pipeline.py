@@ -74,8 +74,7 @@ def create_branch(model_name: str) -> Pipeline:
 
     Its datasets are the namespace's: ``<model_name>.folds_<n>`` (the outer
     folds' scores and searches), ``.model`` (the fitted model) and ``.fit``
-    (how it was fitted), ``.training`` (its training record: both, joined,
-    with every node's span),
+    (how it was fitted), ``.training`` (its training record: both, joined),
     ``.predictions`` (of the held-out rows), ``.importance`` (of each column),
     ``.portable_model``, and ``.model_name``, which the catalog makes from the
     namespace (conf/base/catalog.yml).
@@ -106,12 +105,7 @@ def create_branch(model_name: str) -> Pipeline:
             ),
             node(
                 record_training,
-                inputs=[
-                    "model_name",
-                    "fit",
-                    "importance",
-                    *(f"folds_{part + 1}" for part in range(FOLD_NODES)),
-                ],
+                inputs=["model_name", "fit", *(f"folds_{part + 1}" for part in range(FOLD_NODES))],
                 outputs="training",
                 name="record_training",
             ),
