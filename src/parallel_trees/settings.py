@@ -19,9 +19,10 @@ if f"ignore:{ORJSON_DEPRECATION}" not in sys.warnoptions:
 # dataset name given outside a namespace, whether or not it names a namespace.
 warnings.filterwarnings("ignore", message="One or more dataset names contain '.'")
 
-# TrackingHooks after RunGuardHooks: pluggy calls the hooks registered last first,
-# so an MLflow run is opened after the checks and closed whatever the guard says.
-HOOKS = (InputChecksHooks(), RunContextHooks(), RunGuardHooks(), TrackingHooks())
+# Both open something in before_pipeline_run, trylast, and pluggy calls the trylast
+# hooks registered last, last: the guard's watchdog and journal start once the MLflow
+# run is open, so that a store that cannot be opened leaves nothing of the run started.
+HOOKS = (InputChecksHooks(), RunContextHooks(), TrackingHooks(), RunGuardHooks())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -53,7 +53,7 @@ class TrackingHooks:
         self._context = context
 
     # trylast: after the input checks (a refused run opens no MLflow run), and
-    # registered after the run guard, so before its own trylast hook.
+    # registered before the run guard, so before its own trylast hook (settings.py).
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         """Open this run's MLflow run, with its parameters and tags."""
@@ -94,7 +94,8 @@ class TrackingHooks:
             uri,
         )
 
-    # trylast: the run guard has closed its watchdog first, even if logging fails.
+    # trylast: after the run guard's (not trylast) has closed its watchdog, even if
+    # logging fails.
     @hook_impl(trylast=True)
     def after_pipeline_run(self, pipeline: Pipeline, catalog: Any) -> None:
         """Log what the run made, then close its MLflow run as FINISHED."""
