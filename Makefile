@@ -96,15 +96,12 @@ bench: install
 
 screenshots: install
 	mkdir -p docs
-	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 \
-		$(BIN)/pytest tests/test_viz.py -k "browser and run"
-	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 \
-		$(BIN)/pytest tests/test_mlflow_ui.py -k browser
+	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 $(BIN)/pytest -m browser
 
 # The project's own MLflow store, as the tracking hook writes it: runs in mlflow.db, their
 # artifacts and models in mlruns/ (the experiment's artifact location, which this server reads).
 # On this machine only (127.0.0.1); one worker is plenty for one user, and the job runner
-# (GenAI evaluation jobs, 8 more processes) is not needed. tests/test_mlflow_ui.py runs this.
+# (GenAI evaluation jobs, 8 more processes) is not needed. tests/end_to_end/test_mlflow_ui.py runs this.
 PORT ?= 5000
 ui: install
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server \

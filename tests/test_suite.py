@@ -1,25 +1,36 @@
-"""The suite never reads the user's conf/local, data/ or environment variables.
+"""The suite itself: hermetic, organised as it says, and its markers kept.
 
-A checkout is copied, then set up as the README's "Your own data" says
-(``dataset: csv`` in conf/local/parameters.yml, a table at
-data/01_raw/dataset.csv), with Kedro's and Dask's variables set as a user
-might have them. ``kedro run`` there reads all of it; the end-to-end tests,
-run from that checkout, still pass.
+Hermetic: it never reads the user's conf/local, data/ or environment variables. A
+checkout is copied, then set up as the README's "Your own data" says (``dataset:
+csv`` in conf/local/parameters.yml, a table at data/01_raw/dataset.csv), with
+Kedro's and Dask's variables set as a user might have them. ``kedro run`` there
+reads all of it; the end-to-end tests, run from that checkout, still pass.
 """
 
+import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import PROJECT, user_variables
+from tests.conftest import pytest_collection_modifyitems, user_variables
+from tests.helpers import project as project_module
+from tests.helpers.markers import PROCESS_FIXTURES
+from tests.helpers.project import PROJECT
 
-# The tests that a user's own data broke (issue 18): the end-to-end module's
-# shared runs, the tutorial's numbers, the parameter checks; and the checks of
-# the shipped configuration.
-TESTS = ["tests/test_run.py", "tests/test_parameters.py"]
+TESTS = PROJECT / "tests"
+SOURCE = PROJECT / "src" / "parallel_trees"
+# The tests that a user's own data broke (issue 18): the shared runs of the end-to-end
+# tests, the tutorial's numbers, the parameter checks; and the checks of the shipped
+# configuration.
+CHECKOUT_TESTS = [
+    "tests/end_to_end/test_training_run.py",
+    "tests/end_to_end/test_refused_runs.py",
+    "tests/unit/test_parameters.py",
+]
 SELECTED = "TestParallelAndSequentialRuns or tutorial or bad_parameters or test_parameters"
 USER_PARAMETERS = "dataset: csv\ntarget_column: kind\ncv_folds: 2\n"
 USER_TABLE = "width,height,kind\n" + "".join(
@@ -52,49 +63,103 @@ def checkout(tmp_path_factory):
     return root
 
 
-def test_the_users_files_are_live_in_the_checkout(checkout):
-    run = subprocess.run(
-        [sys.executable, "-m", "kedro", "run", "--pipelines", "data_preparation"],
-        cwd=checkout,
-        env=os.environ | {"PYTHONPATH": str(checkout / "src")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "Data: 40 rows, 2 feature columns, 2 classes" in run.stdout
+class TestHermetic:
+    """(Not marked processes: the checkout's own runs set their start method, spawn.)"""
+
+    def test_the_users_files_are_live_in_the_checkout(self, checkout):
+        run = subprocess.run(
+            [sys.executable, "-m", "kedro", "run", "--pipelines", "data_preparation"],
+            cwd=checkout,
+            env=os.environ | {"PYTHONPATH": str(checkout / "src")},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "Data: 40 rows, 2 feature columns, 2 classes" in run.stdout
+
+    def test_the_end_to_end_tests_pass_there_all_the_same(self, checkout, tmp_path):
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                *CHECKOUT_TESTS,
+                "-k",
+                SELECTED,
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--basetemp={tmp_path / 'inner'}",
+            ],
+            cwd=checkout,
+            env=os.environ | USER_ENVIRONMENT | {"PYTHONPATH": str(checkout / "src")},
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert " passed" in run.stdout and " failed" not in run.stdout and "error" not in run.stdout
+
+    def test_the_variables_a_user_may_set_are_the_ones_left_out(self):
+        assert sorted(user_variables(USER_ENVIRONMENT | {"DO_NOT_TRACK": "1", "HOME": "/h"})) == [
+            "DASK_SCHEDULER_ADDRESS",
+            "DO_NOT_TRACK",
+            "KEDRO_ENV",
+            "KEDRO_LOGGING_CONFIG",
+            "MLFLOW_TRACKING_URI",
+        ]
 
 
-def test_the_end_to_end_tests_pass_there_all_the_same(checkout, tmp_path):
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *TESTS,
-            "-k",
-            SELECTED,
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--basetemp={tmp_path / 'inner'}",
-        ],
-        cwd=checkout,
-        env=os.environ | USER_ENVIRONMENT | {"PYTHONPATH": str(checkout / "src")},
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert " passed" in run.stdout and " failed" not in run.stdout and "error" not in run.stdout
+class TestOrganisation:
+    def test_the_unit_tests_mirror_the_source(self):
+        """tests/unit/<path>/test_<module>.py tests src/parallel_trees/<path>/<module>.py."""
+        for test in (TESTS / "unit").rglob("test_*.py"):
+            relative = test.relative_to(TESTS / "unit")
+            module = SOURCE / relative.parent / relative.name.removeprefix("test_")
+            assert module.is_file(), f"{test.relative_to(PROJECT)} tests no module ({module})"
+
+    def test_no_test_module_imports_another(self):
+        """Shared code lives in tests/helpers/ (or tests/conftest.py), nowhere else."""
+        for path in TESTS.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests"):
+                    allowed = node.module.startswith("tests.helpers") or node.module == (
+                        "tests.conftest"
+                    )
+                    assert allowed, f"{path.relative_to(PROJECT)} imports {node.module}"
+
+    def test_ci_selects_the_tests_of_other_pythons_by_marker_not_by_name(self):
+        script = (PROJECT / ".ci" / "test-pythons").read_text()
+        assert 'MARKER="processes and not browser"' in script
+        assert '-m "$MARKER"' in script
+        assert not re.search(r"tests/[\w/]*test_\w+\.py", script)  # no test file named
 
 
-def test_the_variables_a_user_may_set_are_the_ones_left_out():
-    assert sorted(user_variables(USER_ENVIRONMENT | {"DO_NOT_TRACK": "1", "HOME": "/h"})) == [
-        "DASK_SCHEDULER_ADDRESS",
-        "DO_NOT_TRACK",
-        "KEDRO_ENV",
-        "KEDRO_LOGGING_CONFIG",
-        "MLFLOW_TRACKING_URI",
-    ]
+class TestMarkers:
+    def test_a_run_that_starts_workers_in_an_unmarked_test_is_refused(self, project, monkeypatch):
+        monkeypatch.setattr(project_module, "current_markers", set())
+        with pytest.raises(AssertionError, match="mark the test .* with pytest.mark.processes"):
+            project.kedro("run", "--runner=ParallelRunner")
+        with pytest.raises(AssertionError, match="starts worker processes"):
+            project.start("run", "--runner=parallel_trees.runners.DaskRunner")
+
+    def test_a_run_in_process_never_starts_workers(self, project):
+        with pytest.raises(AssertionError, match="starts workers: use ProjectCopy.kedro"):
+            project.in_process("run", "--runner=ParallelRunner")
+
+    def test_a_test_that_uses_a_fixture_that_starts_workers_is_marked(self):
+        class Item:
+            def __init__(self, fixturenames: list[str]):
+                self.fixturenames, self.markers = fixturenames, []
+
+            def add_marker(self, marker) -> None:
+                self.markers.append(marker.name)
+
+        reads, plain = Item(["tmp_path", "iris_parallel"]), Item(["tmp_path", "project"])
+        pytest_collection_modifyitems([reads, plain])
+        assert reads.markers == ["processes"] and plain.markers == []
+        assert {"iris_parallel", "slow_runs", "tuned_runs", "own_table", "dask_local"} <= (
+            PROCESS_FIXTURES
+        )

@@ -1,30 +1,32 @@
-"""End-to-end: ``DaskRunner`` through the real ``kedro`` CLI, on real Dask clusters (loopback)."""
+"""End-to-end: ``DaskRunner`` on real Dask clusters (loopback): the local cluster it starts,
+a cluster of ``dask scheduler`` and ``dask worker`` processes, and one with mutual TLS."""
 
-import contextlib
 import operator
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from distributed import Client
-from distributed.security import Security
 
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES
 from parallel_trees.resources import available_cores
 from parallel_trees.runners import DaskRunner
-from tests.conftest import ProjectCopy, Run
-from tests.test_run import SLOW, TRAINING, overlap_in_two_processes
+from tests.helpers.console import assert_one_error_line
+from tests.helpers.dask_cluster import RUNNER, dask_cluster, runner_params, worker_pids
+from tests.helpers.network import free_port
+from tests.helpers.runs import SLOW
+from tests.helpers.spans import overlap_in_two_processes
 
-RUNNER = "--runner=parallel_trees.runners.DaskRunner"
+TRAINING = ["random_forest", "xgboost"]
 RESULTS = ("cv_scores", "cv_mean", "cv_std", "test_accuracy", "hyperparameters")
-DASK = Path(sys.executable).parent / "dask"
+# The report's parts, in the order it prints them.
+REPORT = [
+    "Accuracy on iris (",
+    "model          CV accuracy (mean ± std)  test accuracy",
+    "Random Forest Model Accuracy: ",
+    "CV accuracy, 95% CI",  # a pair's verdict
+    "Ranking by CV accuracy (",
+]
 
 
 def assert_same_scores(run: dict, reference: dict, n_jobs: int) -> None:
@@ -40,111 +42,44 @@ def assert_same_scores(run: dict, reference: dict, n_jobs: int) -> None:
         assert run["models"][model]["hyperparameters"]["n_jobs"] == n_jobs
 
 
+def assert_the_report_once_in_order(output: str) -> None:
+    """The terminal shows the report once, in order, and not Kedro's progress lines."""
+    assert [output.count(part) for part in REPORT] == [1] * len(REPORT), output
+    positions = [output.index(part) for part in REPORT]
+    assert positions == sorted(positions), output
+    assert "Completed node" not in output  # in info.log, as under Kedro's own runners
+
+
 @pytest.fixture(scope="module")
-def sequential(module_project) -> dict:
-    """The metrics of the same run under SequentialRunner."""
-    run = module_project.kedro("run", "--params", SLOW)
-    assert run.returncode == 0, run.output
-    return module_project.metrics()[-1]
+def sequential(slow_runs) -> dict:
+    """The metrics of the same run (``SLOW``) under SequentialRunner."""
+    return slow_runs["sequential"].metrics
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class TestLocalCluster:
+    def test_it_succeeds_and_prints_the_report_once(self, dask_local):
+        output = dask_local.run.output
+        assert "Starting a local Dask cluster of" in output
+        assert "is already in use" not in output  # no warning about port 8787
+        # The workers print it here too: once, by kedro run, not twice.
+        assert_the_report_once_in_order(output)
 
+    @pytest.mark.processes
+    def test_it_listens_on_the_loopback_interface_only(self):
+        runner = DaskRunner(n_workers=1)
+        with runner._client() as client:
+            addresses = [client.scheduler.address, *client.scheduler_info()["workers"]]
+        assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
 
-# Every server a test starts listens on 127.0.0.1: its Dask port (--host) and its HTTP
-# port (the scheduler serves /health and /metrics on 0.0.0.0:8787 even with --no-dashboard).
-LOOPBACK = ["--host", "127.0.0.1", "--dashboard-address", "127.0.0.1:0", "--no-dashboard"]
+    def test_scores_are_the_sequential_runners(self, dask_local, sequential):
+        # n_jobs: auto: the cores shared by the training nodes the local cluster's
+        # workers (one per CPU) run at once.
+        at_once = min(len(TRAINING) * (FOLD_NODES + 1), os.cpu_count())
+        assert_same_scores(dask_local.metrics, sequential, max(1, available_cores() // at_once))
 
-
-@contextmanager
-def dask_cluster(
-    project: ProjectCopy, logs: Path, scheme: str = "tcp", tls: Path | None = None, workers: int = 2
-) -> Iterator[str]:
-    """A ``dask scheduler`` and ``workers`` one-thread ``dask worker`` processes on 127.0.0.1.
-
-    With ``tls`` (a folder made by kedro dask-certs), every process uses its
-    certificate. The workers run in the project copy, with its package on the
-    path: what a real cluster shares with the machine that runs ``kedro run``.
-    Every process is stopped by its id at the end, whatever the tests did. The
-    address it yields is ``scheme://127.0.0.1:<port>``; each process logs to
-    ``logs/<i>.log`` (0: the scheduler).
-    """
-    port = free_port()
-    address = f"{scheme}://127.0.0.1:{port}"
-
-    def certificate(role: str) -> list[str]:
-        if tls is None:
-            return []
-        return [f"--tls-ca-file={tls / 'ca.pem'}", f"--tls-cert={tls / role}.pem",
-                f"--tls-key={tls / role}-key.pem"]  # fmt: skip
-
-    commands = [
-        [DASK, "scheduler", "--port", str(port), *certificate("scheduler")],
-        *[
-            [DASK, "worker", address, "--nthreads", "1", *certificate("worker"),
-             "--local-directory", str(logs / f"worker-{i}")]
-            for i in range(1, workers + 1)
-        ],
-    ]  # fmt: skip
-    env = os.environ | {"PYTHONPATH": str(project.root / "src")}
-    processes = []
-    try:
-        for i, command in enumerate(commands):
-            with (logs / f"{i}.log").open("w") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [*command, *LOOPBACK],
-                        cwd=project.root,
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,  # a worker's nanny has a child: stop the group
-                    )
-                )
-        with Client(address, security=client_security(tls), timeout=60) as client:
-            if workers:
-                client.wait_for_workers(workers, timeout=120)
-        yield address
-    finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def client_security(tls: Path | None) -> Security | None:
-    """The test's own client of a cluster made with the certificates in ``tls``."""
-    if tls is None:
-        return None
-    return Security(**{name: str(tls / file) for name, file in TLS_FILES.items()})
-
-
-TLS_FILES = {
-    "tls_ca_file": "ca.pem",
-    "tls_client_cert": "client.pem",
-    "tls_client_key": "client-key.pem",
-}
-
-
-def worker_pids(address: str, tls: Path | None = None) -> set[int]:
-    """The process ids of the cluster's workers."""
-    with Client(address, security=client_security(tls), timeout=60) as client:
-        return set(client.run(os.getpid).values())
-
-
-def runner_params(address: str, tls: Path | None = None, **more: str) -> str:
-    """``--runner-params`` for a run on ``address``, with the client certificate in ``tls``."""
-    params = {"address": address} | (
-        {name: str(tls / file) for name, file in TLS_FILES.items()} if tls else {}
-    )
-    return ",".join(f"{key}={value}" for key, value in (params | more).items())
+    def test_both_models_train_at_once_in_two_worker_processes(self, dask_local):
+        rf, xgb = (dask_local.metrics["models"][m]["timing"] for m in TRAINING)
+        assert overlap_in_two_processes(rf + xgb, rf + xgb)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +90,7 @@ def cluster(module_project, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tls_logs(tmp_path_factory) -> Path:
+def tls_logs(tmp_path_factory):
     return tmp_path_factory.mktemp("dask-tls-logs")
 
 
@@ -166,74 +101,8 @@ def tls_cluster(module_project, certificates, tls_logs):
         yield address
 
 
-@pytest.fixture(scope="module")
-def local_run(module_project, sequential):
-    """A run on the local cluster that DaskRunner starts by itself, and its metrics.
-
-    Port 8787, Dask's default for a scheduler's HTTP server, is taken meanwhile,
-    as by any other Dask cluster of the machine.
-    """
-    with socket.socket() as taken:
-        with contextlib.suppress(OSError):  # taken already: as good
-            taken.bind(("127.0.0.1", 8787))
-            taken.listen()
-        run = module_project.kedro("run", RUNNER, "--params", SLOW)
-    return run, module_project.metrics()[-1]
-
-
-# The report's parts, in the order it prints them.
-REPORT = [
-    "Accuracy on iris (",
-    "model          CV accuracy (mean ± std)  test accuracy",
-    "Random Forest Model Accuracy: ",
-    "CV accuracy, 95% CI",  # a pair's verdict
-    "Ranking by CV accuracy (",
-]
-
-
-def assert_the_report_once_in_order(output: str) -> None:
-    """The terminal shows the report once, in order, and not Kedro's progress lines."""
-    assert [output.count(part) for part in REPORT] == [1] * len(REPORT), output
-    positions = [output.index(part) for part in REPORT]
-    assert positions == sorted(positions), output
-    assert "Completed node" not in output  # in info.log, as under Kedro's own runners
-
-
-def assert_one_error_line(run: Run, message: str) -> None:
-    """The run failed with one ``Error:`` line that says ``message``, and no traceback."""
-    assert run.returncode == 1, run.output
-    errors = [line for line in run.output.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, run.output
-    assert message in errors[0], run.output
-    assert "Traceback" not in run.output
-
-
-class TestLocalCluster:
-    def test_it_succeeds_and_prints_the_report_once(self, local_run):
-        run, _ = local_run
-        assert run.returncode == 0, run.output
-        assert "Starting a local Dask cluster of" in run.output
-        assert "is already in use" not in run.output  # no warning about port 8787
-        # The workers print it here too: once, by kedro run, not twice.
-        assert_the_report_once_in_order(run.output)
-
-    def test_it_listens_on_the_loopback_interface_only(self):
-        runner = DaskRunner(n_workers=1)
-        with runner._client() as client:
-            addresses = [client.scheduler.address, *client.scheduler_info()["workers"]]
-        assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
-
-    def test_scores_are_the_sequential_runners(self, local_run, sequential):
-        # n_jobs: auto: the cores shared by the training nodes the local cluster's
-        # workers (one per CPU) run at once.
-        at_once = min(len(TRAINING) * (FOLD_NODES + 1), os.cpu_count())
-        assert_same_scores(local_run[1], sequential, max(1, available_cores() // at_once))
-
-    def test_both_models_train_at_once_in_two_worker_processes(self, local_run):
-        rf, xgb = (local_run[1]["models"][m]["timing"] for m in TRAINING)
-        assert overlap_in_two_processes(rf + xgb, rf + xgb)
-
-
+@pytest.mark.server
+@pytest.mark.processes
 class TestExternalCluster:
     def test_a_run_by_environment_variable_trains_side_by_side_with_the_same_scores(
         self, module_project, cluster, sequential
@@ -280,9 +149,11 @@ class TestExternalCluster:
             assert client.submit(operator.add, 1, 2).result(timeout=60) == 3
 
 
+@pytest.mark.server
 class TestTLSCluster:
     """A cluster with mutual TLS: the scheduler and workers trust the team's CA only."""
 
+    @pytest.mark.processes
     def test_a_run_with_the_client_certificate_prints_the_report_where_it_runs(
         self, module_project, tls_cluster, certificates, tls_logs, sequential
     ):
@@ -302,6 +173,7 @@ class TestTLSCluster:
         for worker_log in ("1.log", "2.log"):
             assert "Ranking by CV accuracy" not in (tls_logs / worker_log).read_text()
 
+    @pytest.mark.processes
     def test_the_certificate_can_come_from_dask_environment_variables_and_warnings_show(
         self, module_project, tls_cluster, certificates
     ):
@@ -311,17 +183,21 @@ class TestTLSCluster:
             "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(team / "ca.pem"),
             "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(team / "client.pem"),
             "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(team / "client-key.pem"),
+            "COLUMNS": "80",  # whatever the terminal's width
         }
         # Three trees leave some rows without an out-of-bag score: scikit-learn warns.
         params = "random_forest.oob_score=true,random_forest.n_estimators=3"
         run = module_project.kedro("run", RUNNER, "--params", params, env=env)
         assert run.returncode == 0, run.output
         assert f"Running on the Dask cluster at {tls_cluster}" in run.output
-        # (Kedro's rich handler prints it, wrapping its lines as it sees fit.)
-        assert "WARNING" in run.output
-        assert "Some inputs do not have OOB scores" in run.output
-        warned = run.output.index("Some inputs do not have OOB scores")
+        # Kedro's rich handler prints it on the console, wrapping its lines around the
+        # site-packages path as it sees fit: its words are checked, in order, before the
+        # results; and its whole text in info.log.
+        warned = run.output.index("WARNING")
         assert warned < run.output.index("Ranking by CV accuracy")
+        assert "UserWarning" in run.output[warned:] and "OOB" in run.output[warned:]
+        log = (module_project.root / "info.log").read_text()
+        assert "UserWarning: Some inputs do not have OOB scores" in log
 
     @pytest.mark.parametrize(
         ("case", "message"),
@@ -351,7 +227,8 @@ class TestTLSCluster:
             "tcp:// to the TLS scheduler": runner_params(f"tcp://{location}"),
         }[case]
         saved = len(module_project.metrics())
-        run = module_project.kedro("run", RUNNER, "--runner-params", params, timeout=120)
+        # Refused by the main process before any node: in process.
+        run = module_project.in_process("run", RUNNER, "--runner-params", params, refused=True)
         assert_one_error_line(run, message)
         assert len(module_project.metrics()) == saved
 
@@ -360,7 +237,7 @@ class TestTLSCluster:
     ):
         location = cluster.removeprefix("tcp://")
         params = runner_params(f"tls://{location}", certificates["team"])
-        run = module_project.kedro("run", RUNNER, "--runner-params", params, timeout=120)
+        run = module_project.in_process("run", RUNNER, "--runner-params", params, refused=True)
         assert_one_error_line(run, "does not use TLS: it answered in plain text")
 
     def test_an_address_nobody_listens_on_is_refused_in_one_line(
@@ -368,7 +245,7 @@ class TestTLSCluster:
     ):
         address = f"tls://127.0.0.1:{free_port()}"
         params = runner_params(address, certificates["team"], timeout="2")
-        run = module_project.kedro("run", RUNNER, "--runner-params", params, timeout=120)
+        run = module_project.in_process("run", RUNNER, "--runner-params", params, refused=True)
         assert_one_error_line(run, f"Nothing listens at {address}: the connection is refused")
 
     def test_a_scheduler_without_workers_is_refused_in_one_line(
@@ -377,5 +254,5 @@ class TestTLSCluster:
         team = certificates["team"]
         with dask_cluster(module_project, tmp_path, "tls", team, workers=0) as address:
             params = runner_params(address, team, timeout="2")
-            run = module_project.kedro("run", RUNNER, "--runner-params", params, timeout=120)
+            run = module_project.in_process("run", RUNNER, "--runner-params", params, refused=True)
         assert_one_error_line(run, f"The Dask scheduler at {address} has no workers")

@@ -1,10 +1,10 @@
 """The MLflow UI of tracked runs, served by ``make ui``'s own command, in a real browser;
 and the README's snippet that reads the runs back.
 
-Two tracked runs of a project copy (10 trees, then 30), then ``make ui`` in the
+Two tracked runs of a project copy (10 trees, then 30, in process), then ``make ui`` in the
 copy on a free loopback port. No test here needs the network: the browser aborts
 and records every request that leaves the server, and the runs, the server and the
-snippet refuse and log any connection that is not local (``test_faults.GUARD``).
+snippet refuse and log any connection that is not local (``tests/helpers/network.py``).
 """
 
 import json
@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PROJECT
-from tests.test_faults import GUARD
-from tests.test_viz import _serving, browser  # noqa: F401 - browser: the same Chromium fixture
+from tests.helpers.browser import serving
+from tests.helpers.project import PROJECT
 
 TREES = (10, 30)
 EXPERIMENT = "parallel-trees"
@@ -34,33 +33,13 @@ localStorage.setItem("mlflow.assistant.fab.autoOpenedOnFirstLoad_v1", "true");
 
 
 @pytest.fixture(scope="module")
-def offline(tmp_path_factory) -> Path:
-    """A folder with GUARD as sitecustomize.py; ``network.log`` in it lists refused connections."""
-    folder = tmp_path_factory.mktemp("offline")
-    (folder / "sitecustomize.py").write_text(GUARD)
-    return folder
-
-
-def _offline_env(project, offline: Path) -> dict[str, str]:
-    return {
-        "PYTHONPATH": f"{offline}:{project.root / 'src'}",
-        "NETWORK_LOG": str(offline / "network.log"),
-    }
-
-
-def _no_connection_left(offline: Path) -> None:
-    log = offline / "network.log"
-    assert not log.exists(), log.read_text()
-
-
-@pytest.fixture(scope="module")
 def tracked(module_project, offline) -> dict[str, dict]:
-    """Two tracked runs: each run's version (its MLflow run's name) -> its metrics.json."""
+    """Two tracked runs (in process): each run's version (its MLflow run's name) -> its
+    metrics.json."""
     for trees in TREES:
         params = f"tracking=true,n_estimators={trees}"
-        run = module_project.kedro(
-            "run", "--params", params, env=_offline_env(module_project, offline)
-        )
+        with offline.in_this_process():
+            run = module_project.in_process("run", "--params", params)
         assert run.returncode == 0, run.output
     return {
         version.name: json.loads((version / "metrics.json").read_text())
@@ -76,17 +55,17 @@ def ui(module_project, tracked, offline, tmp_path_factory):
     # As a user's shell runs it, not as a sub-make of `make test`.
     env = {
         name: value
-        for name, value in module_project.env(_offline_env(module_project, offline)).items()
+        for name, value in module_project.env(offline.env(module_project.root / "src")).items()
         if name not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}
     }
     log = tmp_path_factory.mktemp("ui") / "server.log"
-    with _serving(command, module_project.root, env, log) as url:
+    with serving(command, module_project.root, env, log) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def returning(browser):  # noqa: F811 - the imported fixture
-    """test_viz's Chromium, opening the UI as a returning user sees it (``UI_STATE``)."""
+def returning(browser):
+    """The session's Chromium, opening the UI as a returning user sees it (``UI_STATE``)."""
     browser.add_init_script(UI_STATE)
     return browser
 
@@ -109,9 +88,11 @@ def page(returning, ui, offline):
     finally:
         page.close()
     assert outside == [], outside
-    _no_connection_left(offline)
+    offline.assert_no_request_left()
 
 
+@pytest.mark.server
+@pytest.mark.browser
 def test_browser_lists_both_runs_with_their_scores_and_compares_them(page, ui, tracked, tmp_path):
     page.goto(ui)
     page.get_by_role("link", name=EXPERIMENT).click()
@@ -151,6 +132,8 @@ def test_browser_lists_both_runs_with_their_scores_and_compares_them(page, ui, t
         shutil.copy(tmp_path / "mlflow-compare.png", Path(docs) / "mlflow-compare.png")
 
 
+@pytest.mark.server
+@pytest.mark.browser
 def test_browser_shows_a_runs_models_and_files(page, ui, tracked):
     page.goto(ui)
     page.get_by_role("link", name=EXPERIMENT).click()
@@ -173,7 +156,7 @@ def test_the_readmes_snippet_reads_the_runs_back_and_predicts(module_project, tr
         [sys.executable, "-c", snippet],
         cwd=module_project.root,
         env=module_project.env(
-            _offline_env(module_project, offline) | {"MLFLOW_DISABLE_TELEMETRY": "true"}
+            offline.env(module_project.root / "src", MLFLOW_DISABLE_TELEMETRY="true")
         ),
         capture_output=True,
         text=True,
@@ -187,4 +170,4 @@ def test_the_readmes_snippet_reads_the_runs_back_and_predicts(module_project, tr
         assert line.split()[1:3] == [str(trees), metrics["ranking"][0]["model"]], line
     predicted = done.stdout.splitlines()[-1].split()
     assert predicted and set(predicted) <= set(metrics["run"]["classes"])
-    _no_connection_left(offline)
+    offline.assert_no_request_left()

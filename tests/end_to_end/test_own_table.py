@@ -1,88 +1,31 @@
-"""End-to-end: a real-looking table straight in, then predictions for new rows (the real CLI)."""
+"""End-to-end: the user's own table, straight in: text, gaps, odd columns; and bad tables,
+each refused in one message before any training, with nothing overwritten."""
 
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import ProjectCopy
-
-CSV = "csv_path=penguins.csv,dataset=csv,target_column=species"
-PREDICTIONS = "data/07_model_output/predictions.csv"
+from tests.helpers.processes import METHOD, START_METHODS
+from tests.helpers.tables import PENGUINS, iris_table, penguins
 
 
-def penguins(rows: int = 150, seed: int = 3) -> pd.DataFrame:
-    """A table like the penguin survey: text, NaN, R's row numbers, a constant, unlabelled rows."""
-    rng = np.random.default_rng(seed)
-    species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], rows)
-    island = np.where(
-        species == "Gentoo",
-        "Biscoe",
-        np.where(species == "Chinstrap", "Dream", rng.choice(["Torgersen", "Dream"], rows)),
-    ).astype(object)
-    centre = np.select([species == "Adelie", species == "Chinstrap"], [38.8, 48.8], 47.5)
-    table = pd.DataFrame(
-        {
-            "species": species,
-            "island": island,
-            "bill_length_mm": np.round(centre + rng.normal(0, 2.5, rows), 1),
-            "flipper_length_mm": np.round(
-                np.where(species == "Gentoo", 217, 192) + rng.normal(0, 6, rows)
-            ).astype(int),
-            "sex": rng.choice(["male", "female"], rows).astype(object),
-            "tagged": rng.choice([True, False], rows),
-            "year": 2008,
-        }
-    )
-    table.loc[rng.choice(rows, 6, replace=False), "bill_length_mm"] = np.nan
-    table.loc[rng.choice(rows, 9, replace=False), "sex"] = None
-    table.loc[[10, 77], "species"] = None
-    table.index += 1  # R writes its row numbers, from 1, under an empty header
-    return table
+class TestATableWithTextAndGaps:
+    """The shared run on penguins.csv, under ParallelRunner (``own_table``)."""
 
-
-def _set_field(line: str, field: int, value: str) -> str:
-    fields = line.split(",")
-    fields[field] = value
-    return ",".join(fields)
-
-
-def _write(project: ProjectCopy, name: str, lines: list[str]) -> str:
-    (project.root / name).write_text("\n".join(lines) + "\n")
-    return name
-
-
-@pytest.fixture(scope="module")
-def trained(module_project):
-    """A ParallelRunner training run on penguins.csv; then the lines of that file."""
-    penguins().to_csv(module_project.root / "penguins.csv", index_label="")
-    run = module_project.kedro("run", "--runner=ParallelRunner", "--params", CSV)
-    assert run.returncode == 0, run.output
-    lines = (module_project.root / "penguins.csv").read_text().splitlines()
-    return module_project, run, lines
-
-
-def _latest(project: ProjectCopy, dataset: str) -> pd.DataFrame:
-    name = dataset.rsplit("/", 1)[-1]
-    return pd.read_csv(project.versions(dataset)[-1] / name)
-
-
-class TestTraining:
-    def test_text_and_missing_values_go_straight_in(self, trained):
-        project, run, _ = trained
+    def test_text_and_missing_values_go_straight_in(self, own_table):
         assert "Accuracy on penguins.csv (5-fold CV on 118 training rows; 30 held-out rows):" in (
-            run.output
+            own_table.run.output
         )
-        (metrics,) = project.metrics()
-        assert all(m["test_accuracy"] > 0.8 for m in metrics["models"].values())
+        assert all(m["test_accuracy"] > 0.8 for m in own_table.metrics["models"].values())
 
-    def test_the_run_says_what_it_left_out_and_why(self, trained):
-        project, run, _ = trained
-        path = project.root / "penguins.csv"
-        lines = run.output.splitlines()
+    def test_the_run_says_what_it_left_out_and_why(self, own_table):
+        path = own_table.project.root / "penguins.csv"
+        lines = own_table.run.output.splitlines()
         assert f"Dropped 2 of 150 rows of {path}: no label in 'species' (lines 12, 79)" in lines
         assert (
             f"Column 'Unnamed: 0' of {path} is left out: a different value on every row "
@@ -90,10 +33,9 @@ class TestTraining:
         )
         assert f"Column 'year' of {path} is left out: the same value on every row (2008)" in lines
 
-    def test_metrics_trace_the_run_to_its_file_and_its_columns(self, trained):
-        project, _, _ = trained
-        (metrics,) = project.metrics()
-        path = project.root / "penguins.csv"
+    def test_metrics_trace_the_run_to_its_file_and_its_columns(self, own_table):
+        metrics = own_table.metrics
+        path = own_table.project.root / "penguins.csv"
         assert metrics["run"]["data_file"] == {
             "path": str(path),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
@@ -109,15 +51,12 @@ class TestTraining:
             },
         }
 
-    def test_held_out_predictions_keep_the_label_columns_name(self, trained):
-        project, _, _ = trained
-        table = _latest(project, "data/07_model_output/test_predictions.csv")
+    def test_held_out_predictions_keep_the_label_columns_name(self, own_table):
+        table = pd.read_csv(own_table.saved("data/07_model_output/test_predictions.csv"))
         assert table.columns.tolist() == ["row", "species", "random_forest", "xgboost"]
 
-    def test_each_model_gets_an_importance_per_column_of_the_table(self, trained):
-        project, _, _ = trained
-        (version,) = project.versions("data/08_reporting/feature_importance.json")
-        chart = json.loads((version / "feature_importance.json").read_text())
+    def test_each_model_gets_an_importance_per_column_of_the_table(self, own_table):
+        chart = json.loads(own_table.saved("data/08_reporting/feature_importance.json").read_text())
         assert [bar["name"] for bar in chart["data"]] == ["Random Forest", "XGBoost"]
         assert set(chart["data"][0]["y"]) == {
             "bill_length_mm",
@@ -129,97 +68,169 @@ class TestTraining:
         assert "(held-out rows)" in chart["layout"]["title"]["text"]
 
 
-@pytest.mark.parametrize("context", ["spawn", "forkserver"])
-def test_every_start_method_gives_the_same_scores(trained, tmp_path, context):
-    project = ProjectCopy(tmp_path / "parallel-trees")
+@pytest.mark.processes
+@pytest.mark.parametrize("method", [m for m in START_METHODS if m != METHOD])
+def test_every_start_method_gives_the_same_scores(own_table, project, method):
+    """A run of its own under each other start method, compared with the shared one
+    (under ``make test``; CI's other Pythons each run the shared one under theirs)."""
     penguins().to_csv(project.root / "penguins.csv", index_label="")
     run = project.kedro(
-        "run", "--runner=ParallelRunner", "--params", CSV, env={"KEDRO_MP_CONTEXT": context}
+        "run", "--runner=ParallelRunner", "--params", PENGUINS, env={"KEDRO_MP_CONTEXT": method}
     )
     assert run.returncode == 0, run.output
-    ((metrics,), (expected,)) = project.metrics(), trained[0].metrics()
+    ((metrics,), expected) = project.metrics(), own_table.metrics
     for model in ("random_forest", "xgboost"):
         for key in ("cv_scores", "test_accuracy"):
             assert metrics["models"][model][key] == expected["models"][model][key]
 
 
-class TestPredict:
-    def test_predicting_the_held_out_rows_gives_the_held_out_predictions(self, trained):
-        project, _, lines = trained
-        held_out = _latest(project, "data/07_model_output/test_predictions.csv")
-        rows = [lines[0]] + [lines[row + 1] for row in held_out["row"]]  # 1 header line
-        new = _write(project, "held_out.csv", rows)
-        best = project.metrics()[-1]["ranking"][0]["model"]
-        for model, params in ((best, ""), ("xgboost", ",model=xgboost")):
-            run = project.kedro(
-                "run", "--pipelines=predict", "--params", f"predict_csv={new}{params}"
-            )
-            assert run.returncode == 0, run.output
-            predicted = _latest(project, PREDICTIONS)
-            assert predicted["prediction"].tolist() == held_out[model].tolist()
-            assert re.search(rf"with .* \({model}\) of the training run \S+$", run.output, re.M)
-        assert predicted.columns.tolist()[-4:] == [
-            "prediction",
-            "probability_Adelie",
-            "probability_Chinstrap",
-            "probability_Gentoo",
-        ]
-        assert "Ignored the columns the model does not read: Unnamed: 0, species, year" in (
-            run.output
+class TestYourOwnCsv:
+    def test_three_steps_file_two_parameters_run(self, project):
+        table = iris_table()
+        table.to_csv(project.root / "data/01_raw/dataset.csv", index=False)
+
+        run = project.in_process("run", "--params", "dataset=csv,target_column=species")
+
+        assert run.returncode == 0, run.output
+        (metrics,) = project.metrics()
+        assert metrics["run"]["dataset"] == "csv"
+        assert metrics["run"]["classes"] == ["setosa", "versicolor", "virginica"]
+        assert metrics["run"]["rows"] == 150
+        table = pd.read_csv(
+            project.latest("data/07_model_output/test_predictions.csv"), index_col="row"
         )
-        assert "ParallelRunner" not in run.output  # no worker pool, no training
-        assert len(project.metrics()) == 1
+        assert set(table["species"]) == {"setosa", "versicolor", "virginica"}
+        assert set(table["xgboost"]) <= set(table["species"])
+        # Each held-out row keeps its index in the user's file, and its class.
+        assert (table["species"] == iris_table().loc[table.index, "species"]).all()
 
-    def test_a_semicolon_export_with_decimal_commas_predicts_the_same(self, trained):
-        project, _, lines = trained
-        comma = _write(project, "comma.csv", lines[:21])
-        semicolon = pd.read_csv(project.root / comma).to_csv(sep=";", decimal=",", index=False)
-        (project.root / "semicolon.csv").write_text(semicolon)
-        predictions = []
-        for new in (comma, "semicolon.csv"):
-            run = project.kedro("run", "--pipelines=predict", "--params", f"predict_csv={new}")
-            assert run.returncode == 0, run.output
-            predictions.append(_latest(project, PREDICTIONS)["prediction"].tolist())
-        assert predictions[0] == predictions[1] and len(predictions[0]) == 20
-
-    @pytest.mark.parametrize(
-        ("lines", "message"),
-        [
-            (
-                lambda lines: [re.sub(r",flipper_length_mm", "", lines[0]), lines[1]],
-                "lacks the column 'flipper_length_mm', which the model reads.",
-            ),
-            (
-                lambda lines: [lines[0], lines[1], _set_field(lines[2], 3, "unknown")],
-                ": column 'bill_length_mm' was numeric in training, but line 3 holds 'unknown'.",
-            ),
-            (lambda lines: [""], "is empty: it needs a header row"),
-            (lambda lines: [lines[0]], "has a header row but no data rows: nothing to predict."),
-        ],
-    )
-    def test_bad_new_rows_get_one_error_line_and_nothing_is_written(self, trained, lines, message):
-        project, _, table = trained
-        before = project.versions(PREDICTIONS)
-        new = _write(project, "bad.csv", lines(table))
-        run = project.kedro("run", "--pipelines=predict", "--params", f"predict_csv={new}")
-        assert run.returncode == 1, run.output
-        assert f"Error: {project.root / new}" in run.output and message in run.output
-        assert "Traceback" not in run.output
-        assert project.versions(PREDICTIONS) == before
-
-    def test_a_missing_file_is_named(self, trained):
-        project, _, _ = trained
-        run = project.kedro("run", "--pipelines=predict", "--params", "predict_csv=nowhere.csv")
-        assert run.returncode == 1
-        assert f"Error: {project.root / 'nowhere.csv'} does not exist: point predict_csv" in (
-            run.output
+    def test_csv_path_reads_another_file_for_one_run(self, project, tmp_path):
+        table = iris_table().assign(species=lambda t: t["species"].map({"setosa": 10}).fillna(20))
+        table.to_csv(tmp_path / "mine.csv", index=False)
+        run = project.in_process(
+            "run", "--params", f"dataset=csv,target_column=species,csv_path={tmp_path}/mine.csv"
         )
+        assert run.returncode == 0, run.output
+        (metrics,) = project.metrics()
+        assert metrics["run"]["classes"] == [10.0, 20.0]
 
 
-def test_predicting_before_any_training_run_says_to_train_first(project):
-    _write(project, "new.csv", ["a,b", "1,2"])
-    run = project.kedro("run", "--pipelines=predict", "--params", "predict_csv=new.csv")
-    assert run.returncode == 1
-    assert "Error: No training run yet: " in run.output
+def _write(table: pd.DataFrame | None = None, raw: bytes | None = None) -> Callable:
+    def write(path: Path) -> None:
+        if raw is not None:
+            path.write_bytes(raw)
+        elif table is not None:
+            table.to_csv(path, index=False)
+
+    return write
+
+
+IRIS = iris_table()
+BAD_INPUT = {
+    "missing file": (
+        _write(),
+        "",
+        "data/01_raw/dataset.csv does not exist. Put your CSV file there",
+    ),
+    "misspelled target column": (
+        _write(IRIS),
+        "target_column=specie",
+        "data/01_raw/dataset.csv. Did you mean 'species'? Its columns: sepal length (cm), "
+        "sepal width (cm), petal length (cm), petal width (cm), species.",
+    ),
+    "infinite value": (
+        _write(IRIS.assign(**{"sepal width (cm)": [1.0] * 5 + [float("inf")] + [1.0] * 144})),
+        "",
+        "has values the models cannot take, infinite or beyond ±3.4e+38 (float32, which the "
+        "models compute in): 'sepal width (cm)' in 1 rows (lines 7). Scale those columns",
+    ),
+    "single class": (
+        _write(IRIS.assign(species="setosa")),
+        "",
+        "has a single class ('setosa'): a classifier needs rows of at least two classes",
+    ),
+    "class with fewer rows than cv_folds": (
+        _write(IRIS.iloc[:105]),  # 5 virginica rows, of which 4 go to training
+        "",
+        "cv_folds = 5 is more than the 4 training rows of the smallest class, 'virginica'; "
+        "set cv_folds to at most 4",
+    ),
+    "class with a single row": (
+        _write(IRIS.iloc[:101]),  # stratified splits and k-fold CV both need 2 rows
+        "",
+        "data/01_raw/dataset.csv has classes with fewer than 2 rows: 'virginica' (1 row: line "
+        "102); cross-validation needs at least 2 rows of every class (cv_folds >= 2). Add rows "
+        "of those classes, or drop their rows.",
+    ),
+    "test_size too large": (
+        _write(IRIS),
+        "test_size=0.99",
+        "test_size = 0.99 holds out 149 of 150 rows and leaves 1 for training, too few to "
+        "surely keep 2 training rows of every class, the fewest cross-validation needs "
+        "(cv_folds >= 2); set test_size between 0.02 and 0.96, or to 0 for no held-out part.",
+    ),
+    "empty file": (
+        _write(raw=b""),
+        "",
+        "data/01_raw/dataset.csv is empty: it needs a header row naming the columns, then rows.",
+    ),
+    "header only": (_write(IRIS.iloc[:0]), "", "has a header row but no data rows"),
+    "not a CSV file": (
+        _write(raw=bytes(range(256)) * 20),
+        "",
+        "data/01_raw/dataset.csv could not be read as a CSV file: 'utf-8' codec can't decode",
+    ),
+}
+# Refused in a worker process under ParallelRunner: a node's own check, and the dataset's.
+IN_A_WORKER = ["misspelled target column", "not a CSV file"]
+
+
+def refuse(kept, case: str, parallel: bool = False):
+    """A run of ``kept``'s project on the bad table ``case``."""
+    write, extra, _ = BAD_INPUT[case]
+    path = kept.project.root / "data/01_raw/dataset.csv"
+    path.unlink(missing_ok=True)
+    write(path)
+    params = ",".join(p for p in ("dataset=csv,target_column=species", extra) if p)
+    if parallel:
+        return kept.project.kedro("run", "--runner=ParallelRunner", "--params", params)
+    return kept.project.in_process("run", "--params", params)
+
+
+def assert_refused_before_training(kept, case: str, run) -> None:
+    assert run.returncode == 1, run.output
+    assert BAD_INPUT[case][2] in run.output
+    assert len(run.errors()) == 1, run.output
     assert "Traceback" not in run.output
-    assert project.versions(PREDICTIONS) == []
+    assert not re.search(r"evaluate_folds|fit_model", run.output)  # no training started
+    kept.assert_nothing_kept()
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_a_bad_table_gets_one_clear_message_before_training_and_nothing_overwritten(kept, case):
+    assert_refused_before_training(kept, case, refuse(kept, case))
+
+
+@pytest.mark.processes
+@pytest.mark.parametrize("case", IN_A_WORKER)
+def test_a_bad_table_refused_in_a_worker_gets_the_same_message(kept, case):
+    assert_refused_before_training(kept, case, refuse(kept, case, parallel=True))
+
+
+def test_debug_logging_shows_the_traceback(kept, tmp_path):
+    logging_yml = (kept.project.root / "conf/logging.yml").read_text()
+    debug = tmp_path / "logging.yml"
+    debug.write_text(
+        logging_yml.replace("parallel_trees:\n    level: INFO", "parallel_trees:\n    level: DEBUG")
+    )
+    run = kept.project.in_process(
+        "run",
+        "--params",
+        "random_forest.max_features=bogus",
+        env={"KEDRO_LOGGING_CONFIG": str(debug)},
+    )
+    assert run.returncode == 1
+    assert "Traceback" in run.output
+    assert "InvalidParameterError" in run.output
+    assert "Error: Random Forest (random_forest) could not be trained" in run.output
+    kept.assert_nothing_kept()

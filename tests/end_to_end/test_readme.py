@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.helpers.project import PROJECT, WORKER_RUNNERS
 
 README = (PROJECT / "README.md").read_text()
 
@@ -18,6 +18,12 @@ def examples() -> list[tuple[str, list[str]]]:
     """Each ``$ kedro ...`` example of the README: its command and the lines shown under it."""
     blocks = re.findall(r"^```\n(\$ kedro .*?)^```$", README, re.M | re.S)
     return [(block.splitlines()[0][2:], block.splitlines()[1:]) for block in blocks]
+
+
+def _example(command: str, shown: list[str]):
+    """A parameter set of one example: marked ``processes`` when its runner starts workers."""
+    marks = [pytest.mark.processes] if WORKER_RUNNERS.search(command) else []
+    return pytest.param(command, shown, marks=marks, id=command[:40])
 
 
 def _pattern(shown: str) -> re.Pattern:
@@ -29,9 +35,11 @@ def test_the_readme_has_examples_to_check():
     assert len(examples()) >= 2
 
 
-@pytest.mark.parametrize(("command", "shown"), examples(), ids=lambda e: str(e)[:40])
+@pytest.mark.parametrize(("command", "shown"), [_example(*e) for e in examples()])
 def test_each_example_prints_what_the_readme_shows(project, command, shown):
-    run = project.kedro(*shlex.split(command)[1:])
+    args = shlex.split(command)[1:]
+    # As typed when its runner starts workers; in process otherwise.
+    run = project.kedro(*args) if WORKER_RUNNERS.search(command) else project.in_process(*args)
     lines = run.output.splitlines()
     for line in shown:
         assert any(_pattern(line).fullmatch(printed) for printed in lines), (line, run.output)
@@ -39,7 +47,7 @@ def test_each_example_prints_what_the_readme_shows(project, command, shown):
 
 def test_registry_list_names_the_pipelines_the_readme_names(project):
     (comment,) = re.findall(r"^kedro registry list +# the pipelines: (.*)$", README, re.M)
-    run = project.kedro("registry", "list")
+    run = project.in_process("registry", "list")
     assert run.returncode == 0, run.output
     assert re.findall(r"^- (\S+)$", run.output, re.M) == comment.split(", ")
 

@@ -1,22 +1,16 @@
-"""kedro-viz on a real run's outputs: its API in process, the static build, a real browser.
+"""kedro-viz on the shared default run's outputs: its API in process, the static build,
+``kedro viz run``, and a real browser.
 
 No test here needs the network: the browser aborts every request that leaves
 the local server, and answers ``/api/version`` itself (the server would ask PyPI).
 """
 
-import contextlib
 import json
 import os
-import random
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -25,37 +19,25 @@ from fastapi.testclient import TestClient
 from kedro.framework.startup import bootstrap_project
 from kedro_viz.api.apps import create_api_app_from_project
 from kedro_viz.server import load_and_populate_data
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES
-from tests.test_faults import GUARD
+from tests.helpers.browser import serving
+from tests.helpers.network import Offline
 
 CHARTS = {"model_comparison", "run_timeline", "confusion_matrix", "feature_importance"}
 NAMESPACES = {"data_preparation", "random_forest", "xgboost"}
 # Each model's nodes that fit it (tagged fit as well as training): they share no data.
 FIT_NODES = [*(f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)), "fit_model"]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # kedro-viz's index.html links Google Fonts (the page falls back to local fonts);
 # nothing else may be asked of the outside, least of all a tracking script.
 ALLOWED_OUTSIDE = {"fonts.googleapis.com", "fonts.gstatic.com"}
 
 
 @pytest.fixture(scope="module")
-def ran(module_project):
-    """A project copy after one default ``kedro run`` under ParallelRunner."""
-    run = module_project.kedro("run", "--runner=ParallelRunner")
-    assert run.returncode == 0, run.output
-    return module_project
+def ran(iris_parallel):
+    """The project copy of the shared default ``kedro run --runner=ParallelRunner``."""
+    return iris_parallel.project
 
 
 def _tracking_free(html: str) -> None:
@@ -221,100 +203,19 @@ def test_static_build_holds_the_graph_and_the_previews(built):
     _tracking_free((build / "index.html").read_text())
 
 
-def _free_port() -> int:
-    """A free local port below 49152: kedro viz refuses the ephemeral range."""
-    for port in random.sample(range(20_000, 49_152), 50):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free local port")
-
-
-@contextmanager
-def _serving(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[str]:
-    """Run a server on a free local port (``{port}`` in ``command``) until the block ends;
-    yield its URL.
-
-    ``kedro viz run`` serves from a child process that outlives its parent, so
-    the server gets its own process group and the whole group is killed.
-    """
-    port = _free_port()
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [part.replace("{port}", str(port)) for part in command],
-            cwd=cwd,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        finally:
-            # Anything of the group still alive, e.g. the uvicorn child.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-
-
+@pytest.mark.server
 def test_kedro_viz_run_prints_no_warning(project, tmp_path):
     # kedro viz run asks PyPI for its latest version: refused here, as by a machine offline.
-    (tmp_path / "sitecustomize.py").write_text(GUARD)
-    env = project.env(
-        {"PYTHONPATH": f"{tmp_path}:{project.root / 'src'}", "NETWORK_LOG": str(tmp_path / "net")}
-    )
+    env = project.env(Offline(tmp_path).env(project.root / "src"))
     command = [sys.executable, "-m", "kedro", "viz", "run", "--no-browser", "--host", "127.0.0.1"]
     log = tmp_path / "server.log"
-    with _serving([*command, "--port", "{port}"], project.root, env, log):
+    with serving([*command, "--port", "{port}"], project.root, env, log):
         deadline = time.monotonic() + 60
         while "Kedro Viz started successfully" not in log.read_text():
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
     output = log.read_text()
     assert "Warning" not in output and "WARNING" not in output, output
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """Debian's headless Chromium, driven by Playwright, with a fresh profile."""
-    if not CHROMIUM.exists():
-        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("PARALLEL_TREES_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{reason}, and PARALLEL_TREES_REQUIRE_BROWSER=1 requires the browser test")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path_factory.mktemp("chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1600, "height": 1000},
-        )
-        # No first-visit tour over the graph.
-        context.add_init_script(
-            'localStorage.setItem("KedroViz", JSON.stringify({showFeatureHints: false}))'
-        )
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 @pytest.fixture(params=["kedro viz run", "static build"])
@@ -328,10 +229,12 @@ def site(request, ran, tmp_path):
         _, build = request.getfixturevalue("built")
         command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}"]
         cwd = build
-    with _serving(command, cwd, ran.env(), tmp_path / "server.log") as url:
+    with serving(command, cwd, ran.env(), tmp_path / "server.log") as url:
         yield request.param, url
 
 
+@pytest.mark.server
+@pytest.mark.browser
 def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_path):
     kind, url = site
     outside = []

@@ -4,10 +4,8 @@ import stat
 import subprocess
 
 import pytest
-from click.testing import CliRunner
 
 from parallel_trees.certificates import ROLES, make_certificates
-from parallel_trees.cli import cli
 from parallel_trees.errors import UserError
 
 FILES = sorted(f"{name}{end}" for name in ("ca", *ROLES) for end in (".pem", "-key.pem"))
@@ -43,42 +41,6 @@ def test_the_certificates_last_the_days_asked_for(tmp_path):
         certificate = tmp_path / "certs" / f"{name}.pem"
         assert valid_for(certificate, 29)
         assert not valid_for(certificate, 31)
-
-
-class TestTheKedroCommand:
-    """``kedro dask-certs`` in a copy of the project, as ``make certs`` runs it."""
-
-    def test_it_makes_the_folder_relative_to_where_it_runs(self, module_project):
-        run = module_project.kedro("dask-certs", "certs")
-        assert run.returncode == 0, run.output
-        assert "Made in certs: ca.pem" in run.output
-        assert sorted(p.name for p in (module_project.root / "certs").iterdir()) == FILES
-        assert not list(module_project.root.glob(".dask-certs.*"))
-
-    def test_an_existing_folder_is_refused_in_one_line_and_left_as_it_is(self, module_project):
-        (module_project.root / "taken").mkdir()
-        run = module_project.kedro("dask-certs", "taken")
-        assert run.returncode == 1
-        assert run.output.strip() == (
-            "Error: taken exists; choose another folder, or remove it to make new certificates."
-        )
-        assert not any((module_project.root / "taken").iterdir())
-
-    def test_days_below_one_are_refused_before_openssl_runs(self, module_project):
-        run = module_project.kedro("dask-certs", "--days", "0", "never")
-        assert run.returncode == 2
-        assert "Invalid value for '--days': 0 is not in the range x>=1." in run.output
-        assert not (module_project.root / "never").exists()
-
-
-def test_without_openssl_the_command_says_so_and_makes_nothing(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no openssl on it
-    result = CliRunner().invoke(cli, ["dask-certs", str(tmp_path / "certs")])
-    assert result.exit_code == 1
-    assert result.stderr == (
-        "Error: kedro dask-certs needs openssl (1.1.1 or newer); install it first.\n"
-    )
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_when_openssl_fails_nothing_is_made_and_its_message_is_shown(tmp_path):

@@ -27,9 +27,9 @@ from parallel_trees.parallel_runner import (
     worker_hook_manager,
 )
 from parallel_trees.pipeline_registry import register_pipelines
-from tests.conftest import dead_pid
+from tests.helpers.processes import START_METHODS, dead_pid
 
-START_METHODS = ["fork", "spawn", "forkserver"]
+pytestmark = pytest.mark.processes
 
 
 def _inside() -> dict:
@@ -83,8 +83,8 @@ def test_a_started_worker_is_configured_as_a_forked_one(configured, monkeypatch,
     assert inside["hooks"] == [
         "InputChecksHooks",
         "RunContextHooks",
-        "RunGuardHooks",
         "TrackingHooks",
+        "RunGuardHooks",
     ]
     assert inside["logging"] == ["results", "info_file_handler"]  # conf/logging.yml
     # Hidden from Kedro's Task, which would configure it again on every node, and fail.

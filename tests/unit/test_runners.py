@@ -1,4 +1,4 @@
-"""DaskRunner's parts that need no cluster (the runs themselves: test_dask_runner.py)."""
+"""DaskRunner's parts that need no cluster (the runs themselves: tests/end_to_end/test_dask.py)."""
 
 import io
 import json
@@ -96,7 +96,7 @@ class TestClientSecurity:
         assert security.get_connection_args("client")["ssl_context"] is not None
 
     def test_dask_settings_give_what_the_parameters_do_not(self, certificates):
-        # (Dask's environment variables set these: test_dask_runner.py runs with them.)
+        # (Dask's environment variables set these: tests/end_to_end/test_dask.py runs with them.)
         given = tls(certificates["team"])
         with dask.config.set({"distributed.comm.tls.ca-file": given.pop("tls_ca_file")}):
             security = client_security("tls://127.0.0.1:8786", given)

@@ -1,8 +1,8 @@
 """The private Kedro API this project uses, in one place (written against Kedro 1.7).
 
 Kedro has no public way to do any of these; an upgrade that changes them breaks
-``tests/hooks/test_kedro_internals.py`` (``session_runner``: the ``max_workers=1``
-run of ``tests/test_run.py``), not a run.
+``tests/unit/hooks/test_kedro_internals.py`` (``session_runner``: the ``max_workers=1``
+run of ``tests/end_to_end/test_training_run.py``), not a run.
 """
 
 import sys

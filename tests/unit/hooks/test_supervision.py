@@ -1,4 +1,8 @@
-"""The watchdog, for real: real child processes, real signals, in this process's main thread."""
+"""The watchdog, for real: real child processes, real signals, in the main thread.
+
+A test that sends Ctrl-C to its own process runs in a fresh one (``in_a_fresh_process``):
+one thread, as a ``kedro run``'s main process, not the test process's many.
+"""
 
 import logging
 import multiprocessing
@@ -9,8 +13,9 @@ import time
 import pytest
 
 from parallel_trees.hooks.supervision import Interrupt, RunStopped, Stop, Watchdog
+from tests.helpers.processes import START_METHODS, in_a_fresh_process
 
-START_METHODS = ["fork", "spawn", "forkserver"]
+pytestmark = pytest.mark.processes
 
 
 def _sleep(seconds: float) -> None:
@@ -45,6 +50,7 @@ def test_a_killed_child_is_seen_at_once_and_the_others_are_ended(watchdog, metho
     )
 
 
+@in_a_fresh_process
 def test_ctrl_c_ends_the_children(watchdog):
     watchdog.start()
     child = _child("spawn", 60)
@@ -99,6 +105,7 @@ def test_the_data_manager_is_the_runs_though_the_runner_started_it_before(watchd
     )
 
 
+@in_a_fresh_process
 def test_the_watchdog_restores_ctrl_c(watchdog):
     before = signal.getsignal(signal.SIGINT)
     watchdog.start()
@@ -111,6 +118,7 @@ def test_the_watchdog_restores_ctrl_c(watchdog):
 class TestInterrupt:
     """SequentialRunner runs the nodes in the main thread: Ctrl-C interrupts it there."""
 
+    @in_a_fresh_process
     def test_ctrl_c_raises_in_the_main_thread_and_is_restored_after(self):
         before = signal.getsignal(signal.SIGINT)
         interrupt = Interrupt().start()
@@ -124,6 +132,7 @@ class TestInterrupt:
     def test_no_ctrl_c_no_stop(self):
         assert Interrupt().start().close() is None
 
+    @in_a_fresh_process
     def test_not_inside_logging_but_right_after(self):
         # logging.Handler.emit would print the exception as a "Logging error" and swallow it.
         interrupt = Interrupt().start()
