@@ -1,7 +1,7 @@
 # make run  : create .venv if missing, install the pinned dependencies and the project, run it
 # make test : same environment, then ruff and the whole pytest suite
 # make test-pythons : the tests that start processes on every other supported Python,
-#                     under spawn and forkserver
+#                     under spawn and forkserver (make install-pythons: their venvs alone)
 # make bench: the performance table of the README (benchmarks/bench.py)
 # make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock,
 #             then check that it installs on every other supported Python
@@ -25,7 +25,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 # mlflow's too: its UI would otherwise fetch a telemetry configuration from the internet.
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install python-check run test test-pythons lint lock clean screenshots bench certs ui
+.PHONY: install install-pythons python-check run test test-pythons lint lock clean screenshots bench certs ui
 
 install: $(STAMP)
 
@@ -82,13 +82,17 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-# The supported Pythons but .venv's (read once make install has made it).
-OTHER_PYTHONS = $(filter-out $(basename $(word 2,$(call python_found,$(BIN)/python))),$(PYTHONS))
+# The supported Pythons but .venv's (PYTHON's, before make install has made it).
+OTHER_PYTHONS = $(filter-out $(basename $(word 2,$(call python_found,$(or $(wildcard $(BIN)/python),$(PYTHON))))),$(PYTHONS))
 
 # On each of them, a venv of its own (.venv-3.12, ...) from the same lock, and the tests that
 # start worker processes, under spawn on the first and forkserver on the next (.ci/test-pythons).
 test-pythons: install
 	.ci/test-pythons $(OTHER_PYTHONS)
+
+# Their venvs alone, checked against the lock (CI makes them while it installs the rest).
+install-pythons:
+	.ci/test-pythons --install-only $(OTHER_PYTHONS)
 
 # Performance figures, measured side by side (a few tens of minutes; not part of make test).
 bench: install

@@ -68,8 +68,16 @@ class TestATableWithTextAndGaps:
         assert "(held-out rows)" in chart["layout"]["title"]["text"]
 
 
+OTHER_METHODS = [m for m in START_METHODS if m != METHOD] or [
+    pytest.param(
+        None,
+        marks=pytest.mark.skip(reason="compared under make test, where the shared run is fork's"),
+    )
+]
+
+
 @pytest.mark.processes
-@pytest.mark.parametrize("method", [m for m in START_METHODS if m != METHOD])
+@pytest.mark.parametrize("method", OTHER_METHODS)
 def test_every_start_method_gives_the_same_scores(own_table, project, method):
     """A run of its own under each other start method, compared with the shared one
     (under ``make test``; CI's other Pythons each run the shared one under theirs)."""
