@@ -21,6 +21,7 @@ import select
 import signal
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
@@ -205,10 +206,14 @@ def _end_blas_threads() -> None:
     it computes, which this process does not do during a run: a child that
     exits at once is enough. (Kedro's own ParallelRunner forks its data
     manager, with the same effect; the project's has no manager, and under
-    spawn or forkserver the main process forks nothing else.)
+    spawn or forkserver the main process forks nothing else.) Python 3.12+ warns
+    that a fork of a process with threads may deadlock the child: this child
+    runs nothing, so it cannot.
     """
     if hasattr(os, "fork"):
-        child = os.fork()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "This process .* multi-threaded", DeprecationWarning)
+            child = os.fork()
         if child == 0:
             os._exit(0)
         os.waitpid(child, 0)
