@@ -25,7 +25,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 # mlflow's too: its UI would otherwise fetch a telemetry configuration from the internet.
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install install-pythons python-check run test test-pythons lint lock clean screenshots bench certs ui
+.PHONY: install install-pythons other-pythons python-check run test test-pythons lint lock clean screenshots bench certs ui
 
 install: $(STAMP)
 
@@ -93,6 +93,9 @@ test-pythons: install
 # Their venvs alone, checked against the lock (CI makes them while it installs the rest).
 install-pythons:
 	.ci/test-pythons --install-only $(OTHER_PYTHONS)
+
+other-pythons:
+	@echo $(OTHER_PYTHONS)
 
 # Performance figures, measured side by side (a few tens of minutes; not part of make test).
 bench: install

@@ -1,9 +1,9 @@
 """The suite's setup: hermetic, its markers, small real data, and the shared runs.
 
 The suite never reads the user's ``conf/local``, ``data/`` or environment
-variables (``tests/test_suite.py`` checks it). The user's variables are removed
-here, before any module of the project or of Kedro is imported: Kedro reads
-some of them (``KEDRO_LOGGING_CONFIG``) as it is imported.
+variables, nor writes in the project (``tests/test_suite.py`` checks it). The
+user's variables are removed here, before any module of the project or of Kedro
+is imported: Kedro reads some of them (``KEDRO_LOGGING_CONFIG``) as it is imported.
 
 Markers say what a test needs (``pyproject.toml`` lists them); CI selects by
 them. A test that uses a fixture made with ``starts_processes`` is marked
@@ -11,8 +11,11 @@ them. A test that uses a fixture made with ``starts_processes`` is marked
 processes without that marker fails (``tests/helpers/project.py``).
 """
 
+import importlib
+import importlib.util
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -44,17 +47,31 @@ def user_variables(environ: Mapping[str, str]) -> list[str]:
 
 
 _removed = {name: os.environ.pop(name) for name in user_variables(os.environ)}
+# This process logs as Kedro does outside a project: to the console, no info.log in the
+# folder pytest runs from. (A run in process applies its project's own; tests that need
+# the project's logging in this process apply it in a copy: ``configure_logging``.)
+os.environ["KEDRO_LOGGING_CONFIG"] = str(
+    Path(importlib.util.find_spec("kedro").origin).parent / "framework/project/rich_logging.yml"
+)
+importlib.import_module("kedro.framework.project")
+del os.environ["KEDRO_LOGGING_CONFIG"]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     os.environ.update(_removed)
 
 
+# Runs last, to see what every other test left behind (tests/test_suite.py).
+LAST = "test_the_suite_writes_nothing_in_the_project"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``processes`` every test that uses a fixture that starts worker processes."""
+    """Mark ``processes`` every test that uses a fixture that starts worker processes;
+    put ``LAST`` last."""
     for item in items:
         if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.processes)
+    items.sort(key=lambda item: getattr(item, "name", "") == LAST)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -64,7 +81,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(scope="session")
-def project_root(tmp_path_factory) -> _project.Path:
+def project_root(tmp_path_factory) -> Path:
     """The project as committed: a copy, without the user's conf/local."""
     return _project.ProjectCopy(tmp_path_factory.mktemp("root") / "parallel-trees").root
 
@@ -105,7 +122,7 @@ def iris_folds(iris_split):
 
 
 @pytest.fixture(scope="session")
-def certificates(tmp_path_factory) -> dict[str, _project.Path]:
+def certificates(tmp_path_factory) -> dict[str, Path]:
     """Two folders made by ``kedro dask-certs``, as the README says: a team's, and a stranger's."""
     from click.testing import CliRunner  # noqa: PLC0415
 

@@ -195,8 +195,8 @@ def in_a_fresh_process(test: Callable) -> Callable:
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> None:
         read, write = os.pipe()
-        with warnings.catch_warnings():  # Python 3.12+: "this process is multi-threaded"
-            warnings.simplefilter("ignore", DeprecationWarning)
+        with warnings.catch_warnings():  # Python 3.12+: the child runs no other thread's code
+            warnings.filterwarnings("ignore", "This process .* multi-threaded", DeprecationWarning)
             pid = os.fork()
         if pid == 0:  # the child: report, then exit without pytest's own exit handlers
             os.close(read)

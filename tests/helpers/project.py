@@ -123,7 +123,7 @@ class ProjectCopy:
         with (
             _environment(self.env(env)),
             contextlib.chdir(self.root),
-            _logging_taken_back(),
+            logging_taken_back(),
             _collector_taken_back(),
         ):
             result = CliRunner().invoke(_command(self.root), list(args), catch_exceptions=True)
@@ -166,14 +166,15 @@ def _command(root: Path) -> click.Command:
     @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def kedro(args: tuple[str, ...]) -> None:
-        _configure_logging(root)  # now that the output is the runner's
+        configure_logging(root)  # now that the output is the runner's
         KedroCLI(root).main(list(args), prog_name="kedro")
 
     return kedro
 
 
-def _configure_logging(root: Path) -> None:
-    """The logging of a new process started in ``root`` (``kedro.framework.project``'s)."""
+def configure_logging(root: Path) -> None:
+    """The logging of a new process started in ``root`` (``kedro.framework.project``'s):
+    ``KEDRO_LOGGING_CONFIG``, else the project's ``conf/logging.yml``."""
     from kedro.framework.project import LOGGING  # noqa: PLC0415
 
     path = Path(os.environ.get("KEDRO_LOGGING_CONFIG") or root / "conf" / "logging.yml")
@@ -193,9 +194,14 @@ def _environment(env: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _logging_taken_back() -> Iterator[None]:
-    """Every logger's handlers, level and propagation as they were; the run's handlers closed."""
+def logging_taken_back() -> Iterator[None]:
+    """Every logger's handlers, level and propagation as they were, and Kedro's record of
+    the configuration (``LOGGING``, which workers are configured with); the run's handlers
+    closed."""
+    from kedro.framework.project import LOGGING  # noqa: PLC0415
+
     manager = logging.Logger.manager
+    configuration = LOGGING.data
 
     def loggers() -> list[logging.Logger]:
         named = [lg for lg in manager.loggerDict.values() if isinstance(lg, logging.Logger)]
@@ -214,6 +220,7 @@ def _logging_taken_back() -> Iterator[None]:
             lg.handlers[:] = handlers
             lg.setLevel(level)
             lg.propagate, lg.disabled = propagate, disabled
+        LOGGING.data = configuration
 
 
 @contextlib.contextmanager

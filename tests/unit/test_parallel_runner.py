@@ -1,6 +1,7 @@
 """The project's ParallelRunner: all workers ready at once, configured, under any start
 method; the run's shared data in a folder of its own."""
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -28,6 +29,7 @@ from parallel_trees.parallel_runner import (
 )
 from parallel_trees.pipeline_registry import register_pipelines
 from tests.helpers.processes import START_METHODS, dead_pid
+from tests.helpers.project import configure_logging, logging_taken_back
 
 pytestmark = pytest.mark.processes
 
@@ -44,10 +46,14 @@ def _inside() -> dict:
 
 
 @pytest.fixture(scope="module")
-def configured():
-    """This process, with the project configured as `kedro run` configures it."""
-    project.configure_project("parallel_trees")
-    assert "parallel_trees" in project.LOGGING.data["loggers"]  # conf/logging.yml's
+def configured(project_root):
+    """This process, with the project configured as `kedro run` configures it in a copy
+    of the project (where its info.log goes); its logging taken back afterwards."""
+    with contextlib.chdir(project_root), logging_taken_back():
+        configure_logging(project_root)
+        project.configure_project("parallel_trees")
+        assert "parallel_trees" in project.LOGGING.data["loggers"]  # conf/logging.yml's
+        yield
 
 
 def _worker(method: str, monkeypatch, width: int = 2) -> dict:
