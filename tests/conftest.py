@@ -19,8 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import project as _project
-from tests.helpers.markers import PROCESS_FIXTURES
+# The helpers' asserts explain themselves as the tests' do.
+pytest.register_assert_rewrite("tests.helpers")
+
+from tests.helpers import project as _project  # noqa: E402
+from tests.helpers.markers import PROCESS_FIXTURES  # noqa: E402
 
 START_METHOD = "KEDRO_MP_CONTEXT"
 
