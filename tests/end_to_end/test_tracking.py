@@ -428,6 +428,7 @@ def test_a_store_that_cannot_be_opened_gets_one_error_line_and_nothing_saved(
         "sqlite under a file": f"sqlite:///{tracked.project.root / 'pyproject.toml'}/x.db",
     }[where]
     before = Store.of(tracked.project).top_level()
+    ctrl_c = signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, [])
     # Refused before any node, by the main process: in process. mlflow's own retries
     # would take minutes (tracking.OPENING): the run is refused within seconds.
     started = time.monotonic()
@@ -443,5 +444,6 @@ def test_a_store_that_cannot_be_opened_gets_one_error_line_and_nothing_saved(
     # Nothing of the run was started: no watchdog, Ctrl-C as it was (a notebook's
     # session goes on), no journal of running nodes.
     assert "run-watchdog" not in {thread.name for thread in threading.enumerate()}
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    assert (signal.getsignal(signal.SIGINT), signal.pthread_sigmask(signal.SIG_BLOCK, [])) == (
+        ctrl_c
+    )

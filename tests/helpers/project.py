@@ -116,7 +116,9 @@ class ProjectCopy:
         the output as a traceback, as Python prints it.
 
         A runner that starts worker processes is allowed only for a run that
-        must be refused before any node (``refused``); that is asserted.
+        must be refused before any node (``refused``); that is asserted, and such a
+        run may not fork this process: a run that is not refused fails at once,
+        rather than hang in OpenMP's fork deadlock.
         """
         if not refused and any(WORKER_RUNNERS.search(arg) for arg in args):
             raise AssertionError(f"kedro {' '.join(args)} starts workers: use ProjectCopy.kedro")
@@ -125,10 +127,11 @@ class ProjectCopy:
             contextlib.chdir(self.root),
             logging_taken_back(),
             _collector_taken_back(),
+            _no_fork(f"kedro {' '.join(args)}") if refused else contextlib.nullcontext(),
         ):
             result = CliRunner().invoke(_command(self.root), list(args), catch_exceptions=True)
         output = result.output
-        if result.exc_info and not isinstance(result.exception, SystemExit):
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
             output += "Traceback (most recent call last):\n"
             output += "".join(traceback.format_exception(*result.exc_info)[1:])
         run = Run(result.exit_code, output, os.getpid())
@@ -221,6 +224,21 @@ def logging_taken_back() -> Iterator[None]:
             lg.setLevel(level)
             lg.propagate, lg.disabled = propagate, disabled
         LOGGING.data = configuration
+
+
+@contextlib.contextmanager
+def _no_fork(command: str) -> Iterator[None]:
+    """``os.fork`` fails meanwhile, saying that ``command`` was to be refused before it."""
+    fork = os.fork
+
+    def refuse() -> int:
+        raise AssertionError(f"{command} was to be refused before any node, but forked")
+
+    os.fork = refuse
+    try:
+        yield
+    finally:
+        os.fork = fork
 
 
 @contextlib.contextmanager
