@@ -83,6 +83,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _project.current_markers.update(marker.name for marker in item.iter_markers())
 
 
+@pytest.fixture(autouse=True)
+def elsewhere(tmp_path, monkeypatch) -> None:
+    """Every test runs from a folder of its own: whatever it starts there (a process that
+    imports Kedro applies the conf/logging.yml of its folder, and writes its info.log
+    there) stays out of the project."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def project_root(tmp_path_factory) -> Path:
     """The project as committed: a copy, without the user's conf/local."""

@@ -110,7 +110,7 @@ class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
     """The model ``model`` of the latest complete training run, read from its saved files.
 
     The latest version of ``metrics.json`` is that of the latest complete run
-    (a failed run keeps nothing); ``best`` is the top of its ranking. The
+    (a failed run keeps nothing); ``best`` is the model it chose (its ``best``). The
     model is read from the same version, so model and record always match.
     """
 
@@ -138,7 +138,8 @@ class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
                 "first (kedro run), then predict."
             )
         metrics = json.loads((self._metrics / version / self._metrics.name).read_text())
-        name = metrics["ranking"][0]["model"] if self._model == "best" else self._model
+        best = metrics.get("best") or metrics["ranking"][0]["model"]  # before the baseline came
+        name = best if self._model == "best" else self._model
         if name not in metrics["models"]:
             raise DataError(
                 f"model = {name!r}: the training run {version} trained "

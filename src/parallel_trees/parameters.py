@@ -17,11 +17,14 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     create_model,
+    field_validator,
     model_validator,
 )
 
 from parallel_trees.errors import UserError
+from parallel_trees.metrics import AUTO, METRICS
 from parallel_trees.models import MODELS, SEARCH, ModelSpec
 from parallel_trees.preprocessing import ROLES
 from parallel_trees.tuning import PROGRESS_EVERY, bounds, parse_range
@@ -87,11 +90,33 @@ class SharedParams(_Strict):
     test_size: float = Field(ge=0, lt=1)
     cv_folds: int = Field(ge=2)
     cv_shuffle: bool
+    cv_repeats: int = Field(default=1, ge=1)
     n_estimators: int = Field(ge=1)
+    metric: str = AUTO
+    positive_class: str | int | float | bool | None = None
     significance_level: float = Field(gt=0, lt=1)
     tuning: TuningParams
     tracking: bool
     mlflow: MlflowParams
+
+    @field_validator("cv_repeats")
+    @classmethod
+    def _repeats_are_shuffled(cls, value: int, info: ValidationInfo) -> int:
+        if value > 1 and info.data.get("cv_shuffle") is False:
+            raise ValueError(
+                "repeats need cv_shuffle: true (each repeat is another shuffle of the rows)"
+            )
+        return value
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        allowed = [AUTO, *METRICS]
+        if value not in allowed:
+            close = difflib.get_close_matches(value, allowed, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ValueError(f"unknown metric.{hint} Allowed: {', '.join(allowed)}")
+        return value
 
 
 Parameters = create_model(
@@ -134,7 +159,7 @@ def _describe(error: Mapping[str, Any]) -> str:
         return _unknown(key, _fields_at(error["loc"][:-1]), "parameter")
     if error["type"] == "missing":
         return f"{key}: {MISSING}"
-    return f"{key} = {error['input']!r}: {error['msg']}."
+    return f"{key} = {error['input']!r}: {_plain(error['msg'])}."
 
 
 def _search_problems(

@@ -59,32 +59,45 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _judged(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """Every model's record, and the baseline's, by name."""
+    baseline = metrics.get("baseline")
+    return {**metrics["models"], **({"baseline": baseline} if baseline else {})}
+
+
 def run_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
     """The run's numbers from ``metrics.json``, by MLflow metric name.
 
-    Per model: ``<model>.cv_mean``, ``.cv_std``, ``.test_accuracy`` (when rows
-    were held out) and ``.rank``; per pair of models, ``<a>_vs_<b>.cv_difference``,
-    ``.cv_p_value`` and, held out, ``.test_difference`` and ``.test_p_value``.
+    Per model, the baseline too: by the run's metric, ``<model>.cv_mean``, ``.cv_std``,
+    ``.test_score`` (when rows were held out) and ``.rank``; the panel of every metric,
+    ``<model>.cv.<metric>`` (the mean over the folds) and ``<model>.test.<metric>``. Per
+    comparison, ``<a>_vs_<b>.cv_difference``, ``.cv_p_value``, ``.cv_p_adjusted`` and,
+    held out, ``.test_difference``, ``.test_p_value`` and ``.test_p_adjusted``.
     """
     found: dict[str, float] = {}
-    for name, model in metrics["models"].items():
-        for key in ("cv_mean", "cv_std", "test_accuracy"):
+    for name, model in _judged(metrics).items():
+        for key in ("cv_mean", "cv_std", "test_score"):
             if _number(model.get(key)):
                 found[f"{name}.{key}"] = float(model[key])
+        for part in ("cv", "test"):
+            for metric, value in (model.get(f"{part}_panel") or {}).items():
+                if _number(value):
+                    found[f"{name}.{part}.{metric}"] = float(value)
     for entry in metrics["ranking"]:
         found[f"{entry['model']}.rank"] = float(entry["rank"])
-    for pair in metrics["comparison"]["pairs"]:
-        key = "_vs_".join(pair["models"])
+    for record in metrics["comparison"]["comparisons"]:
+        key = "_vs_".join(record["models"])
         for test, prefix in (("cv", "cv"), ("held_out", "test")):
-            for value in ("difference", "p_value"):
-                if _number((pair.get(test) or {}).get(value)):
-                    found[f"{key}.{prefix}_{value}"] = float(pair[test][value])
+            for value in ("difference", "p_value", "p_adjusted"):
+                if _number((record.get(test) or {}).get(value)):
+                    found[f"{key}.{prefix}_{value}"] = float(record[test][value])
     return found
 
 
 def fold_scores(metrics: Mapping[str, Any]) -> dict[str, list[float]]:
-    """Each model's outer-fold scores, in fold order: ``<model>.cv_score``, one step per fold."""
-    return {f"{name}.cv_score": m["cv_scores"] for name, m in metrics["models"].items()}
+    """Each model's (and the baseline's) outer-fold scores by the run's metric, in fold
+    order: ``<model>.cv_score``, one step per fold."""
+    return {f"{name}.cv_score": m["cv_scores"] for name, m in _judged(metrics).items()}
 
 
 def git_commit(path: Path) -> str | None:

@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedKFold
 
+from parallel_trees.metrics import Metric
+
 logger = logging.getLogger(__name__)
 
 # Seconds between two progress lines of one search (tuning.progress_every's default).
@@ -106,11 +108,6 @@ def suggest(trial: Any, space: Mapping[str, Interval | Choices]) -> dict[str, An
     return drawn
 
 
-def accuracy(model: BaseEstimator, x: pd.DataFrame, y: pd.Series) -> float:
-    """The share of rows of ``x`` that the fitted ``model`` classifies as ``y``."""
-    return float(np.mean(model.predict(x) == y.to_numpy()))
-
-
 def search(
     make: Callable[[dict[str, Any]], BaseEstimator],
     x: pd.DataFrame,
@@ -120,9 +117,11 @@ def search(
     inner_folds: int,
     seed: int,
     label: str,
+    score: Callable[[BaseEstimator, pd.DataFrame, pd.Series], float | None],
+    metric: Metric,
     progress_every: float = PROGRESS_EVERY,
 ) -> dict[str, Any]:
-    """Search ``space`` for the setting with the best inner-CV accuracy on ``x``, ``y``.
+    """Search ``space`` for the setting with the best inner-CV ``metric`` on ``x``, ``y``.
 
     Args:
         make: A setting of the space -> an unfitted model.
@@ -133,10 +132,12 @@ def search(
         inner_folds: k of the stratified inner CV (shuffled with ``seed``).
         seed: Seeds the sampler and the inner folds: the same seed, the same trials.
         label: What is searched, for the progress lines (e.g. "Random Forest, outer fold 2/5").
+        score: A fitted model and rows -> its ``metric`` on them.
+        metric: The run's metric: the search maximises or minimises it, as it is better.
         progress_every: Seconds between two progress lines (0: one after every trial but the last).
 
     Returns:
-        ``best_params``, ``best_score`` (the best inner-CV accuracy: optimistic, since it
+        ``best_params``, ``best_score`` (the best inner-CV score: optimistic, since it
         is the best of many), ``trials`` (each trial's ``params``, ``score`` and
         ``state``: complete or pruned) and ``importance`` (how much each parameter
         mattered to the score, Optuna's fANOVA; empty when it cannot be estimated).
@@ -151,18 +152,20 @@ def search(
         scores = []
         for step, (fit_rows, score_rows) in enumerate(inner):
             model = make(setting).fit(x.iloc[fit_rows], y.iloc[fit_rows])
-            scores.append(accuracy(model, x.iloc[score_rows], y.iloc[score_rows]))
+            value = score(model, x.iloc[score_rows], y.iloc[score_rows])
+            scores.append(np.nan if value is None else value)
             trial.report(float(np.mean(scores)), step)
             if trial.should_prune():
                 raise optuna.TrialPruned
         return float(np.mean(scores))
 
     study = optuna.create_study(
-        direction="maximize",
+        direction="maximize" if metric.greater_is_better else "minimize",
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=STARTUP_TRIALS),
     )
-    study.optimize(objective, n_trials=trials, callbacks=[_Progress(label, trials, progress_every)])
+    progress = _Progress(label, trials, progress_every, metric.title)
+    study.optimize(objective, n_trials=trials, callbacks=[progress])
     return {
         "best_params": study.best_params,
         "best_score": study.best_value,
@@ -197,8 +200,8 @@ def _importance(study: Any) -> dict[str, float]:
 class _Progress:
     """An Optuna callback: how far a search is, in a line at most every ``every`` seconds."""
 
-    def __init__(self, label: str, planned: int, every: float):
-        self.label, self.planned, self.every = label, planned, every
+    def __init__(self, label: str, planned: int, every: float, title: str):
+        self.label, self.planned, self.every, self.title = label, planned, every, title
         self.started = self.last = time.monotonic()
 
     def __call__(self, study: Any, trial: Any) -> None:
@@ -208,10 +211,11 @@ class _Progress:
         self.last = now
         best = _best_value(study)
         logger.info(
-            "Tuning %s: %d/%d trials, best inner accuracy so far %s (%.0f s)",
+            "Tuning %s: %d/%d trials, best inner %s so far %s (%.0f s)",
             self.label,
             done,
             self.planned,
+            self.title,
             "n/a" if best is None else f"{best:.3f}",
             now - self.started,
         )

@@ -18,13 +18,14 @@ from tests.helpers.runs import SLOW
 from tests.helpers.spans import overlap_in_two_processes
 
 TRAINING = ["random_forest", "xgboost"]
-RESULTS = ("cv_scores", "cv_mean", "cv_std", "test_accuracy", "hyperparameters")
+RESULTS = ("cv_scores", "cv_mean", "cv_std", "test_score", "test_panel", "hyperparameters")
 # The report's parts, in the order it prints them.
 REPORT = [
     "Accuracy on iris (",
-    "model          CV accuracy (mean ± std)  test accuracy",
+    "model          CV accuracy (mean ± std over folds)  held out",
     "Random Forest Model Accuracy: ",
-    "CV accuracy, 95% CI",  # a pair's verdict
+    "Every metric, held out",
+    "Chosen: ",  # after the verdicts
     "Ranking by CV accuracy (",
 ]
 

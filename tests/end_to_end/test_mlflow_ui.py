@@ -146,7 +146,7 @@ def test_browser_shows_a_runs_models_and_files(page, ui, tracked):
     page.get_by_role("tab", name="Artifacts").click()
     page.get_by_text("08_reporting", exact=True).click()
     page.get_by_text("metrics.json", exact=True).click()
-    expect(page.get_by_text('"classes"')).to_be_visible()
+    expect(page.get_by_text('"classes"').first).to_be_visible()
 
 
 def test_the_readmes_snippet_reads_the_runs_back_and_predicts(module_project, tracked, offline):

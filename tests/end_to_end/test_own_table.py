@@ -18,10 +18,11 @@ class TestATableWithTextAndGaps:
     """The shared run on penguins.csv, under ParallelRunner (``own_table``)."""
 
     def test_text_and_missing_values_go_straight_in(self, own_table):
-        assert "Accuracy on penguins.csv (5-fold CV on 118 training rows; 30 held-out rows):" in (
-            own_table.run.output
+        assert (
+            "Accuracy on penguins.csv (5-fold CV on 118 training rows; 30 held-out rows; higher "
+            "is better):" in own_table.run.output
         )
-        assert all(m["test_accuracy"] > 0.8 for m in own_table.metrics["models"].values())
+        assert all(m["test_score"] > 0.8 for m in own_table.metrics["models"].values())
 
     def test_the_run_says_what_it_left_out_and_why(self, own_table):
         path = own_table.project.root / "penguins.csv"
@@ -88,7 +89,7 @@ def test_every_start_method_gives_the_same_scores(own_table, project, method):
     assert run.returncode == 0, run.output
     ((metrics,), expected) = project.metrics(), own_table.metrics
     for model in ("random_forest", "xgboost"):
-        for key in ("cv_scores", "test_accuracy"):
+        for key in ("cv_scores", "test_score", "test_panel"):
             assert metrics["models"][model][key] == expected["models"][model][key]
 
 

@@ -37,7 +37,7 @@ def test_predicting_the_held_out_rows_gives_the_held_out_predictions(trained):
     held_out = pd.read_csv(shared.saved("data/07_model_output/test_predictions.csv"))
     rows = [lines[0]] + [lines[row + 1] for row in held_out["row"]]  # 1 header line
     new = _write(project, "held_out.csv", rows)
-    best = shared.metrics["ranking"][0]["model"]
+    best = shared.metrics["best"]
     for model, params in ((best, ""), ("xgboost", ",model=xgboost")):
         run = project.in_process(
             "run", "--pipelines=predict", "--params", f"predict_csv={new}{params}"

@@ -83,15 +83,19 @@ def test_a_bad_runner_option_is_refused_in_one_message(project, options, message
     [
         (
             ["--pipelines", "training"],
-            "it needs X_test, X_train, cv_splits, feature_roles, y_test, y_train, which",
+            "it needs X_test, X_train, classes, cv_splits, feature_roles, y_test, y_train, "
+            "yardstick, which",
         ),
-        (["--tags", "scoring"], "it needs classes, cv_splits, data_source, feature_roles, "),
+        (
+            ["--tags", "scoring"],
+            "it needs baseline.predictions, baseline.training, classes, cv_splits, data_source, ",
+        ),
         (
             ["--pipelines", "reporting"],
             "it needs classes, comparison, random_forest.importance, random_forest.training",
         ),
         # test_predictions is a file: Kedro reads it, or says it is missing.
-        (["--nodes", "compare_models"], "it needs cv_splits, scores, which"),
+        (["--nodes", "compare_models"], "it needs cv_splits, held_out, scores, yardstick, which"),
     ],
 )
 def test_a_part_that_needs_what_the_rest_makes_in_memory_is_refused(project, options, needs):

@@ -82,12 +82,16 @@ def assert_complete(store: Store, project: ProjectCopy, run, runner: str) -> Non
     for model in TRAINING:
         record = metrics["models"][model]
         assert params[f"{model}.n_estimators"] == str(record["hyperparameters"]["n_estimators"])
-        for key in ("cv_mean", "cv_std", "test_accuracy"):
+        for key in ("cv_mean", "cv_std", "test_score"):
             assert run.data.metrics[f"{model}.{key}"] == record[key], (model, key)
+        for metric, value in record["test_panel"].items():
+            assert run.data.metrics[f"{model}.test.{metric}"] == value, (model, metric)
         assert store.steps(run.info.run_id, f"{model}.cv_score") == record["cv_scores"]
     ranks = {entry["model"]: entry["rank"] for entry in metrics["ranking"]}
-    assert {m: run.data.metrics[f"{m}.rank"] for m in TRAINING} == ranks
-    assert tags["best_model"] == metrics["ranking"][0]["model"]
+    assert {m: run.data.metrics[f"{m}.rank"] for m in [*TRAINING, "baseline"]} == ranks
+    assert run.data.metrics["baseline.cv_mean"] == metrics["baseline"]["cv_mean"]
+    assert tags["best_model"] == metrics["best"]
+    assert tags["metric"] == metrics["run"]["yardstick"]["metric"]
 
     artifacts = store.artifacts(run.info.run_id)
     assert REPORTING | {"07_model_output/test_predictions.csv"} <= artifacts
@@ -293,7 +297,7 @@ class TestATunedRun:
                         trial.data.tags["search"],
                         _text(trial.data.params),
                         trial.data.tags["state"],
-                        trial.data.metrics.get("inner_accuracy"),
+                        trial.data.metrics.get("inner_log_loss"),
                     )
                 )
                 for trial in trials

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from parallel_trees.metrics import METRICS
 from parallel_trees.models import MODELS
 from parallel_trees.parallel_runner import shared_data_folders
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES
@@ -33,7 +34,7 @@ class TestParallelAndSequentialRuns:
             output = runs[kind].run.output
             assert re.search(r"^Random Forest Model Accuracy: 0\.\d+ ± 0\.\d+$", output, re.M)
             assert re.search(r"^XGBoost Model Accuracy: 0\.\d+ ± 0\.\d+$", output, re.M)
-            assert "model          CV accuracy (mean ± std)  test accuracy" in output
+            assert "model          CV accuracy (mean ± std over folds)  held out" in output
 
     def test_the_parallel_run_deletes_its_shared_data_and_that_of_killed_runs(self, runs):
         assert shared_data_folders(runs["parallel"].run.pid) == []
@@ -79,13 +80,17 @@ class TestParallelAndSequentialRuns:
         parallel, sequential = runs["metrics"]["parallel"], runs["metrics"]["sequential"]
         assert parallel["run"] == sequential["run"]
         for model in TRAINING:
-            for key in ("cv_scores", "cv_mean", "cv_std", "test_accuracy"):
+            for key in ("cv_scores", "cv_mean", "cv_std", "test_score", "cv_panel", "test_panel"):
                 assert parallel["models"][model][key] == sequential["models"][model][key]
             hyperparameters = (
                 {k: v for k, v in run["models"][model]["hyperparameters"].items() if k != "n_jobs"}
                 for run in (parallel, sequential)
             )
             assert next(hyperparameters) == next(hyperparameters)
+        timing = {"timing": parallel["baseline"]["timing"]}
+        assert parallel["baseline"] == sequential["baseline"] | timing
+        assert parallel["comparison"] == sequential["comparison"]
+        assert parallel["ranking"] == sequential["ranking"]
 
     def test_n_jobs_auto_shares_the_cores_among_the_training_nodes_at_once(self, runs):
         cores = available_cores()
@@ -112,8 +117,19 @@ class TestParallelAndSequentialRuns:
                 "many_levels": [],
                 "excluded": {},
             },
+            "yardstick": {
+                "task": "classification",
+                "metric": "accuracy",
+                "chosen": False,
+                "greater_is_better": True,
+                "classes": 3,
+                "positive": None,
+                "positive_class": None,
+                "majority": "setosa",
+            },
             "random_state": 21,
             "cv_folds": 5,
+            "cv_repeats": 1,
             "cv_shuffle": True,
             "test_size": 0.2,
             "tuning": {"trials": 0, "inner_folds": 3, "progress_every": 10},
@@ -123,7 +139,8 @@ class TestParallelAndSequentialRuns:
             assert record["display_name"] == MODELS[model].display_name
             assert len(record["cv_scores"]) == 5
             assert 0.8 <= record["cv_mean"] <= 1 and 0 <= record["cv_std"] < 0.2
-            assert 0.8 <= record["test_accuracy"] <= 1
+            assert 0.8 <= record["test_score"] <= 1
+            assert set(record["test_panel"]) == set(record["cv_panel"]) == set(METRICS)
             assert record["hyperparameters"]["n_estimators"] == 100
             assert record["hyperparameters"]["random_state"] == 21
 
@@ -137,30 +154,39 @@ class TestParallelAndSequentialRuns:
                 assert not {"best_params", "best_inner_score", "trials", "importance"} & set(fold)
             assert "search" not in record["hyperparameters"]
 
-    def test_the_pair_gets_a_verdict_and_the_record_ends_with_the_ranking(self, runs):
+    def test_each_model_is_tested_against_the_best_and_the_baseline(self, runs):
         metrics = runs["metrics"]["parallel"]
-        assert list(metrics) == ["run", "models", "comparison", "ranking"]
-        (pair,) = metrics["comparison"]["pairs"]
-        assert set(pair["models"]) == set(TRAINING)
-        assert 0 <= pair["cv"]["p_value"] <= 1 and 0 <= pair["held_out"]["p_value"] <= 1
-        assert pair["cv"]["ci_low"] <= pair["cv"]["difference"] <= pair["cv"]["ci_high"]
+        assert list(metrics) == ["run", "models", "baseline", "comparison", "ranking", "best"]
+        against_best, *against_baseline = metrics["comparison"]["comparisons"]
+        assert set(against_best["models"]) == set(TRAINING)
+        assert [c["models"] for c in against_baseline] == [[m, "baseline"] for m in TRAINING]
+        for record in metrics["comparison"]["comparisons"]:
+            for test in (record["cv"], record["held_out"]):
+                assert 0 <= test["p_value"] <= test["p_adjusted"] <= 1
+        cv = against_best["cv"]
+        assert cv["ci_low"] <= cv["difference"] <= cv["ci_high"]
         output = runs["parallel"].run.output
         assert re.search(
             r"^(Random Forest vs XGBoost|XGBoost vs Random Forest): [+-]0\.\d{3} CV accuracy, "
-            r"95% CI \[[+-]0\.\d\d, [+-]0\.\d\d\], p = [\d.e-]+: ",
+            r"95% interval \[[+-]0\.\d\d, [+-]0\.\d\d\], p = [\d.e-]+ \(Holm: [\d.e-]+\): ",
             output,
             re.M,
         )
-        assert pair["cv"]["verdict"] in output and pair["held_out"]["verdict"] in output
-        assert [r["model"] for r in metrics["ranking"]] == pair["models"]
-        assert "Ranking by CV accuracy (significance level 0.05):" in output
+        for record in metrics["comparison"]["comparisons"]:
+            assert record["cv"]["verdict"] in output and record["held_out"]["verdict"] in output
+        ranked = [r["model"] for r in metrics["ranking"]]
+        assert ranked == [*against_best["models"], "baseline"] and metrics["best"] == ranked[0]
+        assert (
+            "Ranking by CV accuracy (higher is better; Holm-adjusted p, significance level 0.05):"
+            in output
+        )
 
     def test_held_out_predictions_are_saved_beside_the_labels(self, runs):
         table = runs["sequential"].saved("data/07_model_output/test_predictions.csv")
         lines = table.read_text().splitlines()
         assert lines[0] == "row,target,random_forest,xgboost"
         assert len(lines) == 1 + 30
-        accuracy = runs["metrics"]["sequential"]["models"]["xgboost"]["test_accuracy"]
+        accuracy = runs["metrics"]["sequential"]["models"]["xgboost"]["test_score"]
         rows = [line.split(",") for line in lines[1:]]
         assert sum(r[1] == r[3] for r in rows) / 30 == pytest.approx(accuracy)
 
@@ -210,7 +236,8 @@ class TestTheDefaultRun:
         assert "XGBoost Model Accuracy: 0.942 ± 0.042" in lines
         assert [(r["model"], r["versus_best"]) for r in iris_parallel.metrics["ranking"]] == [
             ("random_forest", "best"),
-            ("xgboost", "indistinguishable"),
+            ("xgboost", "not significantly worse"),
+            ("baseline", "baseline"),
         ]
         output = iris_parallel.run.output
         assert "Tuned " not in output and "Tuning " not in output
@@ -219,8 +246,10 @@ class TestTheDefaultRun:
         output = iris_parallel.run.output
         lines = output.splitlines()
         assert len(lines) <= 50, output
-        assert lines[-3] == "Ranking by CV accuracy (significance level 0.05):"
-        assert lines[-2].startswith("1. ") and lines[-1].startswith("2. ")
+        assert lines[-4] == (
+            "Ranking by CV accuracy (higher is better; Holm-adjusted p, significance level 0.05):"
+        )
+        assert [line[:3] for line in lines[-3:]] == ["1. ", "2. ", "3. "]
         assert "Loading data from" not in output
 
     def test_it_says_what_it_does_before_the_results(self, iris_parallel):
@@ -243,7 +272,8 @@ class TestTheDefaultRun:
     def test_the_full_log_of_every_process_goes_to_info_log(self, iris_parallel):
         log = (iris_parallel.project.root / "info.log").read_text()
         assert "Loading data from X_train" in log
-        assert "Completed 35 out of 35 tasks" in log  # 16 shared, 9 per model, 1 export
+        # 17 shared, 9 per model, XGBoost's export, the baseline.
+        assert "Completed 37 out of 37 tasks" in log
         assert len({line.split(" - ")[1] for line in log.splitlines() if " - " in line}) >= 2
 
     def test_the_printed_report_is_saved_as_report_txt(self, iris_parallel):
@@ -262,7 +292,7 @@ def test_tutorial_env_prints_the_tutorials_numbers(project):
     assert "XGBoost Model Accuracy: 0.967 ± 0.021" in lines
     (metrics,) = project.metrics()
     assert metrics["run"]["train_rows"] == 150 and metrics["run"]["test_rows"] == 0
-    assert all(m["test_accuracy"] is None for m in metrics["models"].values())
+    assert all(m["test_score"] is None for m in metrics["models"].values())
     assert re.search(r"^Random Forest +0\.960 ± 0\.025 +n/a$", run.output, re.M)
     (confusion,) = project.versions("data/08_reporting/confusion_matrix.json")
     chart = json.loads((confusion / "confusion_matrix.json").read_text())
@@ -289,8 +319,19 @@ def test_params_override_shared_and_per_model_knobs(project):
         "test_rows": 54,  # ceil(0.3 * 178), as train_test_split counts
         "classes": ["class_0", "class_1", "class_2"],
         "target_column": "target",
+        "yardstick": {
+            "task": "classification",
+            "metric": "accuracy",
+            "chosen": False,
+            "greater_is_better": True,
+            "classes": 3,
+            "positive": None,
+            "positive_class": None,
+            "majority": "class_1",
+        },
         "random_state": 21,
         "cv_folds": 3,
+        "cv_repeats": 1,
         "cv_shuffle": True,
         "test_size": 0.3,
         "tuning": {"trials": 0, "inner_folds": 3, "progress_every": 10},
@@ -358,11 +399,16 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     assert len(spans) == 3 * (FOLD_NODES + 1)
     assert len({s["pid"] for s in spans}) == 3
     assert most_at_once(spans) >= 2
-    # ... and every pair was compared, the ranking covering all three.
-    pairs = [frozenset(p["models"]) for p in metrics["comparison"]["pairs"]]
-    assert len(set(pairs)) == 3 and all(len(p) == 2 for p in pairs)
-    assert sorted(r["model"] for r in metrics["ranking"]) == sorted(metrics["models"])
-    assert sum(" vs " in line for line in run.output.splitlines()) == 3
+    # ... and each was compared with the best and with the baseline, the ranking covering all.
+    compared = [(tuple(c["models"]), c["against"]) for c in metrics["comparison"]["comparisons"]]
+    best = metrics["best"]
+    assert sorted(compared) == sorted(
+        [((best, m), "best") for m in metrics["models"] if m != best]
+        + [((m, "baseline"), "baseline") for m in metrics["models"]]
+    )
+    ranked = sorted(r["model"] for r in metrics["ranking"])
+    assert ranked == sorted([*metrics["models"], "baseline"])
+    assert sum(" vs " in line for line in run.output.splitlines()) == 5
 
 
 def test_a_clearly_better_model_is_called_better(project):
@@ -376,17 +422,21 @@ def test_a_clearly_better_model_is_called_better(project):
     )
     assert run.returncode == 0, run.output
     (metrics,) = project.metrics()
-    (pair,) = metrics["comparison"]["pairs"]
-    assert pair["models"] == ["xgboost", "random_forest"]
-    assert pair["cv"]["significant"] and pair["held_out"]["significant"]
-    assert pair["cv"]["ci_low"] > 0
-    assert "CV accuracy" in pair["cv"]["verdict"]
-    for verdict in (pair["cv"]["verdict"], pair["held_out"]["verdict"]):
-        assert verdict.endswith(": XGBoost is significantly better")
-        assert verdict in run.output
+    against_best = metrics["comparison"]["comparisons"][0]
+    assert against_best["models"] == ["xgboost", "random_forest"]
+    assert against_best["cv"]["significant"] and against_best["held_out"]["significant"]
+    assert against_best["cv"]["ci_low"] > 0
+    assert "CV accuracy" in against_best["cv"]["verdict"]
+    assert against_best["cv"]["verdict"].endswith(
+        ": Random Forest is significantly worse than the best"
+    )
+    assert against_best["held_out"]["verdict"].endswith(": XGBoost is significantly better")
+    for test in ("cv", "held_out"):
+        assert against_best[test]["verdict"] in run.output
     assert [(r["model"], r["versus_best"]) for r in metrics["ranking"]] == [
         ("xgboost", "best"),
         ("random_forest", "worse"),
+        ("baseline", "baseline"),
     ]
 
 

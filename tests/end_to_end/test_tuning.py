@@ -51,7 +51,7 @@ class TestTheSameTrialsUnderEveryRunner:
             assert metrics["run"] == reference["run"]
             for model in TRAINING:
                 ours, theirs = metrics["models"][model], reference["models"][model]
-                for key in ("folds", "search", "cv_scores", "untuned_cv_scores", "test_accuracy"):
+                for key in ("folds", "search", "cv_scores", "untuned_cv_scores", "test_score"):
                     assert ours[key] == theirs[key], (runner, model, key)
                 assert without_threads(ours["hyperparameters"]) == without_threads(
                     theirs["hyperparameters"]
@@ -75,12 +75,16 @@ class TestTheSameTrialsUnderEveryRunner:
                 assert all(set(t["params"]) == space for t in trials)
                 assert all(set(t) == {"params", "score", "state"} for t in trials)
                 complete = [t for t in trials if t["state"] == "complete"]
-                best = max(complete, key=lambda t: t["score"])
-                assert search["best_inner_score"] == best["score"]
-                assert search["best_params"] in [t["params"] for t in complete]
+                # Judged by log loss: each search keeps its lowest inner loss.
+                lowest = min(complete, key=lambda t: t["score"])
+                assert search["best_inner_score"] == lowest["score"]
+                assert search["best_params"] == lowest["params"]
                 assert set(search["importance"]) <= space
             # Outer folds disagree on the best setting: each search is its own.
             assert len({str(f["best_params"]) for f in record["folds"]}) > 1
+        # Lower is better in the ranking too.
+        means = [r["cv_mean"] for r in shared.metrics["ranking"]]
+        assert means == sorted(means) and shared.metrics["run"]["yardstick"]["metric"] == "log_loss"
 
     def test_the_saved_model_has_the_last_searchs_best_setting(self, tuned_runs):
         shared = tuned_runs["SequentialRunner"]
@@ -99,7 +103,7 @@ class TestTheSameTrialsUnderEveryRunner:
         }
         progress = re.compile(
             rf"Tuning (?P<label>.+): (?P<done>\d+)/{TRIALS} trials, "
-            r"best inner accuracy so far (0\.\d{3}|1\.000|n/a) \(\d+ s\)"
+            r"best inner log loss so far (\d\.\d{3}|n/a) \(\d+ s\)"
         )
         for runner, shared in tuned_runs.items():
             # (Not the report's own "Tuning by nested CV..." and "Tuning did not change...".)
@@ -138,7 +142,7 @@ class TestWhatATunedRunSays:
         for model in metrics["models"].values():
             table = lines.index(f"{model['display_name']}:", start)
             header, *folds = lines[table + 1 : table + 1 + 1 + 5]
-            assert header.split()[:5] == ["fold", "accuracy", "untuned", "best", "inner"]
+            assert header.split()[:5] == ["fold", "log_loss", "untuned", "best", "inner"]
             assert header.split()[5:] == list(model["search"]["best_params"])  # one column each
             for fold, line in zip(model["folds"], folds, strict=True):
                 assert line.split()[:3] == [
@@ -159,12 +163,12 @@ class TestWhatATunedRunSays:
             for search in [*model["folds"], model["search"]]:
                 assert len(search["trials"]) == TRIALS
         untuned = metrics["comparison"]["untuned"]
-        assert {r["model"] for r in untuned["ranking"]} == set(metrics["models"])
-        # The same test as the tuned verdict's, on the untuned scores.
-        (pair,) = untuned["pairs"]
-        assert pair["cv"]["verdict"].endswith(
-            ("significantly better", "no significant difference", "cannot be tested")
-        )
+        assert {r["model"] for r in untuned["ranking"]} == {*metrics["models"], "baseline"}
+        # The same tests as the tuned verdict's, on the untuned scores: vs the best, the baseline.
+        against_best, *against_baseline = untuned["comparisons"]
+        assert against_best["against"] == "best" and len(against_baseline) == 2
+        assert against_best["cv"]["verdict"].endswith("worse than the best")
+        assert against_best["held_out"] is None
         assert untuned["changed"] is untuned["verdict"].startswith("Tuning changed")
 
     def test_the_search_chart_draws_every_search_of_both_models(self, tuned_runs):
@@ -199,9 +203,10 @@ def test_tuning_frees_a_model_held_back_by_a_bad_default(project):
     assert [(r["model"], r["versus_best"]) for r in untuned["ranking"]] == [
         ("xgboost", "best"),
         ("random_forest", "worse"),
+        ("baseline", "baseline"),
     ]
     forest = {r["model"]: r for r in tuned["ranking"]}["random_forest"]
-    assert forest["versus_best"] in ("best", "indistinguishable")
+    assert forest["versus_best"] in ("best", "not significantly worse")
     # The tuned run scores the stumps too, on the same folds: the untuned run's scores.
     record = tuned["models"]["random_forest"]
     assert record["untuned_cv_scores"] == untuned["models"]["random_forest"]["cv_scores"]

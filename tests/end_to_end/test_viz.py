@@ -26,7 +26,7 @@ from tests.helpers.browser import serving
 from tests.helpers.network import Offline
 
 CHARTS = {"model_comparison", "run_timeline", "confusion_matrix", "feature_importance"}
-NAMESPACES = {"data_preparation", "random_forest", "xgboost"}
+NAMESPACES = {"data_preparation", "random_forest", "xgboost", "baseline"}
 # Each model's nodes that fit it (tagged fit as well as training): they share no data.
 FIT_NODES = [*(f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)), "fit_model"]
 # kedro-viz's index.html links Google Fonts (the page falls back to local fonts);
@@ -89,6 +89,8 @@ class TestApi:
             "data_preparation.split_data": ["data_preparation"],
             "data_preparation.make_cv_splits": ["data_preparation"],
             "data_preparation.take_input_example": ["data_preparation"],
+            "data_preparation.choose_yardstick": ["data_preparation"],
+            "baseline.evaluate_baseline": ["training"],
             **{
                 f"{m}.{step}": ["fit", "long", "training"]
                 for m in ("random_forest", "xgboost")
@@ -270,11 +272,16 @@ def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_p
         page.screenshot(path=tmp_path / "kedro-viz-timeline.png")
 
         page.locator('[data-test="node-list-tree-item--row--model_comparison"]').click()
-        expect(preview.locator(".gtitle")).to_contain_text("Accuracy per model")
+        expect(preview.locator(".gtitle")).to_contain_text("Accuracy per model (higher is better)")
         page.get_by_text("Expand preview").click()
         legend = page.locator(".pipeline-metadata-modal .legendtext")
         expect(legend).to_have_text(
-            ["CV accuracy (mean ± std)", "CV accuracy of each fold", "held-out test accuracy"]
+            [
+                "CV accuracy (mean ± std over folds)",
+                "CV accuracy of each fold",
+                "held-out accuracy",
+                "baseline (always 'setosa'), CV",
+            ]
         )
         page.screenshot(path=tmp_path / "kedro-viz-comparison.png")
     finally:

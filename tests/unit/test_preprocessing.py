@@ -75,7 +75,10 @@ class TestCategories:
         x_train, x_test, y_train, y_test = split_data(features, target, 0.25, 0)
         features.loc[x_test.index[:3], "colour"] = "violet"
         x_train, x_test = features.loc[x_train.index], features.loc[x_test.index]
-        model, _ = fit_model(x_train, y_train, ROLES, FOREST, UNTUNED, 0, CONTEXT, "random_forest")
+        yardstick = {"task": "classification", "metric": "accuracy", "classes": 2, "positive": 1}
+        model, _ = fit_model(
+            x_train, y_train, yardstick, ROLES, FOREST, UNTUNED, 0, CONTEXT, "random_forest"
+        )
         assert "violet" not in model[0].named_transformers_["categorical"].categories_[0]
         assert len(model.predict(x_test)) == len(x_test)
 
@@ -92,7 +95,7 @@ def test_sixty_thousand_rows_with_a_thousand_levels_stay_narrow():
         }
     )
     target = pd.Series((code % 3 + (features["x"] > 1)) % 3, name="label")
-    roles = infer_column_roles(features, {}, {})
+    roles = infer_column_roles(features, features.iloc[:0], {}, {})
     assert roles["many_levels"] == ["code"]
     model = make_model(XGBClassifier(n_estimators=5, n_jobs=1), roles, 0).fit(features, target)
     # x, one column per size level, and one per class for the 1,000 levels of code.

@@ -4,7 +4,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from parallel_trees.stats import corrected_resampled_ttest, mcnemar_exact
+from parallel_trees.stats import (
+    BOOTSTRAP,
+    SIGN_TEST,
+    T_TEST,
+    corrected_resampled_ttest,
+    holm,
+    mcnemar_exact,
+    paired_bootstrap,
+    pairs_needed,
+    sign_test,
+    smallest_p,
+)
 
 
 class TestCorrectedResampledTTest:
@@ -35,13 +46,61 @@ class TestCorrectedResampledTTest:
 
     def test_identical_scores_are_no_evidence(self):
         result = corrected_resampled_ttest([0.9, 0.95, 1.0], [0.9, 0.95, 1.0], 80, 20)
-        assert result.as_dict() == {"difference": 0, "ci_low": 0, "ci_high": 0, "p_value": 1.0}
+        assert result.as_dict() == {
+            "difference": 0,
+            "ci_low": None,  # never an interval of no width
+            "ci_high": None,
+            "p_value": 1.0,
+            "test": SIGN_TEST,
+            "confidence": 0.95,
+        }
 
-    def test_the_same_nonzero_difference_on_every_fold_is_the_limit_p_0(self):
-        result = corrected_resampled_ttest([0.9, 0.95, 1.0], [0.8, 0.85, 0.9], 80, 20)
-        assert result.difference == pytest.approx(0.1)
-        assert result.p_value == 0.0
-        assert result.ci_low == result.ci_high == result.difference
+    def test_the_same_difference_on_every_fold_falls_back_to_the_sign_test(self):
+        # One row better on each of 5 folds of 24 rows: the t-test's variance is zero (or
+        # float noise), its p 5.5e-60. Five folds all one way: 2 / 2**5 = 0.0625 at best.
+        a = [21 / 24, 22 / 24, 20 / 24, 23 / 24, 21 / 24]
+        b = [20 / 24, 21 / 24, 19 / 24, 22 / 24, 20 / 24]
+        result = corrected_resampled_ttest(a, b, 96, 24, rows=[24] * 5)
+        assert result.test == SIGN_TEST
+        assert result.p_value == pytest.approx(0.0625)
+        assert (result.ci_low, result.ci_high) == (None, None)
+        assert result.difference == pytest.approx(1 / 24)
+
+    def test_one_row_on_folds_of_24_and_23_rows_is_the_same_difference(self):
+        # 1/24 and 1/23 differ as floats (the t-test gave p = 3.6e-7): both are one row.
+        a = [22 / 24, 21 / 23, 22 / 24, 21 / 23, 22 / 24]
+        b = [21 / 24, 20 / 23, 21 / 24, 20 / 23, 21 / 24]
+        result = corrected_resampled_ttest(a, b, 94.4, 23.6, rows=[24, 23, 24, 23, 24])
+        assert result.test == SIGN_TEST and result.p_value == pytest.approx(0.0625)
+        plain = corrected_resampled_ttest(a, b, 94.4, 23.6)  # as a continuous score
+        assert plain.test == T_TEST and plain.p_value < 1e-5
+
+    def test_differences_of_one_and_two_rows_keep_the_t_test(self):
+        a = [22 / 24, 21 / 24, 23 / 24, 21 / 24, 22 / 24]
+        b = [21 / 24, 20 / 24, 21 / 24, 20 / 24, 21 / 24]  # rows: 1, 1, 2, 1, 1
+        result = corrected_resampled_ttest(a, b, 96, 24, rows=[24] * 5)
+        assert result.test == T_TEST
+        d = np.array([1, 1, 2, 1, 1]) / 24
+        t = d.mean() / np.sqrt((1 / 5 + 24 / 96) * d.var(ddof=1))
+        assert result.p_value == pytest.approx(2 * stats.t(4).sf(t))
+
+    def test_the_interval_is_at_one_minus_the_significance_level(self):
+        # d = [0.1, 0, 0.05], as above: standard error 0.0381881; at 99%, t_0.995 on 2
+        # degrees of freedom is 9.924843.
+        result = corrected_resampled_ttest([0.9, 0.8, 0.85], [0.8, 0.8, 0.8], 80, 20, 0.99)
+        assert result.confidence == 0.99
+        assert result.ci_low == pytest.approx(0.05 - 9.924843 * 0.0381881, abs=1e-6)
+        assert result.ci_high == pytest.approx(0.05 + 9.924843 * 0.0381881, abs=1e-6)
+        assert result.p_value == pytest.approx(0.320634, abs=1e-6)  # the same test
+
+    def test_repeated_cv_is_the_same_test_over_every_fold_of_every_repeat(self):
+        # Bouckaert and Frank: J = k x r folds, the correction 1/J + n_valid/n_train.
+        rng = np.random.default_rng(0)
+        a, b = rng.uniform(0.8, 1, 50), rng.uniform(0.8, 1, 50)
+        d = a - b
+        result = corrected_resampled_ttest(a, b, 96, 24)
+        t = d.mean() / np.sqrt((1 / 50 + 24 / 96) * d.var(ddof=1))
+        assert result.p_value == pytest.approx(2 * stats.t(49).sf(abs(t)))
 
     def test_a_single_fold_cannot_be_tested(self):
         result = corrected_resampled_ttest([0.9], [0.8], 80, 20)
@@ -87,3 +146,90 @@ class TestMcNemarExact:
     def test_rows_must_pair_up(self):
         with pytest.raises(ValueError, match="one entry per row"):
             mcnemar_exact([True, False], [True])
+
+
+class TestSignTest:
+    @pytest.mark.parametrize(
+        ("differences", "p_value"),
+        [
+            ([0.1] * 5, 2 / 2**5),
+            ([0.1] * 4 + [-0.1], 2 * 6 / 2**5),  # P(X <= 1), X ~ Bin(5, 1/2), twice
+            ([0.1, 0, 0, 0.2], 2 / 2**2),  # ties left out
+            ([0, 0, 0], 1.0),
+        ],
+    )
+    def test_known_exact_p_values(self, differences, p_value):
+        assert sign_test(differences) == pytest.approx(p_value)
+
+    def test_the_fewest_pairs_that_can_reject(self):
+        assert smallest_p(5) == 0.0625 and smallest_p(6) == 0.03125
+        assert pairs_needed(0.05) == 6
+        assert pairs_needed(0.01) == 8  # 2 / 2**8 = 0.0078
+
+
+class TestHolm:
+    def test_three_comparisons_by_hand(self):
+        # Sorted 0.01, 0.02, 0.04: times 3, 2, 1 -> 0.03, 0.04, 0.04 (never below the last).
+        assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+
+    def test_four_comparisons_by_hand(self):
+        # 0.005 x 4 = 0.02; 0.011 x 3 = 0.033; 0.02 x 2 = 0.04; 0.6 x 1 = 0.6.
+        assert holm([0.6, 0.02, 0.005, 0.011]) == pytest.approx([0.6, 0.04, 0.02, 0.033])
+
+    def test_two_challengers_at_0033_against_the_best_are_not_worse(self):
+        # Three models: each challenger is called worse at 0.05 raw, neither adjusted.
+        assert holm([0.033, 0.033]) == pytest.approx([0.066, 0.066])
+        # With a third test in the family (0.5): 0.033 x 3, then never below it.
+        assert holm([0.033, 0.033, 0.5]) == pytest.approx([0.099, 0.099, 0.5])
+
+    def test_capped_at_one_and_untested_left_out(self):
+        # 0.8 x 2 = 1.6, capped at 1; 0.9 x 1 = 0.9, raised to the 1 before it.
+        assert holm([0.9, None, 0.8]) == pytest.approx([1.0, None, 1.0])
+        assert holm([]) == []
+
+
+class TestPairedBootstrap:
+    @staticmethod
+    def means(a: np.ndarray, b: np.ndarray):
+        return lambda rows: (float(a[rows].mean()), float(b[rows].mean()))
+
+    def test_the_same_scores_on_every_row_are_no_difference(self):
+        a = np.arange(20.0)
+        result = paired_bootstrap(self.means(a, a), 20, 0.95, seed=1)
+        assert (result.difference, result.p_value, result.test) == (0.0, 1.0, BOOTSTRAP)
+        assert result.ci_low is None  # never an interval of no width
+
+    def test_the_standard_error_is_the_spread_of_the_resampled_differences(self):
+        rng = np.random.default_rng(0)
+        a = rng.normal(1.0, 1.0, 200)
+        b = a - 0.1 + rng.normal(0, 0.5, 200)
+        result = paired_bootstrap(self.means(a, b), 200, 0.95, seed=3)
+        d = a - b
+        assert result.difference == pytest.approx(d.mean())
+        # The bootstrap's standard error is close to the mean's own, sd / sqrt(n).
+        se = (result.ci_high - result.ci_low) / (2 * 1.959964)
+        assert se == pytest.approx(d.std(ddof=1) / np.sqrt(200), rel=0.15)
+        assert result.p_value == pytest.approx(2 * stats.norm.sf(d.mean() / se), rel=1e-6)
+
+    def test_a_clear_difference_is_found(self):
+        rng = np.random.default_rng(0)
+        a = rng.normal(1.0, 1.0, 200)
+        b = a - 0.5 + rng.normal(0, 0.1, 200)
+        result = paired_bootstrap(self.means(a, b), 200, 0.95, seed=3)
+        assert 0.4 < result.ci_low < result.difference < result.ci_high
+        assert result.p_value < 1e-10
+
+    def test_the_same_seed_the_same_test_and_the_level_sets_the_interval(self):
+        rng = np.random.default_rng(5)
+        a, b = rng.normal(0, 1, 50), rng.normal(0, 1, 50)
+        first, again = (paired_bootstrap(self.means(a, b), 50, 0.9, seed=7) for _ in range(2))
+        assert first == again and first.confidence == 0.9
+        wide = paired_bootstrap(self.means(a, b), 50, 0.99, seed=7)
+        assert wide.ci_high - wide.ci_low > first.ci_high - first.ci_low
+        assert wide.p_value == first.p_value  # the same test
+
+    def test_rows_where_the_metric_cannot_be_computed_are_left_out(self):
+        def never(rows):
+            return None, None
+
+        assert paired_bootstrap(never, 10, 0.95, seed=1).p_value is None

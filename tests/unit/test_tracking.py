@@ -25,20 +25,23 @@ from parallel_trees.tracking import (
 METRICS = {
     "models": {
         "random_forest": {"cv_scores": [1.0, 0.5], "cv_mean": 0.75, "cv_std": 0.25,
-                          "test_accuracy": 0.9},
+                          "test_score": 0.9, "cv_panel": {"roc_auc": 0.8},
+                          "test_panel": {"roc_auc": 0.85, "log_loss": None}},
         "xgboost": {"cv_scores": [0.5, 0.5], "cv_mean": 0.5, "cv_std": 0.0,
-                    "test_accuracy": None},
+                    "test_score": None},
     },
+    "baseline": {"cv_scores": [0.5, 0.5], "cv_mean": 0.5, "cv_std": 0.0, "test_score": None},
     "comparison": {
-        "pairs": [
+        "comparisons": [
             {
                 "models": ["random_forest", "xgboost"],
-                "cv": {"difference": 0.25, "p_value": 0.5},
+                "cv": {"difference": 0.25, "p_value": 0.5, "p_adjusted": 1.0},
                 "held_out": None,  # nothing held out
             }
         ]
     },
-    "ranking": [{"model": "random_forest", "rank": 1}, {"model": "xgboost", "rank": 2}],
+    "ranking": [{"model": "random_forest", "rank": 1}, {"model": "xgboost", "rank": 2},
+                {"model": "baseline", "rank": 2}],
 }  # fmt: skip
 
 
@@ -58,19 +61,26 @@ class TestWhatIsLogged:
         assert run_metrics(METRICS) == {
             "random_forest.cv_mean": 0.75,
             "random_forest.cv_std": 0.25,
-            "random_forest.test_accuracy": 0.9,
+            "random_forest.test_score": 0.9,
+            "random_forest.cv.roc_auc": 0.8,
+            "random_forest.test.roc_auc": 0.85,
             "xgboost.cv_mean": 0.5,
             "xgboost.cv_std": 0.0,
+            "baseline.cv_mean": 0.5,
+            "baseline.cv_std": 0.0,
             "random_forest.rank": 1.0,
             "xgboost.rank": 2.0,
+            "baseline.rank": 2.0,
             "random_forest_vs_xgboost.cv_difference": 0.25,
             "random_forest_vs_xgboost.cv_p_value": 0.5,
+            "random_forest_vs_xgboost.cv_p_adjusted": 1.0,
         }
 
     def test_each_fold_is_a_step(self):
         assert fold_scores(METRICS) == {
             "random_forest.cv_score": [1.0, 0.5],
             "xgboost.cv_score": [0.5, 0.5],
+            "baseline.cv_score": [0.5, 0.5],
         }
 
     def test_a_tuned_models_searches_in_order_and_an_untuned_model_has_none(self):

@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 from sklearn.tree import DecisionTreeClassifier
 
+from parallel_trees.metrics import METRICS, outcome_of
 from parallel_trees.tuning import (
     Choices,
     Interval,
@@ -31,9 +32,15 @@ def tree(setting: dict) -> DecisionTreeClassifier:
     return DecisionTreeClassifier(random_state=0, **setting)
 
 
-def run_search(iris, trials=8, seed=3, **options) -> dict:
+def accuracy(model, x, y) -> float:
+    return METRICS["accuracy"].score(outcome_of(model, x, y, 3, 1))
+
+
+def run_search(iris, trials=8, seed=3, score=accuracy, metric="accuracy", **options) -> dict:
     x, y = iris
-    return search(tree, x, y, SPACE, trials, 3, seed, "Tree, all rows", **options)
+    return search(
+        tree, x, y, SPACE, trials, 3, seed, "Tree, all rows", score, METRICS[metric], **options
+    )
 
 
 class TestParseRange:
@@ -108,6 +115,17 @@ class TestSearch:
         assert found["best_params"] == best["params"]
         assert set(found["importance"]) <= set(SPACE)
         assert sum(found["importance"].values()) == pytest.approx(1)
+
+    def test_a_loss_is_minimised_the_best_setting_has_the_lowest_inner_loss(self, iris):
+        def loss(model, x, y) -> float:
+            return METRICS["log_loss"].score(outcome_of(model, x, y, 3, 1))
+
+        found = run_search(iris, trials=12, score=loss, metric="log_loss")
+        complete = [t for t in found["trials"] if t["state"] == "complete"]
+        lowest = min(complete, key=lambda t: t["score"])
+        assert found["best_score"] == lowest["score"]
+        assert found["best_params"] == lowest["params"]
+        assert max(t["score"] for t in complete) > found["best_score"]  # it had a choice
 
     def test_the_pruner_stops_trials_behind_the_median_and_records_their_partial_score(self, iris):
         trials = run_search(iris, trials=20)["trials"]

@@ -158,7 +158,8 @@ def _log_results(run: MlflowRun, pipeline: Pipeline, catalog: Any) -> None:
     if metrics:
         run.log_metrics(run_metrics(metrics), fold_scores(metrics))
         if metrics["ranking"]:
-            run.client.set_tag(run.run_id, "best_model", metrics["ranking"][0]["model"])
+            run.client.set_tag(run.run_id, "best_model", metrics["best"])
+            run.client.set_tag(run.run_id, "metric", metrics["run"]["yardstick"]["metric"])
 
     example = load(INPUT_EXAMPLE)
     for name in MODELS:
@@ -167,11 +168,13 @@ def _log_results(run: MlflowRun, pipeline: Pipeline, catalog: Any) -> None:
             uri = run.log_model(name, model, example, metrics["run"]["classes"])
             logger.info("Logged %s to MLflow as %s", MODELS[name].display_name, uri)
         if metrics and name in metrics["models"]:
-            _log_trials(run, name, metrics["models"][name])
+            metric = metrics["run"]["yardstick"]["metric"]
+            _log_trials(run, name, metrics["models"][name], metric)
 
 
-def _log_trials(run: MlflowRun, name: str, record: dict[str, Any]) -> None:
-    """A tuned model's trials: a child run of the model, and one child of it per trial."""
+def _log_trials(run: MlflowRun, name: str, record: dict[str, Any], metric: str) -> None:
+    """A tuned model's trials: a child run of the model, and one child of it per trial, its
+    inner score as ``inner_<metric>``."""
     found = list(searches(record))
     if not found:
         return
@@ -186,6 +189,6 @@ def _log_trials(run: MlflowRun, name: str, record: dict[str, Any]) -> None:
             )
             run.log_params(flatten(trial["params"]), trial_run)
             if trial.get("score") is not None:
-                run.log_metrics({"inner_accuracy": trial["score"]}, run_id=trial_run)
+                run.log_metrics({f"inner_{metric}": trial["score"]}, run_id=trial_run)
             run.end("FINISHED", trial_run)
     run.end("FINISHED", model_run)

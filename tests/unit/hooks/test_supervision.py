@@ -22,13 +22,6 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-@pytest.fixture(autouse=True)
-def elsewhere(tmp_path, monkeypatch):
-    """Children start in a folder of their own: a spawned one imports Kedro, which applies
-    the conf/logging.yml of the folder it starts in (and would write its info.log there)."""
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture
 def watchdog():
     dog = Watchdog(interval=0.05)

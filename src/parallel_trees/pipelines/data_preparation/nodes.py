@@ -13,9 +13,10 @@ from sklearn.datasets import (
     load_wine,
     make_classification,
 )
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, train_test_split
 
 from parallel_trees.errors import DataError
+from parallel_trees.metrics import AUTO, CLASSIFICATION, chosen
 from parallel_trees.preprocessing import MAX_ONE_HOT, inferred_role
 
 logger = logging.getLogger(__name__)
@@ -224,15 +225,21 @@ def check_table(table: pd.DataFrame, target_column: str, path: str) -> None:
 
 
 def infer_column_roles(
-    features: pd.DataFrame, column_roles: dict[str, str], data_source: dict[str, str]
+    x_train: pd.DataFrame,
+    x_test: pd.DataFrame,
+    column_roles: dict[str, str],
+    data_source: dict[str, str],
 ) -> dict[str, Any]:
     """Each feature column's role: numeric, categorical, or excluded (with why).
 
-    Inferred from the values (``preprocessing.inferred_role``); ``column_roles``
-    sets any column's role instead. Each excluded column gets a log line.
+    Inferred from the training rows' values alone (``preprocessing.inferred_role``),
+    as every fitted step is: the held-out rows take no part in choosing how a column
+    is used. ``column_roles`` sets any column's role instead. Each excluded column
+    gets a log line. The numeric columns' values are checked on every row.
 
     Args:
-        features: The features of every row.
+        x_train: The training rows' features.
+        x_test: The held-out rows' features (checked, not learned from).
         column_roles: Roles set by the user, by column name.
         data_source: The CSV file read (for messages), empty for a built-in dataset.
 
@@ -248,15 +255,15 @@ def infer_column_roles(
             column left to learn from.
     """
     where = data_source["path"] if data_source else "the dataset"
-    unknown = [c for c in column_roles if c not in features.columns]
+    unknown = [c for c in column_roles if c not in x_train.columns]
     if unknown:
         raise DataError(
             f"column_roles sets {', '.join(map(repr, unknown))}, not a feature column of "
-            f"{where}; its feature columns: {', '.join(map(str, features.columns))}."
+            f"{where}; its feature columns: {', '.join(map(str, x_train.columns))}."
         )
     roles: dict[str, Any] = {"numeric": [], "categorical": [], "excluded": {}}
-    for column in features.columns:
-        role, why = inferred_role(features[column])
+    for column in x_train.columns:
+        role, why = inferred_role(x_train[column])
         if column in column_roles:
             role, why = column_roles[column], "set in column_roles"
         if role == "excluded":
@@ -264,8 +271,8 @@ def infer_column_roles(
             logger.info("Column '%s' of %s is left out: %s", column, where, why)
         else:
             roles[role].append(column)
-    roles["many_levels"] = [c for c in roles["categorical"] if features[c].nunique() > MAX_ONE_HOT]
-    _check_numeric(features[roles["numeric"]], where)
+    roles["many_levels"] = [c for c in roles["categorical"] if x_train[c].nunique() > MAX_ONE_HOT]
+    _check_numeric(pd.concat([x_train, x_test])[roles["numeric"]], where)
     if not roles["numeric"] and not roles["categorical"]:
         raise DataError(
             f"{where} has no column to learn from: every feature column is left out "
@@ -455,7 +462,12 @@ def take_input_example(x_train: pd.DataFrame) -> pd.DataFrame:
 
 
 def make_cv_splits(
-    y_train: pd.Series, classes: list, cv_folds: int, cv_shuffle: bool, random_state: int
+    y_train: pd.Series,
+    classes: list,
+    cv_folds: int,
+    cv_shuffle: bool,
+    random_state: int,
+    cv_repeats: int = 1,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The stratified k-fold splits that every model is cross-validated on.
 
@@ -469,9 +481,12 @@ def make_cv_splits(
         cv_shuffle: Shuffle rows before folding (seeded); ``false`` gives the
             contiguous folds of ``cross_val_score(cv=k)``, as in the tutorial.
         random_state: Seed of the shuffle.
+        cv_repeats: How many times k-fold CV is run, each time on another seeded
+            shuffle (repeated stratified k-fold; ``cv_shuffle`` must be on).
 
     Returns:
-        One ``(train_positions, validation_positions)`` pair per fold.
+        One ``(train_positions, validation_positions)`` pair per fold: the k folds
+        of the first repeat, then of the next.
 
     Raises:
         DataError: If a class has fewer training rows than ``cv_folds``, so
@@ -486,9 +501,71 @@ def make_cv_splits(
             f"{smallest}, lower test_size, or add rows of that class.",
             settings=["cv_folds"],
         )
-    folds = StratifiedKFold(
-        n_splits=cv_folds,
-        shuffle=cv_shuffle,
-        random_state=random_state if cv_shuffle else None,
-    )
+    if cv_repeats > 1:
+        folds = RepeatedStratifiedKFold(
+            n_splits=cv_folds, n_repeats=cv_repeats, random_state=random_state
+        )
+    else:
+        folds = StratifiedKFold(
+            n_splits=cv_folds,
+            shuffle=cv_shuffle,
+            random_state=random_state if cv_shuffle else None,
+        )
     return list(folds.split(np.zeros((len(y_train), 1)), y_train))
+
+
+def choose_yardstick(
+    metric: str, positive_class: Any, classes: list, y_train: pd.Series
+) -> dict[str, Any]:
+    """What the models are judged by: the metric, its direction, and the classes it reads.
+
+    Args:
+        metric: The ``metric`` parameter (``auto``: accuracy).
+        positive_class: The class F1, precision and recall are of, on a two-class
+            table; ``None``: the rarer class of the training rows (the second, in
+            the classes' order, when both are as many).
+        classes: The class names, by code.
+        y_train: The training rows' class codes.
+
+    Returns:
+        ``task``, ``metric`` (its name), ``chosen`` (whether the user named it),
+        ``greater_is_better``, ``classes`` (how many), ``positive`` (the positive
+        class's code, two classes only), ``positive_class`` (its name) and
+        ``majority`` (the most frequent class of the training rows, which the
+        baseline always guesses).
+
+    Raises:
+        DataError: A ``positive_class`` that is not a class of the table, or set on a
+            table of more than two classes.
+    """
+    yardstick = chosen(metric)
+    counts = np.bincount(y_train.to_numpy(), minlength=len(classes))
+    positive = None
+    if positive_class is not None:
+        named = [i for i, c in enumerate(classes) if str(c) == str(positive_class)]
+        if not named:
+            raise DataError(
+                f"positive_class = {positive_class!r} is not a class of the table; its classes: "
+                f"{', '.join(map(repr, classes))}.",
+                settings=["positive_class"],
+            )
+        if len(classes) > 2:  # noqa: PLR2004 - a positive class and the other
+            raise DataError(
+                f"positive_class = {positive_class!r}: the table has {len(classes)} classes, and "
+                "F1, precision and recall average them all (macro); a positive class is for two. "
+                "Set positive_class to null.",
+                settings=["positive_class"],
+            )
+        positive = named[0]
+    elif len(classes) == 2:  # noqa: PLR2004
+        positive = 0 if counts[0] < counts[1] else 1  # the rarer; the second on a tie
+    return {
+        "task": CLASSIFICATION,
+        "metric": yardstick.name,
+        "chosen": metric != AUTO,
+        "greater_is_better": yardstick.greater_is_better,
+        "classes": len(classes),
+        "positive": positive,
+        "positive_class": None if positive is None else classes[positive],
+        "majority": classes[int(np.argmax(counts))],
+    }

@@ -1,8 +1,10 @@
-"""Data preparation: dataset -> column roles -> stratified train/test split -> shared CV folds."""
+"""Data preparation: dataset -> stratified train/test split -> column roles (from the training
+rows) -> the shared CV folds, and the yardstick every model is judged by."""
 
 from kedro.pipeline import Pipeline, node
 
 from .nodes import (
+    choose_yardstick,
     infer_column_roles,
     load_dataset,
     make_cv_splits,
@@ -12,7 +14,7 @@ from .nodes import (
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Load the chosen dataset, split it, and fix the folds all models share."""
+    """Load the chosen dataset, split it, and fix the folds and the metric all models share."""
     return Pipeline(
         [
             node(
@@ -28,12 +30,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="load_dataset",
             ),
             node(
-                infer_column_roles,
-                inputs=["features", "params:column_roles", "data_source"],
-                outputs="feature_roles",
-                name="infer_column_roles",
-            ),
-            node(
                 split_data,
                 inputs=[
                     "features",
@@ -44,6 +40,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs=["X_train", "X_test", "y_train", "y_test"],
                 name="split_data",
             ),
+            node(
+                infer_column_roles,
+                inputs=["X_train", "X_test", "params:column_roles", "data_source"],
+                outputs="feature_roles",
+                name="infer_column_roles",
+            ),
             node(take_input_example, "X_train", "input_example", name="take_input_example"),
             node(
                 make_cv_splits,
@@ -53,9 +55,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:cv_folds",
                     "params:cv_shuffle",
                     "params:random_state",
+                    "params:cv_repeats",
                 ],
                 outputs="cv_splits",
                 name="make_cv_splits",
+            ),
+            node(
+                choose_yardstick,
+                inputs=["params:metric", "params:positive_class", "classes", "y_train"],
+                outputs="yardstick",
+                name="choose_yardstick",
             ),
         ],
         namespace="data_preparation",
@@ -70,6 +79,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "feature_roles",
             "data_source",
             "input_example",
+            "yardstick",
         },
         parameters={
             "dataset",
@@ -80,6 +90,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             "test_size",
             "cv_folds",
             "cv_shuffle",
+            "cv_repeats",
+            "metric",
+            "positive_class",
         },
         tags="data_preparation",
     )

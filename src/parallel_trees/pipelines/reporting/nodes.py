@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from parallel_trees.pipelines.scoring.nodes import p_value_text, true_labels
+from parallel_trees.metrics import METRICS, PRINTED, Metric, chosen
+from parallel_trees.pipelines.scoring.nodes import p_value_text
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,10 @@ BLUES = [
     [0.375, "rgb(158,202,225)"], [0.5, "rgb(107,174,214)"], [0.625, "rgb(66,146,198)"],
     [0.75, "rgb(33,113,181)"], [0.875, "rgb(8,81,156)"], [1.0, "rgb(8,48,107)"],
 ]  # fmt: skip
-STANDING = {
-    "indistinguishable": "indistinguishable from the best",
-    "worse": "significantly worse than the best",
-}
+# Per-class results of the best model: at most this many classes, the worst recalls first.
+CLASSES_SHOWN = 5
+# The share of rows above which guessing the most frequent class makes accuracy misleading.
+MAJORITY = 0.6
 
 
 def _fmt(value: float | None) -> str:
@@ -48,8 +49,19 @@ def _columns(rows: list[tuple[str, ...]]) -> list[str]:
     return ["  ".join([*map(str.ljust, row[:-1], widths), row[-1]]) for row in rows]
 
 
+def _capital(text: str) -> str:
+    """``text`` with its first letter a capital, the rest as it is (ROC AUC, log loss)."""
+    return text[:1].upper() + text[1:]
+
+
+def _metric(metrics: dict[str, Any]) -> Metric:
+    yardstick = metrics["run"]["yardstick"]
+    return chosen(yardstick["metric"], yardstick["task"])
+
+
 def format_report(metrics: dict[str, Any]) -> str:
-    """The run's results as a user reads them: accuracy table, verdicts, ranking.
+    """The run's results as a user reads them: the scores, the panel, the verdicts, the best
+    model's results by class, the ranking.
 
     Args:
         metrics: The run's record (``build_metrics``).
@@ -57,43 +69,135 @@ def format_report(metrics: dict[str, Any]) -> str:
     Returns:
         Plain text, one fact a line.
     """
-    run, models = metrics["run"], list(metrics["models"].values())
-    tests = metrics["comparison"]
+    run, metric = metrics["run"], _metric(metrics)
+    judged = [*metrics["models"].values(), *([metrics["baseline"]] if metrics["baseline"] else [])]
     table = Path(run["data_file"]["path"]).name if run.get("data_file") else run["dataset"]
+    repeats = run.get("cv_repeats", 1)
+    cv = f"{run['cv_folds']}-fold CV" + (f" repeated {repeats} times" if repeats > 1 else "")
     lines = [
-        f"Accuracy on {table} ({run['cv_folds']}-fold CV on {run['train_rows']} "
-        f"training rows; {run['test_rows']} held-out rows):",
+        f"{_capital(metric.title)} on {table} ({cv} on {run['train_rows']} "
+        f"training rows; {run['test_rows']} held-out rows; {metric.direction}):",
         *_columns(
-            [("model", "CV accuracy (mean ± std)", "test accuracy")]
+            [("model", f"CV {metric.title} (mean ± std over folds)", "held out")]
             + [
                 (m["display_name"], f"{_fmt(m['cv_mean'])} ± {_fmt(m['cv_std'])}")
-                + (_fmt(m["test_accuracy"]),)
-                for m in models
+                + (_fmt(m["test_score"]),)
+                for m in judged
             ]
         ),
     ]
     # The tutorial's lines, without its misleading '%': accuracy is a fraction.
-    for m in models:
+    for m in metrics["models"].values():
         mean, std = round(m["cv_mean"], 3), round(m["cv_std"], 3)
-        lines.append(f"{m['display_name']} Model Accuracy: {mean} ± {std}")
-    for pair in tests["pairs"]:
-        lines.append(pair["cv"]["verdict"])
-        if pair["held_out"]:
-            lines.append(f"  {pair['held_out']['verdict']}")
-    lines.append(f"Ranking by CV accuracy (significance level {tests['significance_level']}):")
-    lines += _columns(
-        [
-            (
-                f"{r['rank']}. {r['display_name']}",
-                f"{r['cv_mean']:.3f}",
-                "best"
-                if r["versus_best"] == "best"
-                else f"{STANDING[r['versus_best']]} (p = {p_value_text(r['p_value_vs_best'])})",
-            )
-            for r in metrics["ranking"]
-        ]
+        lines.append(f"{m['display_name']} Model {_capital(metric.title)}: {mean} ± {std}")
+    lines += _panel_lines(metrics, judged)
+    lines += _baseline_note(metrics, metric)
+    comparison = metrics["comparison"]
+    for record in comparison["comparisons"]:
+        lines.append(record["cv"]["verdict"])
+        if record["held_out"]:
+            lines.append(f"  {record['held_out']['verdict']}")
+    lines += _best_lines(metrics, metric)
+    lines.append(
+        f"Ranking by CV {metric.title} ({metric.direction}; Holm-adjusted p, significance "
+        f"level {comparison['significance_level']}):"
     )
+    lines += _columns([_ranking_row(r, metrics) for r in metrics["ranking"]])
     return "\n".join(lines + _tuning_lines(metrics)) + "\n"
+
+
+def _panel_lines(metrics: dict[str, Any], judged: list[dict[str, Any]]) -> list[str]:
+    """Every printed metric of each model on the held-out rows; nothing when none were."""
+    if not metrics["run"]["test_rows"]:
+        return []
+    yardstick = metrics["run"]["yardstick"]
+    header = ("model", *(METRICS[name].label for name in PRINTED))
+    rows = [(m["display_name"], *(_fmt(m["test_panel"][name]) for name in PRINTED)) for m in judged]
+    if yardstick["positive_class"] is not None:
+        about = f"of the positive class {yardstick['positive_class']!r} (positive_class)"
+    else:
+        about = f"the mean over the {yardstick['classes']} classes"
+    return [
+        f"Every metric, held out (on the folds too: metrics.json); f1 is {about}:",
+        *_columns([header, *rows]),
+    ]
+
+
+def _baseline_note(metrics: dict[str, Any], metric: Metric) -> list[str]:
+    """When accuracy, not chosen, rewards guessing the most frequent class: one line saying so."""
+    baseline, yardstick = metrics["baseline"], metrics["run"]["yardstick"]
+    if not baseline or yardstick["chosen"] or metric.name != "accuracy":
+        return []
+    share = baseline["cv_mean"]
+    if share < MAJORITY:
+        return []
+    return [
+        f"Always guessing {yardstick['majority']!r} scores {share:.2f} accuracy on its own: "
+        "accuracy can rank models that learned nothing. Judge them on every class with "
+        "--params metric=balanced_accuracy (or metric=roc_auc)."
+    ]
+
+
+def _best_lines(metrics: dict[str, Any], metric: Metric) -> list[str]:
+    """Which model is chosen, and why; its held-out score as the estimate for new rows;
+    its results by class."""
+    best = metrics["models"][metrics["best"]]
+    entry = next(r for r in metrics["ranking"] if r["model"] == metrics["best"])
+    why = "the best by CV " + metric.title
+    if entry["tied"]:
+        why += ", the first in the registry of the models tied at the top"
+    lines = [f"Chosen: {best['display_name']}, {why} (predict uses it)."]
+    if best["test_score"] is not None:
+        lines[0] = lines[0][:-1] + (
+            f"; its held-out {metric.title}, {_fmt(best['test_score'])} on "
+            f"{metrics['run']['test_rows']} rows, estimates how it does on new rows."
+        )
+    beaten = [r for r in metrics["ranking"] if r["beats_baseline"]]
+    if metrics["baseline"] and not beaten:
+        guess = metrics["run"]["yardstick"]["majority"]
+        lines.append(f"No model is significantly better than always guessing {guess!r}.")
+    if best["per_class"]:
+        classes = sorted(best["per_class"], key=lambda c: c["recall"])
+        shown = classes if len(classes) <= CLASSES_SHOWN else classes[:CLASSES_SHOWN]
+        if len(shown) == len(classes):
+            shown = best["per_class"]
+        lines.append(
+            f"{best['display_name']}, held out, by class (recall: the share of its rows found):"
+        )
+        lines += [
+            f"  {line}"
+            for line in _columns(
+                [("class", "precision", "recall", "rows")]
+                + [
+                    (str(c["class"]), _fmt(c["precision"]), _fmt(c["recall"]), str(c["support"]))
+                    for c in shown
+                ]
+            )
+        ]
+        if len(shown) < len(classes):
+            lines.append(
+                f"  (the {len(shown)} worst recalls; {len(classes) - len(shown)} more classes "
+                "in metrics.json)"
+            )
+    return lines
+
+
+def _ranking_row(entry: dict[str, Any], metrics: dict[str, Any]) -> tuple[str, ...]:
+    place = f"{entry['rank']}{'=' if entry['tied'] else '.'} {entry['display_name']}"
+    standing = entry["versus_best"]
+    if standing == "baseline":
+        text = f"the baseline: always {metrics['run']['yardstick']['majority']!r}"
+    elif standing == "best":
+        text = "best (tied: the first in the registry)" if entry["tied"] else "best"
+    else:
+        p = p_value_text(entry["p_adjusted_vs_best"])
+        text = (
+            f"{'significantly' if standing == 'worse' else 'not significantly'} worse than "
+            f"the best (p = {p})"
+        )
+    if entry["beats_baseline"] is False:
+        text += "; no better than the baseline"
+    return place, f"{entry['cv_mean']:.3f}", text
 
 
 def _tuning_lines(metrics: dict[str, Any]) -> list[str]:
@@ -111,11 +215,12 @@ def _tuning_lines(metrics: dict[str, Any]) -> list[str]:
     for model in metrics["models"].values():
         if model.get("search"):
             lines.append(f"{model['display_name']}:")
-            lines += [f"  {line}".rstrip() for line in _columns(_search_table(model))]
+            table = _search_table(model, _metric(metrics).label)
+            lines += [f"  {line}".rstrip() for line in _columns(table)]
     return [*lines, untuned["verdict"]]
 
 
-def _search_table(model: dict[str, Any]) -> list[tuple[str, ...]]:
+def _search_table(model: dict[str, Any], label: str) -> list[tuple[str, ...]]:
     """A tuned model's searches as rows: each outer fold's, their mean, the saved model's."""
     folds, last = model["folds"], model["search"]
     names = list(dict.fromkeys(n for s in [*folds, last] for n in s["best_params"]))
@@ -127,7 +232,7 @@ def _search_table(model: dict[str, Any]) -> list[tuple[str, ...]]:
         return _fmt(sum(f[key] for f in folds) / len(folds))
 
     return [
-        ("fold", "accuracy", "untuned", "best inner", *names),
+        ("fold", label, "untuned", "best inner", *names),
         *(
             (
                 str(f["fold"] + 1),
@@ -235,25 +340,31 @@ def _axis(letter: str, k: int) -> str:
     return f"{letter}axis{k if k > 1 else ''}"
 
 
-def plot_model_comparison(scores: dict[str, Any], comparison: dict[str, Any]) -> Figure:
-    """Per model: CV accuracy (mean, std error bar, each fold) beside held-out accuracy.
+def plot_model_comparison(
+    scores: dict[str, Any], comparison: dict[str, Any], yardstick: dict[str, Any]
+) -> Figure:
+    """Per model: the run's metric on CV (mean, std error bar, each fold) beside held out,
+    and the baseline as a line across.
 
     Args:
-        scores: Each model's scores (``score_models``).
+        scores: Each model's scores (``score_models``), the baseline's last.
         comparison: The paired tests (``compare_models``).
+        yardstick: The run's metric.
 
     Returns:
-        A grouped bar chart with one group per model; under its title, each
-        pair's verdict from the paired tests.
+        A grouped bar chart with one group per model; under its title, each comparison's
+        verdict; the baseline's CV mean as a dashed line.
     """
-    models = list(scores.values())
-    verdicts = [pair["cv"]["verdict"] for pair in comparison["pairs"]]
+    metric = chosen(yardstick["metric"], yardstick["task"])
+    models = [m for m in scores.values() if not m["baseline"]]
+    baseline = next((m for m in scores.values() if m["baseline"]), None)
+    verdicts = [record["cv"]["verdict"] for record in comparison["comparisons"]]
     names = [m["display_name"] for m in models]
     folds = [(m["display_name"], score) for m in models for score in m["cv_scores"]]
     data = [
         {
             "type": "bar",
-            "name": "CV accuracy (mean ± std)",
+            "name": f"CV {metric.title} (mean ± std over folds)",
             "x": names,
             "y": [m["cv_mean"] for m in models],
             "error_y": {
@@ -266,7 +377,7 @@ def plot_model_comparison(scores: dict[str, Any], comparison: dict[str, Any]) ->
         },
         {
             "type": "scatter",
-            "name": "CV accuracy of each fold",
+            "name": f"CV {metric.title} of each fold",
             "x": [name for name, _ in folds],
             "y": [score for _, score in folds],
             "mode": "markers",
@@ -275,22 +386,36 @@ def plot_model_comparison(scores: dict[str, Any], comparison: dict[str, Any]) ->
         },
         {
             "type": "bar",
-            "name": "held-out test accuracy",
+            "name": f"held-out {metric.title}",
             "x": names,
             # None leaves a gap: no test score when test_size is 0.
-            "y": [m["test_accuracy"] for m in models],
+            "y": [m["test_score"] for m in models],
             "offsetgroup": "test",
         },
     ]
+    if baseline is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "name": f"baseline (always {yardstick['majority']!r}), CV",
+                "x": names,
+                "y": [baseline["cv_mean"]] * len(names),
+                "mode": "lines",
+                "line": {"color": GREY, "dash": "dash", "width": 2},
+            }
+        )
+    bounded = metric.worst is not None and metric.best is not None
     layout = {
         "title": _title(
-            "Accuracy per model: cross-validation vs held-out test rows"
+            f"{_capital(metric.title)} per model ({metric.direction}): "
+            "cross-validation vs held-out rows"
             + "".join(f"<br><sup>{verdict}</sup>" for verdict in verdicts)
         ),
         "barmode": "group",
         "scattermode": "group",
         "xaxis": {"title": _title("model")},
-        "yaxis": {"title": _title("accuracy"), "range": [0, 1.05]},
+        "yaxis": {"title": _title(metric.title)}
+        | ({"range": [metric.worst, metric.best + 0.05]} if bounded else {}),
         "legend": {"orientation": "h", "y": -0.2},
     }
     return {"data": data, "layout": layout}
@@ -376,7 +501,7 @@ def plot_confusion_matrices(
         cells: counts); a chart saying why it is empty when no rows were
         held out (``test_size: 0``).
     """
-    models = scores
+    models = {name: m for name, m in scores.items() if not m["baseline"]}
     if test_predictions.empty:
         title = "Confusion matrices: no held-out rows (test_size is 0)"
         return {"data": [], "layout": {"title": _title(title)}}
@@ -391,7 +516,7 @@ def plot_confusion_matrices(
     text_labels = [str(label) for label in labels]
     data = []
     for k, model in enumerate(models, start=1):
-        counts = pd.crosstab(true_labels(test_predictions), test_predictions[model]).reindex(
+        counts = pd.crosstab(test_predictions.iloc[:, 0], test_predictions[model]).reindex(
             index=labels, columns=labels, fill_value=0
         )
         x, y = subplot_axes(k)
@@ -426,7 +551,8 @@ def plot_confusion_matrices(
 
 
 def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any]) -> Figure:
-    """Per model, how much its accuracy drops when each column of the table is shuffled.
+    """Per model, how much worse its score gets, by the run's metric, when each column of
+    the table is shuffled.
 
     Args:
         scores: Each model's scores, for its display name.
@@ -457,12 +583,14 @@ def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any
         for model, record in importances.items()
     ]
     rows = records[0]["rows"] if records else "held-out"
+    title = METRICS[records[0]["metric"]].title if records else "score"
     layout = {
         "title": _title(
-            f"What each model learned: accuracy lost when a column is shuffled ({rows} rows)"
+            f"What each model learned: how much worse its {title} gets when a column is "
+            f"shuffled ({rows} rows)"
         ),
         "barmode": "group",
-        "xaxis": {"title": _title("drop in accuracy (permutation importance)")},
+        "xaxis": {"title": _title(f"{title}, worse by (permutation importance)")},
         "yaxis": {"title": _title("column"), "type": "category"},
         "legend": {"orientation": "h", "y": -0.2},
         "height": max(400, 60 + 40 * len(columns) * max(1, len(records)) // 2),
@@ -476,32 +604,36 @@ def _searches(training: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [*folds, ("all training rows", training["search"])]
 
 
-def _best_so_far(trials: list[dict[str, Any]]) -> list[float | None]:
+def _best_so_far(trials: list[dict[str, Any]], metric: Metric) -> list[float | None]:
     """The best score of the complete trials up to each trial (a pruned one's is partial)."""
     best, line = None, []
     for trial in trials:
-        if trial["state"] == "complete" and (best is None or trial["score"] > best):
+        if trial["state"] == "complete" and (best is None or metric.better(trial["score"], best)):
             best = trial["score"]
         line.append(best)
     return line
 
 
-def plot_hyperparameter_search(tuning: dict[str, Any], **trainings: dict[str, Any]) -> Figure:
+def plot_hyperparameter_search(
+    tuning: dict[str, Any], yardstick: dict[str, Any], **trainings: dict[str, Any]
+) -> Figure:
     """Per tuned model: the inner score of every trial of its searches, and what mattered.
 
     Args:
         tuning: ``trials`` per search (0: no tuning) and ``inner_folds``.
+        yardstick: The run's metric, which the searches optimise.
         **trainings: Each model's training record, by model name: its ``folds``' searches
             and its last ``search`` (``trials``: ``params``, ``score``, ``state``;
             ``importance``: each parameter's share, Optuna's fANOVA).
 
     Returns:
-        One row per tuned model: on the left, inner-CV accuracy against trial number,
+        One row per tuned model: on the left, the inner-CV metric against trial number,
         every search's trials as points (a cross when pruned: its score is partial)
         and its best-so-far line; on the right, each parameter's importance, its mean
         over the searches (the bar) and their spread (the error bar). An empty chart
         that says why when nothing was tuned.
     """
+    metric = chosen(yardstick["metric"], yardstick["task"])
     tuned = {name: t for name, t in trainings.items() if t.get("search")}
     if not tuned:
         reason = "no model has a search space" if tuning["trials"] else "tuning.trials is 0"
@@ -515,7 +647,7 @@ def plot_hyperparameter_search(tuning: dict[str, Any], **trainings: dict[str, An
             title
             for t in tuned.values()
             for title in (
-                f"{t['display_name']}: inner accuracy per trial",
+                f"{t['display_name']}: inner {metric.title} per trial",
                 f"{t['display_name']}: what mattered (fANOVA, mean of its searches)",
             )
         ],
@@ -557,7 +689,7 @@ def plot_hyperparameter_search(tuning: dict[str, Any], **trainings: dict[str, An
                     "legendgroup": name,
                     "showlegend": i == 0,
                     "x": numbers,
-                    "y": _best_so_far(trials),
+                    "y": _best_so_far(trials, metric),
                     "mode": "lines",
                     "line": {"color": colour, "shape": "hv", "width": 1.5},
                     "hovertemplate": (
@@ -591,7 +723,7 @@ def plot_hyperparameter_search(tuning: dict[str, Any], **trainings: dict[str, An
             }
         )
         layout[_axis("x", trials_k)]["title"] = _title("trial")
-        layout[_axis("y", trials_k)]["title"] = _title("inner-CV accuracy")
+        layout[_axis("y", trials_k)]["title"] = _title(f"inner-CV {metric.title}")
         layout[_axis("x", importance_k)] |= {
             "title": _title("share of importance"),
             "tickformat": ".0%",

@@ -21,7 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(report_results, "metrics", "report", name="report_results"),
             node(
                 plot_model_comparison,
-                inputs=["scores", "comparison"],
+                inputs=["scores", "comparison", "yardstick"],
                 outputs="model_comparison",
                 name="plot_model_comparison",
             ),
@@ -45,7 +45,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 plot_hyperparameter_search,
-                inputs={"tuning": "params:tuning", **{m: f"{m}.training" for m in MODELS}},
+                inputs={
+                    "tuning": "params:tuning",
+                    "yardstick": "yardstick",
+                    **{m: f"{m}.training" for m in MODELS},
+                },
                 outputs="hyperparameter_search",
                 name="plot_hyperparameter_search",
             ),

@@ -1,64 +1,118 @@
-"""The joins: every model's predictions, scores and paired tests, and the run's record."""
+"""The joins: every model's predictions and scores, the paired tests that say whether a
+difference is real, the ranking, and the run's record."""
 
-from itertools import combinations
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from parallel_trees.stats import corrected_resampled_ttest, mcnemar_exact
+from parallel_trees.metrics import Metric, Outcome, chosen, panel, per_class
+from parallel_trees.pipelines.training.nodes import BASELINE, PROBABILITY
+from parallel_trees.stats import (
+    MCNEMAR,
+    SIGN_TEST,
+    holm,
+    mcnemar_exact,
+    paired_bootstrap,
+    pairs_needed,
+    smallest_p,
+)
+from parallel_trees.stats import corrected_resampled_ttest as cv_test
+
+# The precision scores and means are printed at: equal there, models share a rank.
+DIGITS = 3
 
 
-def collect_predictions(y_test: pd.Series, classes: list, **predictions: pd.Series) -> pd.DataFrame:
+def collect_predictions(
+    y_test: pd.Series, classes: list, **predictions: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Put every model's held-out predictions beside the true labels, by class name.
 
     Args:
         y_test: Held-out class codes.
         classes: The class names, by code.
-        **predictions: Each model's ``predict_test_rows`` predictions, by model name.
+        **predictions: Each model's ``predict_test_rows`` table (the baseline's too),
+            by model name.
 
     Returns:
-        A table indexed by the held-out rows' original index: first the true
-        labels, named as ``y_test`` (the user's label column, or ``target``),
-        then one column per model, all holding class names.
+        ``test_predictions``: a table indexed by the held-out rows' original index, first
+        the true labels, named as ``y_test`` (the user's label column, or ``target``),
+        then one column per model (not the baseline), all holding class names; and
+        ``held_out``: the true codes and every model's table, for the scores and tests.
     """
     names = np.asarray(classes, dtype=object)
-    columns = {y_test.name: y_test, **predictions}
+    columns = {y_test.name: y_test} | {
+        model: table["prediction"] for model, table in predictions.items() if model != BASELINE
+    }
     table = pd.DataFrame(
         {key: names[codes.to_numpy(dtype=int)] for key, codes in columns.items()},
         index=y_test.index,
     )
     table.index.name = "row"
-    return table
+    return table, {"truth": y_test.to_numpy(dtype=int), "models": predictions}
 
 
-def true_labels(test_predictions: pd.DataFrame) -> pd.Series:
-    """The true labels of ``collect_predictions``'s table: its first column."""
-    return test_predictions.iloc[:, 0]
+def held_out_outcome(held_out: dict[str, Any], model: str, yardstick: dict[str, Any]) -> Outcome:
+    """``model``'s outcome on the held-out rows, as ``collect_predictions`` gathered it."""
+    table = held_out["models"][model]
+    columns = [f"{PROBABILITY}{code}" for code in range(yardstick["classes"])]
+    probabilities = table[columns].to_numpy() if set(columns) <= set(table.columns) else None
+    positive = yardstick["positive"]
+    return Outcome(
+        held_out["truth"],
+        table["prediction"].to_numpy(dtype=int),
+        probabilities,
+        yardstick["classes"],
+        1 if positive is None else positive,
+    )
 
 
-def score_models(test_predictions: pd.DataFrame, **trainings: dict[str, Any]) -> dict[str, Any]:
-    """Each model's accuracy: CV mean and std over the shared folds, and on the held-out rows.
+def _mean(values: list[float | None]) -> float | None:
+    return None if not values or any(v is None for v in values) else float(np.mean(values))
+
+
+def score_models(
+    held_out: dict[str, Any], yardstick: dict[str, Any], classes: list, **trainings: dict[str, Any]
+) -> dict[str, Any]:
+    """Each model's scores: by the run's metric, its CV mean and spread over the shared folds
+    and its held-out score; and the panel of every metric, on the folds and held out.
 
     Args:
-        test_predictions: ``collect_predictions``'s table.
-        **trainings: Each model's training record (``record_training``), by model name.
+        held_out: ``collect_predictions``' true codes and predictions.
+        yardstick: The run's metric and classes.
+        classes: The class names, by code.
+        **trainings: Each model's training record (``record_training``; the baseline's
+            ``evaluate_baseline``), by model name.
 
     Returns:
-        By model name: ``display_name``, ``cv_scores``, ``cv_mean``, ``cv_std``
-        (population std, as the tutorial) and ``test_accuracy`` (``None``
-        when no rows were held out).
+        By model name (the baseline last): ``display_name``, ``baseline``, ``cv_scores``,
+        ``cv_mean``, ``cv_std`` (population std over the folds, as the tutorial),
+        ``test_score`` (``None`` when no rows were held out), ``cv_panel`` and
+        ``test_panel`` (every metric: the mean over the folds, and held out) and
+        ``per_class`` (held out: each class's precision, recall and support).
     """
+    metric = chosen(yardstick["metric"], yardstick["task"])
     scores = {}
-    for name, training in trainings.items():
-        folds = np.asarray(training["cv_scores"])
-        right = test_predictions[name] == true_labels(test_predictions)
+    for name, training in sorted(trainings.items(), key=lambda item: item[0] == BASELINE):
+        folds = np.asarray(training["cv_scores"], dtype=float)
+        panels = [fold["scores"] for fold in training["folds"]]
+        rows = len(held_out["truth"]) > 0
+        outcome = held_out_outcome(held_out, name, yardstick) if rows else None
+        test_panel = panel(outcome) if outcome is not None else {}
         scores[name] = {
             "display_name": training["display_name"],
+            "baseline": bool(training.get("baseline")),
             "cv_scores": training["cv_scores"],
             "cv_mean": float(folds.mean()),
             "cv_std": float(folds.std()),
-            "test_accuracy": float(right.mean()) if len(right) else None,
+            "test_score": test_panel.get(metric.name),
+            "cv_panel": {m: _mean([p[m] for p in panels]) for m in panels[0]} if panels else {},
+            "test_panel": test_panel,
+            "per_class": [
+                {"class": classes[code], **counts} for code, counts in enumerate(per_class(outcome))
+            ]
+            if outcome is not None
+            else [],
         }
     return scores
 
@@ -68,127 +122,315 @@ def p_value_text(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2g}" if value < 0.01 else f"{value:.2f}"  # noqa: PLR2004
 
 
-def _finding(p_value: float | None, better: str, significance_level: float) -> tuple[bool, str]:
-    if p_value is None:
-        return False, "cannot be tested"
-    if p_value < significance_level:
-        return True, f"{better} is significantly better"
-    return False, "no significant difference"
+def tie_tolerance(metric: Metric, cv_splits: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """How far apart two CV means may be and still be tied: one row of one fold, for a
+    metric that is a share of rows (of the order of what one row changes in a mean over
+    the folds); float noise otherwise."""
+    if not metric.counts_rows or not cv_splits:
+        return 1e-9
+    return 1 / (len(cv_splits) * float(np.mean([len(valid) for _, valid in cv_splits])))
+
+
+def _tied(a: float, b: float, tolerance: float) -> bool:
+    """Equal within ``tolerance``, or at the printed precision."""
+    return abs(a - b) <= tolerance * (1 + 1e-9) or f"{a:.{DIGITS}f}" == f"{b:.{DIGITS}f}"
+
+
+def rank(scores: dict[str, Any], metric: Metric, tolerance: float) -> list[tuple[int, bool, str]]:
+    """The models, best first by CV mean (in the metric's direction): ``(rank, tied, model)``.
+
+    Models whose means are tied (``_tied``, each with the one before) share a rank;
+    within a rank they keep their order in ``scores``, the registry's, the baseline last.
+    The held-out rows play no part.
+    """
+    order = sorted(scores, key=lambda m: -metric.oriented(scores[m]["cv_mean"]))
+    ranked, place = [], 0
+    for position, model in enumerate(order):
+        previous = order[position - 1] if position else None
+        same = previous is not None and _tied(
+            scores[model]["cv_mean"], scores[previous]["cv_mean"], tolerance
+        )
+        place = place if same else position + 1
+        ranked.append([place, same, model])
+        if same:
+            ranked[-2][1] = True
+    registry = list(scores)
+    ranked.sort(key=lambda r: (r[0], registry.index(r[2])))
+    return [tuple(r) for r in ranked]
+
+
+def _held_out_test(
+    a: str,
+    b: str,
+    held_out: dict[str, Any],
+    yardstick: dict[str, Any],
+    metric: Metric,
+    confidence: float,
+    seed: int,
+) -> dict[str, Any] | None:
+    """The held-out comparison of ``a`` and ``b``: McNemar's exact test for accuracy (which
+    rows each got right), a seeded paired bootstrap for any other metric."""
+    if not len(held_out["truth"]):
+        return None
+    one, other = (held_out_outcome(held_out, m, yardstick) for m in (a, b))
+    if metric.name == "accuracy":
+        test = mcnemar_exact(one.predicted == one.truth, other.predicted == other.truth)
+        return test.as_dict() | {"test": MCNEMAR, "confidence": confidence}
+
+    def both(rows: np.ndarray) -> tuple[float | None, float | None]:
+        return metric.score(one.take(rows)), metric.score(other.take(rows))
+
+    return paired_bootstrap(both, len(one.truth), confidence, seed).as_dict()
 
 
 def compare_models(
     scores: dict[str, Any],
-    test_predictions: pd.DataFrame,
+    held_out: dict[str, Any],
+    yardstick: dict[str, Any],
     cv_splits: list[tuple[np.ndarray, np.ndarray]],
     significance_level: float,
+    random_state: int,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Test every pair of models for a real difference, and rank them.
+    """Rank the models, choose the best, and test whether each difference that a verdict
+    states is real.
 
-    The models are ranked by CV mean (then test accuracy, then name). Each pair
-    (higher-ranked first) gets Nadeau and Bengio's corrected resampled t-test on
-    its per-fold scores and, when rows were held out, McNemar's exact test on
-    which rows each model got right.
+    The models are ranked by CV mean in the metric's direction; models tied within one
+    row of one fold share a rank. The best (the model ``predict`` uses and MLflow
+    tags) is the first of the top rank in the registry's order: the held-out rows never
+    decide it. Each model is compared with the best and with the baseline: on the folds
+    by Nadeau and Bengio's corrected t-test (the sign test when the differences do not
+    vary), held out by McNemar's exact test (accuracy) or a paired bootstrap. Every p-value
+    of those comparisons is one family, adjusted by Holm's method; a difference is called
+    significant when its adjusted p-value is below ``significance_level``.
 
     Args:
-        scores: ``score_models``'s scores, by model name.
-        test_predictions: ``collect_predictions``'s table (labels, then a column per model).
-        cv_splits: The folds every model was scored on (their sizes enter the test).
-        significance_level: p-value below which a difference counts as real.
+        scores: ``score_models``'s scores (the baseline's last), by model name.
+        held_out: ``collect_predictions``' true codes and predictions.
+        yardstick: The run's metric and classes.
+        cv_splits: The folds every model was scored on (their sizes enter the tests).
+        significance_level: The adjusted p-value below which a difference counts as real;
+            the intervals are at ``1 - significance_level``.
+        random_state: Seeds the bootstrap.
 
     Returns:
-        The comparison (the significance level, the tests used, and one record
-        per pair with a plain verdict) and the ranking (models best first, each
-        marked ``best``, ``indistinguishable`` from the best, or ``worse``).
+        The comparison (the metric, the level, the tests and the family, the chosen
+        ``best``, and one record per comparison with its verdicts) and the ranking
+        (best first; each model's rank, whether it is tied, and how it stands against the
+        best and the baseline).
     """
-    ranked = sorted(
-        scores,
-        key=lambda m: (-scores[m]["cv_mean"], -(scores[m]["test_accuracy"] or 0), m),
-    )
+    metric = chosen(yardstick["metric"], yardstick["task"])
+    confidence = 1 - significance_level
+    ranked = rank(scores, metric, tie_tolerance(metric, cv_splits))
+    models = [m for m in scores if not scores[m]["baseline"]]
+    best = next(m for _, _, m in ranked if m in models)
     n_train = float(np.mean([len(train) for train, _ in cv_splits]))
     n_valid = float(np.mean([len(valid) for _, valid in cv_splits]))
-    labels = true_labels(test_predictions)
-    correct = test_predictions.drop(columns=labels.name).eq(labels, axis=0)
-    pairs = []
-    for a, b in combinations(ranked, 2):
-        name_a, name_b = scores[a]["display_name"], scores[b]["display_name"]
-        cv = corrected_resampled_ttest(
-            scores[a]["cv_scores"], scores[b]["cv_scores"], n_train, n_valid
+    rows = [len(valid) for _, valid in cv_splits] if metric.counts_rows else None
+    comparisons = [(best, m, "best") for m in models if m != best]
+    comparisons += [(m, BASELINE, "baseline") for m in models if BASELINE in scores]
+    records = []
+    for seed, (a, b, against) in enumerate(comparisons, start=random_state):
+        cv = cv_test(
+            scores[a]["cv_scores"], scores[b]["cv_scores"], n_train, n_valid, confidence, rows
         ).as_dict()
-        cv["significant"], finding = _finding(cv["p_value"], name_a, significance_level)
-        interval = (
-            f", 95% CI [{cv['ci_low']:+.2f}, {cv['ci_high']:+.2f}]"
-            if cv["ci_low"] is not None
-            else ""
-        )
-        cv["verdict"] = (
-            f"{name_a} vs {name_b}: {cv['difference']:+.3f} CV accuracy{interval}, "
-            f"p = {p_value_text(cv['p_value'])}: {finding}"
-        )
-        held_out = None
-        if len(test_predictions):
-            held_out = mcnemar_exact(correct[a], correct[b]).as_dict()
-            better = name_a if held_out["difference"] > 0 else name_b
-            held_out["significant"], finding = _finding(
-                held_out["p_value"], better, significance_level
-            )
-            held_out["verdict"] = (
-                f"held out: {held_out['difference']:+.3f} test accuracy; "
-                f"rows right only by {name_a}: {held_out['only_a_right']}, "
-                f"only by {name_b}: {held_out['only_b_right']}; "
-                f"McNemar p = {p_value_text(held_out['p_value'])}: {finding}"
-            )
-        pairs.append({"models": [a, b], "cv": cv, "held_out": held_out})
-    best = ranked[0]
-    vs_best = {pair["models"][1]: pair["cv"] for pair in pairs if pair["models"][0] == best}
-    ranking = [
-        {
-            "rank": rank,
-            "model": m,
-            "display_name": scores[m]["display_name"],
-            "cv_mean": scores[m]["cv_mean"],
-            "test_accuracy": scores[m]["test_accuracy"],
-            "p_value_vs_best": vs_best[m]["p_value"] if m in vs_best else None,
-            "versus_best": "best"
-            if m == best
-            else "worse"
-            if vs_best[m]["significant"]
-            else "indistinguishable",
-        }
-        for rank, m in enumerate(ranked, start=1)
-    ]
+        test = _held_out_test(a, b, held_out, yardstick, metric, confidence, seed)
+        records.append({"models": [a, b], "against": against, "cv": cv, "held_out": test})
+    tests = [t for r in records for t in (r["cv"], r["held_out"]) if t is not None]
+    for test, adjusted in zip(tests, holm([t["p_value"] for t in tests]), strict=True):
+        test["p_adjusted"] = adjusted
+        test["significant"] = adjusted is not None and adjusted < significance_level
+    for record in records:
+        _word(record, scores, metric, yardstick, significance_level, len(cv_splits))
+    ranking = _ranking(ranked, records, scores, best, metric)
     comparison = {
+        "metric": metric.name,
+        "greater_is_better": metric.greater_is_better,
         "significance_level": significance_level,
-        "cv_test": "Nadeau-Bengio corrected resampled t-test on the per-fold scores",
-        "held_out_test": "McNemar's exact test on the held-out rows",
-        "pairs": pairs,
+        "confidence": confidence,
+        "cv_test": "Nadeau-Bengio corrected resampled t-test on the per-fold scores "
+        "(the sign test over the folds when their differences do not vary)",
+        "held_out_test": MCNEMAR
+        if metric.name == "accuracy"
+        else "paired bootstrap of the held-out rows",
+        "family": f"Holm's correction over the {len(tests)} tests of this comparison "
+        "(each model against the best and against the baseline, on the folds and held out)",
+        "best": best,
+        "comparisons": records,
     }
     return comparison, ranking
 
 
+def _word(
+    record: dict[str, Any],
+    scores: dict[str, Any],
+    metric: Metric,
+    yardstick: dict[str, Any],
+    significance_level: float,
+    folds: int,
+) -> None:
+    """Put a plain verdict on each of ``record``'s tests."""
+    a, b = record["models"]
+    name_a, name_b = (scores[m]["display_name"] for m in (a, b))
+    cv, held_out = record["cv"], record["held_out"]
+    ahead = metric.oriented(cv["difference"]) > 0
+    if record["against"] == "best":
+        finding = (
+            f"{name_b} is {'significantly' if cv['significant'] else 'not significantly'} "
+            "worse than the best"
+        )
+        if cv["significant"] and not ahead:  # cannot happen at the top, kept honest
+            finding = f"{name_b} is significantly better than the best"
+    else:
+        guess = f"always guessing {yardstick['majority']!r}"
+        if cv["significant"] and ahead:
+            finding = f"{name_a} is significantly better than {guess}"
+        elif cv["significant"]:
+            finding = f"{name_a} is no better than {guess}: significantly worse"
+        else:
+            finding = f"{name_a} is no better than {guess}"
+        name_b = "the baseline"
+    cv["verdict"] = (
+        f"{name_a} vs {name_b}: {cv['difference']:+.{DIGITS}f} CV {metric.title}"
+        + _interval(cv)
+        + f", p = {p_value_text(cv['p_value'])} (Holm: {p_value_text(cv['p_adjusted'])}): "
+        + finding
+        + _fold_power(cv, folds, significance_level)
+    )
+    if held_out is not None:
+        held_out["verdict"] = _held_out_verdict(
+            held_out, metric, name_a, name_b, significance_level
+        )
+
+
+def _interval(test: dict[str, Any]) -> str:
+    if test["ci_low"] is None:
+        return ""
+    level = (
+        f"{test['confidence']:.0%}"
+        if test["confidence"] * 100 % 1 == 0
+        else (f"{test['confidence']:.1%}")
+    )
+    return f", {level} interval [{test['ci_low']:+.2f}, {test['ci_high']:+.2f}]"
+
+
+def _fold_power(cv: dict[str, Any], folds: int, significance_level: float) -> str:
+    """What the sign test over ``folds`` folds could never show, when it was used."""
+    if cv["test"] != SIGN_TEST:
+        return ""
+    said = " (every fold differs alike: the sign test over the folds"
+    if smallest_p(folds) >= significance_level:
+        needed = pairs_needed(significance_level)
+        return (
+            f"{said} cannot go below p = {smallest_p(folds):.2g} with {folds} folds; "
+            f"{needed} or more are needed: raise cv_folds or cv_repeats)"
+        )
+    return said + ")"
+
+
+def _held_out_verdict(
+    test: dict[str, Any], metric: Metric, name_a: str, name_b: str, significance_level: float
+) -> str:
+    p = f"p = {p_value_text(test['p_value'])} (Holm: {p_value_text(test['p_adjusted'])})"
+    better = name_a if metric.oriented(test["difference"]) > 0 else name_b
+    finding = (
+        f"{better} is significantly better"
+        if test["significant"]
+        else ("no significant difference")
+    )
+    if test["test"] == MCNEMAR:
+        discordant = test["only_a_right"] + test["only_b_right"]
+        power = ""
+        if smallest_p(discordant) >= significance_level:
+            power = (
+                f" (only {discordant} rows differ: at least "
+                f"{pairs_needed(significance_level)}, all one way, are needed to show one)"
+            )
+        return (
+            f"held out: {test['difference']:+.{DIGITS}f} {metric.title}; rows right only by "
+            f"{name_a}: {test['only_a_right']}, only by {name_b}: {test['only_b_right']}; "
+            f"McNemar {p}: {finding}{power}"
+        )
+    return (
+        f"held out: {test['difference']:+.{DIGITS}f} {metric.title}{_interval(test)}; "
+        f"paired bootstrap {p}: {finding}"
+    )
+
+
+def _ranking(
+    ranked: list[tuple[int, bool, str]],
+    records: list[dict[str, Any]],
+    scores: dict[str, Any],
+    best: str,
+    metric: Metric,
+) -> list[dict[str, Any]]:
+    versus = {(r["against"], r["models"][1] if r["against"] == "best" else r["models"][0]): r
+              for r in records}  # fmt: skip
+    ranking = []
+    for place, tied, model in ranked:
+        against_best = versus.get(("best", model))
+        against_baseline = versus.get(("baseline", model))
+        if model == best:
+            standing = "best"
+        elif scores[model]["baseline"]:
+            standing = "baseline"
+        elif against_best["cv"]["significant"]:
+            standing = "worse"
+        else:
+            standing = "not significantly worse"
+        ranking.append(
+            {
+                "rank": place,
+                "tied": tied,
+                "model": model,
+                "display_name": scores[model]["display_name"],
+                "baseline": scores[model]["baseline"],
+                "cv_mean": scores[model]["cv_mean"],
+                "test_score": scores[model]["test_score"],
+                "versus_best": standing,
+                "p_value_vs_best": against_best["cv"]["p_value"] if against_best else None,
+                "p_adjusted_vs_best": against_best["cv"]["p_adjusted"] if against_best else None,
+                "beats_baseline": _winner(against_baseline, metric) == model
+                if against_baseline
+                else None,
+            }
+        )
+    return ranking
+
+
+def _winner(record: dict[str, Any], metric: Metric) -> str | None:
+    """The model of ``record`` that is significantly better on the folds, if either is."""
+    if not record["cv"]["significant"]:
+        return None
+    a, b = record["models"]
+    return a if metric.oriented(record["cv"]["difference"]) > 0 else b
+
+
 def compare_untuned(
+    yardstick: dict[str, Any],
     cv_splits: list[tuple[np.ndarray, np.ndarray]],
     significance_level: float,
+    random_state: int,
     comparison: dict[str, Any],
-    ranking: list[dict[str, Any]],
     **trainings: dict[str, Any],
 ) -> dict[str, Any]:
     """The verdict the models would have got untuned, and whether tuning changed it.
 
-    The same paired test as ``compare_models``, on each model's untuned outer-fold
-    scores (its tuned ones when it was not tuned: it has no search space); CV only,
-    since only the tuned models predicted the held-out rows.
+    The same tests as ``compare_models``', a family of their own, on each model's untuned
+    outer-fold scores (its tuned ones when it was not tuned: it has no search space); CV
+    only, since only the tuned models predicted the held-out rows.
 
     Args:
+        yardstick: The run's metric and classes.
         cv_splits: The outer folds every model was scored on.
-        significance_level: p-value below which a difference counts as real.
-        comparison: ``compare_models``'s paired tests of the tuned models.
-        ranking: ``compare_models``'s ranking of the tuned models.
-        **trainings: Each model's training record, by model name.
+        significance_level: The adjusted p-value below which a difference counts as real.
+        random_state: As ``compare_models``'.
+        comparison: ``compare_models``'s comparison of the tuned models.
+        **trainings: Each model's training record (the baseline's too), by model name.
 
     Returns:
-        Nothing (``{}``: Kedro saves no ``None``) when no model was tuned;
-        otherwise the untuned ``pairs`` and ``ranking`` (as ``compare_models``'s),
-        ``changed`` (whether any pair's verdict differs: which model, if any, is
+        Nothing (``{}``: Kedro saves no ``None``) when no model was tuned; otherwise the
+        untuned ``comparisons`` and ``ranking`` (as ``compare_models``'s), ``changed``
+        (whether any comparison made in both changed its winner: which model, if any, is
         significantly better) and ``verdict``, one plain sentence saying so.
     """
     if all(t["untuned_cv_scores"] is None for t in trainings.values()):
@@ -197,54 +439,52 @@ def compare_untuned(
         name: {**t, "cv_scores": t["untuned_cv_scores"] or t["cv_scores"]}
         for name, t in trainings.items()
     }
-    no_rows = pd.DataFrame(columns=["label", *untuned])  # no held-out predictions
-    before, untuned_ranking = compare_models(
-        score_models(no_rows, **untuned), no_rows, cv_splits, significance_level
+    nothing = {"truth": np.array([], dtype=int), "models": {}}  # no held-out predictions
+    before, ranking = compare_models(
+        score_models(nothing, yardstick, [], **untuned),
+        nothing,
+        yardstick,
+        cv_splits,
+        significance_level,
+        random_state,
     )
+    metric = chosen(yardstick["metric"], yardstick["task"])
     names = {name: t["display_name"] for name, t in trainings.items()}
-    after = {frozenset(pair["models"]): pair for pair in comparison["pairs"]}
+    names[BASELINE] = "the baseline"
+    after = {frozenset(r["models"]): r for r in comparison["comparisons"]}
     changes = []
-    for pair in before["pairs"]:
-        tuned = after[frozenset(pair["models"])]
-        if _winner(tuned) != _winner(pair):
-            changes.append(f"untuned, {_outcome(pair, names)}; tuned, {_outcome(tuned, names)}")
+    for record in before["comparisons"]:
+        tuned = after.get(frozenset(record["models"]))
+        if tuned is not None and _winner(tuned, metric) != _winner(record, metric):
+            was, now = _outcome(record, names, metric), _outcome(tuned, names, metric)
+            changes.append(f"untuned, {was}; tuned, {now}")
+    first = (
+        ""
+        if before["best"] == comparison["best"]
+        else (
+            f" (first untuned: {names[before['best']]}; tuned: {names[comparison['best']]}; "
+            "within the noise)"
+        )
+    )
     return {
-        "pairs": before["pairs"],
-        "ranking": untuned_ranking,
+        "comparisons": before["comparisons"],
+        "ranking": ranking,
+        "best": before["best"],
         "changed": bool(changes),
         "verdict": f"Tuning changed the verdict: {'; '.join(changes)}."
         if changes
-        else "Tuning did not change the verdict"
-        + _new_first(untuned_ranking, ranking, names)
-        + ".",
+        else f"Tuning did not change the verdict{first}.",
     }
 
 
-def _new_first(
-    untuned: list[dict[str, Any]], tuned: list[dict[str, Any]], names: dict[str, str]
-) -> str:
-    """Which model ranks first now, when tuning changed it without changing the verdict.
-
-    Then the two are within the noise: had either been significantly better, the
-    verdict of their pair would have changed.
-    """
-    before, after = untuned[0]["model"], tuned[0]["model"]
-    if before == after:
-        return ""
-    return f" (first untuned: {names[before]}; tuned: {names[after]}; within the noise)"
-
-
-def _winner(pair: dict[str, Any]) -> str | None:
-    """The pair's significantly better model on CV, if any (the first: it ranks higher)."""
-    return pair["models"][0] if pair["cv"]["significant"] else None
-
-
-def _outcome(pair: dict[str, Any], names: dict[str, str]) -> str:
-    a, b = (names[m] for m in pair["models"])
-    p_value = p_value_text(pair["cv"]["p_value"])
-    if _winner(pair):
-        return f"{a} was significantly better than {b} (p = {p_value})"
-    return f"no significant difference between {a} and {b} (p = {p_value})"
+def _outcome(record: dict[str, Any], names: dict[str, str], metric: Metric) -> str:
+    a, b = (names[m] for m in record["models"])
+    p_value = p_value_text(record["cv"]["p_adjusted"])
+    winner = _winner(record, metric)
+    if winner:
+        loser = b if names[winner] == a else a
+        return f"{names[winner]} was significantly better than {loser} (Holm p = {p_value})"
+    return f"no significant difference between {a} and {b} (Holm p = {p_value})"
 
 
 def build_metrics(
@@ -253,10 +493,12 @@ def build_metrics(
     classes: list,
     data_source: dict[str, str],
     feature_roles: dict[str, Any],
+    yardstick: dict[str, Any],
     dataset: str,
     synthetic: dict[str, int],
     random_state: int,
     cv_folds: int,
+    cv_repeats: int,
     cv_shuffle: bool,
     test_size: float,
     tuning: dict[str, Any],
@@ -275,23 +517,26 @@ def build_metrics(
         data_source: The CSV file read (``path``, ``sha256``), empty for a
             built-in dataset.
         feature_roles: Each column's role.
+        yardstick: The run's metric and classes (``choose_yardstick``).
         dataset: Name of the dataset.
         synthetic: Size of the synthetic dataset (recorded when it is used).
         random_state: The run's seed.
         cv_folds: Number of CV folds.
+        cv_repeats: How many times k-fold CV was run.
         cv_shuffle: Whether rows were shuffled before folding.
         test_size: Fraction of rows held out.
         tuning: ``trials`` per search (0: no tuning) and ``inner_folds``.
-        scores: ``score_models``'s scores, by model name.
-        comparison: ``compare_models``'s paired tests.
+        scores: ``score_models``'s scores, by model name (the baseline's last).
+        comparison: ``compare_models``'s tests.
         ranking: ``compare_models``'s ranking.
         untuned_comparison: ``compare_untuned``'s record (empty when not tuned).
-        **trainings: Each model's training record, by model name.
+        **trainings: Each model's training record (the baseline's too), by model name.
 
     Returns:
-        ``run`` (settings, sizes, the file read and its columns), ``models`` (each model's training
-        record and scores), ``comparison`` (with the untuned verdict as
-        ``comparison.untuned``, null when not tuned) and ``ranking``.
+        ``run`` (settings, sizes, the file read and its columns, the yardstick),
+        ``models`` (each model's training record and scores), ``baseline`` (its record
+        and scores), ``comparison`` (with the untuned verdict as ``comparison.untuned``,
+        null when not tuned), ``ranking`` and ``best`` (the model ``predict`` uses).
     """
     run = {
         "dataset": dataset,
@@ -303,16 +548,20 @@ def build_metrics(
         "classes": classes,
         "target_column": y_train.name,
         "feature_roles": feature_roles,
+        "yardstick": yardstick,
         "random_state": random_state,
         "cv_folds": cv_folds,
+        "cv_repeats": cv_repeats,
         "cv_shuffle": cv_shuffle,
         "test_size": test_size,
         "tuning": tuning,
     }
-    models = {name: {**training, **scores[name]} for name, training in trainings.items()}
+    records = {name: {**training, **scores[name]} for name, training in trainings.items()}
     return {
         "run": run,
-        "models": models,
+        "models": {name: r for name, r in records.items() if name != BASELINE},
+        "baseline": records.get(BASELINE),
         "comparison": {**comparison, "untuned": untuned_comparison or None},
         "ranking": ranking,
+        "best": comparison["best"],
     }

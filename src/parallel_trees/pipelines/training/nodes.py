@@ -1,6 +1,6 @@
 """Train one model: score it on the shared outer folds (tuned inside each, when tuning is
 on), fit it on all training rows, predict the held-out rows, and measure what it learned
-from each column."""
+from each column; and the baseline every model must beat, on the same folds and rows."""
 
 import logging
 import os
@@ -9,17 +9,49 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.dummy import DummyClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
 from parallel_trees.errors import TrainingError
+from parallel_trees.metrics import (
+    Metric,
+    Outcome,
+    chosen,
+    outcome_of,
+    panel,
+    predictions_of,
+    scorer,
+)
 from parallel_trees.models import MODELS, SEARCH
 from parallel_trees.preprocessing import make_model, used_columns
-from parallel_trees.tuning import PROGRESS_EVERY, accuracy, parse_space, search
+from parallel_trees.tuning import PROGRESS_EVERY, parse_space, search
 
 logger = logging.getLogger(__name__)
 
 IMPORTANCE_REPEATS = 5  # shuffles of each column
+# The baseline's name beside the models': it guesses the most frequent class of its rows.
+BASELINE = "baseline"
+PROBABILITY = "probability_"  # a held-out prediction's column of each class's probability
+
+
+class Judge:
+    """The run's yardstick (``choose_yardstick``) as the training nodes use it: the metric,
+    and every model's outcome on some rows, from one prediction of them."""
+
+    def __init__(self, yardstick: dict[str, Any]):
+        self.metric: Metric = chosen(yardstick["metric"], yardstick["task"])
+        self.classes = yardstick["classes"]
+        positive = yardstick["positive"]
+        self.positive = 1 if positive is None else positive
+
+    def outcome(self, model: BaseEstimator, x: pd.DataFrame, y: pd.Series) -> Outcome:
+        return outcome_of(model, x, y, self.classes, self.positive)
+
+    def score(self, model: BaseEstimator, x: pd.DataFrame, y: pd.Series) -> float | None:
+        """``model``'s score on ``x``, ``y`` by the run's metric."""
+        return self.metric.score(self.outcome(model, x, y))
 
 
 class _Model:
@@ -35,8 +67,9 @@ class _Model:
         feature_roles: dict[str, Any],
         random_state: int,
         run_context: dict[str, Any],
+        judge: Judge,
     ):
-        self.name, self.spec = model_name, MODELS[model_name]
+        self.name, self.spec, self.judge = model_name, MODELS[model_name], judge
         self.hyperparameters, self.roles, self.seed = hyperparameters, feature_roles, random_state
         threads = run_context["threads_per_model"]  # what n_jobs: auto becomes
         self.arguments = self.spec.arguments(hyperparameters, random_state, threads)
@@ -74,15 +107,19 @@ class _Model:
                 self.inner_folds,
                 seed,
                 label,
+                self.judge.score,
+                self.judge.metric,
                 self.progress_every,
             )
         except (ValueError, TypeError) as error:
             raise _training_error(self.name, self.hyperparameters, error) from error
 
 
-def _accuracy_on(model: Pipeline, x: pd.DataFrame, y: pd.Series, rows: np.ndarray) -> float:
-    """``model``'s accuracy on ``rows`` of ``x``, ``y``: copied now, not held through a fit."""
-    return accuracy(model, x.iloc[rows], y.iloc[rows])
+def _outcome_on(
+    judge: Judge, model: BaseEstimator, x: pd.DataFrame, y: pd.Series, rows: np.ndarray
+) -> Outcome:
+    """``model``'s outcome on ``rows`` of ``x``, ``y``: copied now, not held through a fit."""
+    return judge.outcome(model, x.iloc[rows], y.iloc[rows])
 
 
 def _span(node: str, started_at: float, cpu_started: float) -> dict[str, Any]:
@@ -100,6 +137,7 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
     x_train: pd.DataFrame,
     y_train: pd.Series,
     cv_splits: list[tuple[np.ndarray, np.ndarray]],
+    yardstick: dict[str, Any],
     feature_roles: dict[str, Any],
     hyperparameters: dict[str, Any],
     tuning: dict[str, Any],
@@ -113,14 +151,17 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
 
     On each outer fold, the model is fitted on the fold's training rows and scored on
     its validation rows, as it is (its section's arguments); when the run tunes, its
-    search space is also searched on the fold's training rows alone (inner CV), and the
-    best setting, refitted on them, is scored on the validation rows. The validation
-    rows never take part in the search: that is what keeps the outer score honest.
+    search space is also searched on the fold's training rows alone (inner CV, by the
+    run's metric), and the best setting, refitted on them, is scored on the validation
+    rows. The validation rows never take part in the search: that is what keeps the
+    outer score honest. The model predicts each fold's validation rows once, and every
+    metric of the panel is computed from that prediction.
 
     Args:
         x_train: Training features, as in the table.
         y_train: Training labels.
         cv_splits: The outer folds every model shares.
+        yardstick: The run's metric and classes (``choose_yardstick``).
         feature_roles: Each column's role (``infer_column_roles``).
         hyperparameters: The model's section of the parameters (its ``search`` space included).
         tuning: ``trials`` (0: no search) and ``inner_folds``.
@@ -131,23 +172,31 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
         parts: How many nodes share the folds.
 
     Returns:
-        ``folds``: one record per outer fold (``fold``; ``score``, the outer score
-        compared between models; ``untuned_score``; and when tuned ``best_params``,
-        ``best_inner_score``, ``trials``, ``importance``), and ``timing``: the node's span.
+        ``folds``: one record per outer fold (``fold``; ``score``, by the run's metric,
+        the outer score compared between models; ``scores``, the panel of every metric;
+        ``untuned_score``; and when tuned ``best_params``, ``best_inner_score``,
+        ``trials``, ``importance``), and ``timing``: the node's span.
     """
     started_at, cpu_started = time.time(), time.process_time()
-    model = _Model(model_name, hyperparameters, tuning, feature_roles, random_state, run_context)
+    judge = Judge(yardstick)
+    model = _Model(
+        model_name, hyperparameters, tuning, feature_roles, random_state, run_context, judge
+    )
     records = []
     for k in range(part, len(cv_splits), parts):
         fit_rows, score_rows = cv_splits[k]
         x_fit, y_fit = x_train.iloc[fit_rows], y_train.iloc[fit_rows]
-        untuned = _accuracy_on(model.fit(None, x_fit, y_fit), x_train, y_train, score_rows)
+        scores = panel(
+            _outcome_on(judge, model.fit(None, x_fit, y_fit), x_train, y_train, score_rows)
+        )
+        untuned = scores[judge.metric.name]
         record: dict[str, Any] = {"fold": k, "score": untuned, "untuned_score": untuned}
         label = f"{model.spec.display_name}, outer fold {k + 1}/{len(cv_splits)}"
         found = model.tune(x_fit, y_fit, random_state + 1 + k, label)
         if found:
             tuned = model.fit(found["best_params"], x_fit, y_fit)
-            record["score"] = _accuracy_on(tuned, x_train, y_train, score_rows)
+            scores = panel(_outcome_on(judge, tuned, x_train, y_train, score_rows))
+            record["score"] = scores[judge.metric.name]
             record |= {
                 "best_params": found["best_params"],
                 "best_inner_score": found["best_score"],
@@ -155,13 +204,14 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
                 "importance": found["importance"],
             }
             logger.info(
-                "Tuned %s: best inner accuracy %.3f; outer accuracy %.3f (untuned %.3f)",
+                "Tuned %s: best inner %s %.3f; outer %.3f (untuned %.3f)",
                 label,
+                judge.metric.title,
                 found["best_score"],
                 record["score"],
                 untuned,
             )
-        records.append(record)
+        records.append(record | {"scores": scores})
     return {
         "folds": records,
         "timing": _span(f"evaluate_folds_{part + 1}", started_at, cpu_started),
@@ -171,6 +221,7 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
 def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     x_train: pd.DataFrame,
     y_train: pd.Series,
+    yardstick: dict[str, Any],
     feature_roles: dict[str, Any],
     hyperparameters: dict[str, Any],
     tuning: dict[str, Any],
@@ -184,6 +235,7 @@ def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     Args:
         x_train: Training features, as in the table.
         y_train: Training labels.
+        yardstick: The run's metric and classes (the search's objective).
         feature_roles: Each column's role (``infer_column_roles``).
         hyperparameters: The model's section of the parameters.
         tuning: ``trials`` (0: no search) and ``inner_folds``.
@@ -197,7 +249,10 @@ def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
         search's record when tuned (``search``), and ``timing``: the node's span.
     """
     started_at, cpu_started = time.time(), time.process_time()
-    model = _Model(model_name, hyperparameters, tuning, feature_roles, random_state, run_context)
+    model = _Model(
+        model_name, hyperparameters, tuning, feature_roles, random_state, run_context,
+        Judge(yardstick),
+    )  # fmt: skip
     found = model.tune(
         x_train, y_train, random_state, f"{model.spec.display_name}, all training rows"
     )
@@ -282,30 +337,47 @@ def export_model(model: Pipeline, model_name: str) -> dict[str, Any]:
     return MODELS[model_name].export(model[-1])
 
 
-def predict_test_rows(model: Pipeline, x_test: pd.DataFrame) -> pd.Series:
-    """The model's prediction for each held-out row.
+def predict_test_rows(
+    model: BaseEstimator, x_test: pd.DataFrame, yardstick: dict[str, Any]
+) -> pd.DataFrame:
+    """The model's prediction of each held-out row: its class, and each class's probability.
 
     Args:
         model: The fitted model.
         x_test: Held-out features (may have no rows: ``test_size: 0``).
+        yardstick: The run's classes.
 
     Returns:
-        The predicted class codes, indexed as ``x_test``.
+        Indexed as ``x_test``: ``prediction``, the predicted class code, then
+        ``probability_<code>`` for each class (none when the model gives no probabilities).
     """
-    predicted = model.predict(x_test) if len(x_test) else np.array([], dtype=int)
-    return pd.Series(predicted, index=x_test.index, name="prediction", dtype=int)
+    if not len(x_test):
+        return held_out_frame(np.array([], dtype=int), None, x_test.index)
+    return held_out_frame(*predictions_of(model, x_test, yardstick["classes"]), x_test.index)
+
+
+def held_out_frame(
+    predicted: np.ndarray, probabilities: np.ndarray | None, index: pd.Index
+) -> pd.DataFrame:
+    """Predictions as a table of the held-out rows (``predict_test_rows``)."""
+    table = pd.DataFrame({"prediction": predicted.astype(int)}, index=index)
+    if probabilities is not None:
+        for code in range(probabilities.shape[1]):
+            table[f"{PROBABILITY}{code}"] = probabilities[:, code]
+    return table
 
 
 def explain_model(
-    model: Pipeline,
+    model: BaseEstimator,
     x_test: pd.DataFrame,
     y_test: pd.Series,
     x_train: pd.DataFrame,
     y_train: pd.Series,
     feature_roles: dict[str, Any],
     random_state: int,
+    yardstick: dict[str, Any],
 ) -> dict[str, Any]:
-    """How much the model's accuracy drops when each column of the table is shuffled.
+    """How much worse the model scores, by the run's metric, when each column is shuffled.
 
     Permutation importance by the table's own columns: shuffling a categorical
     column shuffles all of its one-hot parts at once. Measured on the held-out
@@ -319,25 +391,29 @@ def explain_model(
         y_train: Training labels.
         feature_roles: Each column's role: the model's columns are measured.
         random_state: Seed of the shuffles.
+        yardstick: The run's metric.
 
     Returns:
-        ``rows``: ``held-out`` or ``training``; ``columns``: by column name,
-        the mean and std of the accuracy drop over ``IMPORTANCE_REPEATS`` shuffles.
+        ``rows``: ``held-out`` or ``training``; ``metric``: the metric's name;
+        ``columns``: by column name, the mean and std over ``IMPORTANCE_REPEATS``
+        shuffles of how much worse the metric got (positive: the model needs the column).
     """
     held_out = len(x_test) > 0
     features, labels = (x_test, y_test) if held_out else (x_train, y_train)
     columns = used_columns(feature_roles)
+    judge = Judge(yardstick)
     result = permutation_importance(
         model,
         features[columns],
         labels,
-        scoring="accuracy",
+        scoring=scorer(judge.metric, judge.classes, judge.positive),
         n_repeats=IMPORTANCE_REPEATS,
         random_state=random_state,
         n_jobs=1,  # as for CV: no process pool inside a worker
     )
     return {
         "rows": "held-out" if held_out else "training",
+        "metric": judge.metric.name,
         "columns": {
             column: {"mean": float(mean), "std": float(std)}
             for column, mean, std in zip(
@@ -345,3 +421,54 @@ def explain_model(
             )
         },
     }
+
+
+def evaluate_baseline(
+    x_train: pd.DataFrame,
+    y_train: pd.Series,
+    x_test: pd.DataFrame,
+    cv_splits: list[tuple[np.ndarray, np.ndarray]],
+    yardstick: dict[str, Any],
+    classes: list,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The baseline every model must beat: always the most frequent class of its training
+    rows, with the classes' shares as its probabilities (scikit-learn's
+    ``DummyClassifier(strategy="prior")``), on the same folds and held-out rows.
+
+    Args:
+        x_train: Training features (the baseline reads none of them).
+        y_train: Training labels.
+        x_test: Held-out features.
+        cv_splits: The outer folds every model shares.
+        yardstick: The run's metric and classes.
+        classes: The class names, by code (for its name).
+
+    Returns:
+        Its training record, as ``record_training``'s (``baseline``: true), and its
+        held-out predictions, as ``predict_test_rows``'.
+    """
+    started_at, cpu_started = time.time(), time.process_time()
+    judge = Judge(yardstick)
+    folds = []
+    for k, (fit_rows, score_rows) in enumerate(cv_splits):
+        fitted = DummyClassifier(strategy="prior").fit(
+            x_train.iloc[fit_rows], y_train.iloc[fit_rows]
+        )
+        scores = panel(_outcome_on(judge, fitted, x_train, y_train, score_rows))
+        score = scores[judge.metric.name]
+        folds.append({"fold": k, "score": score, "untuned_score": score, "scores": scores})
+    model = DummyClassifier(strategy="prior").fit(x_train, y_train)
+    guess = classes[int(model.predict(x_train.iloc[:1])[0])] if len(x_train) else None
+    record = {
+        "display_name": "Baseline",
+        "estimator": "DummyClassifier",
+        "baseline": True,
+        "guess": guess,
+        "hyperparameters": {"strategy": "prior"},
+        "cv_scores": [f["score"] for f in folds],
+        "untuned_cv_scores": None,
+        "folds": folds,
+        "search": None,
+        "timing": [_span("evaluate_baseline", started_at, cpu_started)],
+    }
+    return record, predict_test_rows(model, x_test, yardstick)

@@ -17,6 +17,8 @@ from parallel_trees.models import MODELS
 from parallel_trees.parallel_runner import LONG
 
 from .nodes import (
+    BASELINE,
+    evaluate_baseline,
     evaluate_folds,
     explain_model,
     export_model,
@@ -34,6 +36,7 @@ FOLD_NODES = 5
 # ParallelRunner starts the nodes with the longest chain of LONG nodes ahead first.
 FIT = "fit"
 MODEL_INPUTS = [
+    "yardstick",
     "feature_roles",
     "params:hyperparameters",
     "params:tuning",
@@ -50,6 +53,7 @@ SHARED_INPUTS = {
     "cv_splits",
     "feature_roles",
     "run_context",
+    "yardstick",
 }
 
 
@@ -109,7 +113,12 @@ def create_branch(model_name: str) -> Pipeline:
                 outputs="training",
                 name="record_training",
             ),
-            node(predict_test_rows, ["model", "X_test"], "predictions", name="predict_test_rows"),
+            node(
+                predict_test_rows,
+                ["model", "X_test", "yardstick"],
+                "predictions",
+                name="predict_test_rows",
+            ),
             node(
                 explain_model,
                 inputs=[
@@ -120,6 +129,7 @@ def create_branch(model_name: str) -> Pipeline:
                     "y_train",
                     "feature_roles",
                     "params:random_state",
+                    "yardstick",
                 ],
                 outputs="importance",
                 name="explain_model",
@@ -141,6 +151,25 @@ def create_branch(model_name: str) -> Pipeline:
     )
 
 
+def create_baseline() -> Pipeline:
+    """The baseline, beside the models: its record and its held-out predictions, as a
+    branch's (``baseline.training``, ``baseline.predictions``), in one quick node."""
+    return Pipeline(
+        [
+            node(
+                evaluate_baseline,
+                inputs=["X_train", "y_train", "X_test", "cv_splits", "yardstick", "classes"],
+                outputs=["training", "predictions"],
+                name="evaluate_baseline",
+            )
+        ],
+        namespace=BASELINE,
+        inputs={"X_train", "y_train", "X_test", "cv_splits", "yardstick", "classes"},
+        tags="training",
+    )
+
+
 def create_pipeline(**kwargs) -> Pipeline:
-    """One training branch per registered model."""
-    return sum((create_branch(model_name) for model_name in MODELS), Pipeline([]))
+    """One training branch per registered model, and the baseline."""
+    branches = sum((create_branch(model_name) for model_name in MODELS), Pipeline([]))
+    return branches + create_baseline()

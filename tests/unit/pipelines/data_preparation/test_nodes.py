@@ -9,6 +9,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from parallel_trees.datasets import Table
 from parallel_trees.errors import DataError
 from parallel_trees.pipelines.data_preparation.nodes import (
+    choose_yardstick,
     held_out_limits,
     infer_column_roles,
     load_dataset,
@@ -204,12 +205,37 @@ def _real_table(rows=40):
     )
 
 
+def roles_of(table: pd.DataFrame, overrides: dict, source: dict) -> dict:
+    """``infer_column_roles`` of a table whose rows are all training rows."""
+    return infer_column_roles(table, table.iloc[:0], overrides, source)
+
+
 class TestInferColumnRoles:
     SOURCE = {"path": PATH, "sha256": "0f1e"}
 
+    def test_roles_come_from_the_training_rows_alone(self):
+        # The held-out rows take no part: a column constant on the training rows is left
+        # out whatever the held-out ones hold, and one that varies there is kept.
+        table = _real_table(60)
+        train, test = table.iloc[:40].assign(year=2007), table.iloc[40:].assign(year=2008)
+        roles = infer_column_roles(train, test, {}, self.SOURCE)
+        assert roles["excluded"]["year"] == "the same value on every row (2007)"
+        # 15 levels on the training rows, 20 more held out: one-hot (at most 20), not the
+        # target encoding that all 35 would call for.
+        codes = [f"c{i % 15}" for i in range(40)] + [f"new{i}" for i in range(20)]
+        levels = table.assign(code=codes)
+        roles = infer_column_roles(levels.iloc[:40], levels.iloc[40:], {}, self.SOURCE)
+        assert "code" in roles["categorical"] and roles["many_levels"] == []
+        assert roles_of(levels, {}, self.SOURCE)["many_levels"] == ["code"]
+
+    def test_the_held_out_rows_values_are_checked_too(self):
+        table = _real_table().assign(bill=[*np.linspace(30, 50, 39), np.inf])
+        with pytest.raises(DataError, match="'bill' in 1 rows"):
+            infer_column_roles(table.iloc[:30], table.iloc[30:], {}, self.SOURCE)
+
     def test_each_column_gets_its_role_and_each_excluded_one_a_log_line(self, caplog):
         caplog.set_level("INFO", logger="parallel_trees")
-        roles = infer_column_roles(_real_table(), {}, self.SOURCE)
+        roles = roles_of(_real_table(), {}, self.SOURCE)
         assert roles == {
             "numeric": ["bill", "flippers"],
             "categorical": ["island", "male"],
@@ -226,24 +252,24 @@ class TestInferColumnRoles:
         assert sum("is left out" in m for m in caplog.messages) == 3
 
     def test_measurements_different_on_every_row_stay_numeric(self, iris):
-        roles = infer_column_roles(iris[0], {}, {})
+        roles = roles_of(iris[0], {}, {})
         assert roles["numeric"] == iris[0].columns.tolist()
         assert roles["excluded"] == {}
 
     def test_a_pandas_category_column_is_categorical(self):
         table = _real_table().astype({"island": "category"})
-        assert "island" in infer_column_roles(table, {}, self.SOURCE)["categorical"]
+        assert "island" in roles_of(table, {}, self.SOURCE)["categorical"]
 
     def test_the_parameters_set_a_role_over_the_inferred_one(self):
         overrides = {"flippers": "categorical", "island": "excluded", "year": "numeric"}
-        roles = infer_column_roles(_real_table(), overrides, self.SOURCE)
+        roles = roles_of(_real_table(), overrides, self.SOURCE)
         assert roles["numeric"] == ["bill", "year"]
         assert roles["categorical"] == ["male", "flippers"]
         assert roles["excluded"]["island"] == "set in column_roles"
 
     def test_many_levels_are_marked_for_target_encoding(self):
         table = _real_table(60).assign(code=[f"c{i % 30}" for i in range(60)])
-        assert infer_column_roles(table, {}, self.SOURCE)["many_levels"] == ["code"]
+        assert roles_of(table, {}, self.SOURCE)["many_levels"] == ["code"]
 
     @pytest.mark.parametrize(
         ("table", "overrides", "message"),
@@ -276,7 +302,7 @@ class TestInferColumnRoles:
     )
     def test_roles_that_cannot_work_are_refused(self, table, overrides, message):
         with pytest.raises(DataError) as error:
-            infer_column_roles(table, overrides, self.SOURCE)
+            roles_of(table, overrides, self.SOURCE)
         assert message in str(error.value)
 
 
@@ -456,9 +482,70 @@ class TestMakeCvSplits:
         ):
             make_cv_splits(y_train, CLASSES, cv_folds=40, cv_shuffle=True, random_state=21)
 
+    def test_repeats_are_each_a_stratified_k_fold_of_another_shuffle(self, iris_split):
+        y_train = iris_split[2]
+        splits = make_cv_splits(y_train, CLASSES, 5, True, 21, cv_repeats=3)
+        assert len(splits) == 15
+        for repeat in range(3):
+            validation = np.concatenate([v for _, v in splits[5 * repeat : 5 * repeat + 5]])
+            assert sorted(validation) == list(range(len(y_train)))  # each repeat: a k-fold
+        first, second = (splits[5 * r][1] for r in range(2))
+        assert sorted(first) != sorted(second)  # another shuffle
+        again = make_cv_splits(y_train, CLASSES, 5, True, 21, cv_repeats=3)
+        assert all((a[1] == b[1]).all() for a, b in zip(splits, again, strict=True))
+
     def test_unshuffled_folds_are_those_of_cross_val_score_cv_k(self, iris):
         _, target = iris
         splits = make_cv_splits(target, CLASSES, 5, False, 21)
         expected = StratifiedKFold(5).split(np.zeros((150, 1)), target)
         for (_, valid), (_, want) in zip(splits, expected, strict=True):
             assert list(valid) == list(want)
+
+
+class TestChooseYardstick:
+    def test_auto_is_accuracy_and_not_chosen(self, iris_split):
+        yardstick = choose_yardstick("auto", None, CLASSES, iris_split[2])
+        assert yardstick == {
+            "task": "classification",
+            "metric": "accuracy",
+            "chosen": False,
+            "greater_is_better": True,
+            "classes": 3,
+            "positive": None,  # more than two classes: averaged over them
+            "positive_class": None,
+            "majority": "setosa",  # 40 rows each: the first
+        }
+
+    def test_a_chosen_metric_knows_its_direction(self, iris_split):
+        yardstick = choose_yardstick("log_loss", None, CLASSES, iris_split[2])
+        assert yardstick["metric"] == "log_loss" and yardstick["chosen"]
+        assert yardstick["greater_is_better"] is False
+
+    def test_two_classes_the_positive_one_is_the_rarer_by_default(self):
+        y = pd.Series([0] * 30 + [1] * 70)
+        yardstick = choose_yardstick("f1", None, ["malignant", "benign"], y)
+        assert (yardstick["positive"], yardstick["positive_class"]) == (0, "malignant")
+        assert yardstick["majority"] == "benign"
+        even = choose_yardstick("f1", None, ["a", "b"], pd.Series([0, 1] * 10))
+        assert even["positive_class"] == "b"  # as many: the second, scikit-learn's pos_label
+
+    def test_a_positive_class_is_set_by_its_name_even_a_number(self):
+        y = pd.Series([0] * 30 + [1] * 70)
+        assert choose_yardstick("f1", "benign", ["malignant", "benign"], y)["positive"] == 1
+        assert choose_yardstick("f1", 4, [2, 4], y)["positive_class"] == 4
+
+    @pytest.mark.parametrize(
+        ("classes", "message"),
+        [
+            (["malignant", "benign"], "positive_class = 'bening' is not a class of the table; "
+             "its classes: 'malignant', 'benign'."),
+            (["a", "b", "c"], "positive_class = 'a': the table has 3 classes"),
+        ],
+    )  # fmt: skip
+    def test_a_positive_class_that_cannot_be_is_refused(self, classes, message):
+        y = pd.Series(np.arange(30) % len(classes))
+        name = "bening" if len(classes) == 2 else "a"
+        with pytest.raises(DataError) as error:
+            choose_yardstick("f1", name, classes, y)
+        assert message in str(error.value)
+        assert error.value.settings == ("positive_class",)

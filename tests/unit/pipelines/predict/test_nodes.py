@@ -25,9 +25,12 @@ def _rows(n=60, seed=0):
 def trained():
     table = _rows()
     features, target = table.drop(columns="species"), table["species"]
-    roles = infer_column_roles(features, {}, {})
+    roles = infer_column_roles(features, features.iloc[:0], {}, {})
     section = {"n_estimators": 10, "n_jobs": 1}
-    model, _ = fit_model(features, target, roles, section, UNTUNED, 0, CONTEXT, "random_forest")
+    yardstick = {"task": "classification", "metric": "accuracy", "classes": 2, "positive": 1}
+    model, _ = fit_model(
+        features, target, yardstick, roles, section, UNTUNED, 0, CONTEXT, "random_forest"
+    )
     run = {"classes": CLASSES, "target_column": "species", "feature_roles": roles}
     return TrainedModel(model, "random_forest", "Random Forest", "2026-01-01T10.00.00.000Z", run)
 

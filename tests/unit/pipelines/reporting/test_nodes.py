@@ -25,15 +25,45 @@ plot_model_comparison = _validated(nodes.plot_model_comparison)
 plot_run_timeline = _validated(nodes.plot_run_timeline)
 
 VERDICT = "Random Forest vs XGBoost: +0.100 CV accuracy, ...: no significant difference"
+ACCURACY = {
+    "task": "classification",
+    "metric": "accuracy",
+    "chosen": False,
+    "greater_is_better": True,
+    "classes": 3,
+    "positive": None,
+    "positive_class": None,
+    "majority": "setosa",
+}
+PANEL = {
+    "accuracy": 0.95,
+    "balanced_accuracy": 0.94,
+    "roc_auc": 0.99,
+    "log_loss": 0.12,
+    "f1": 0.93,
+    "precision": 0.95,
+    "recall": 0.94,
+    "cohen_kappa": 0.9,
+    "matthews_corrcoef": 0.91,
+}
+PER_CLASS = [
+    {"class": "setosa", "precision": 1.0, "recall": 1.0, "support": 10},
+    {"class": "versicolor", "precision": 0.9, "recall": 0.8, "support": 10},
+    {"class": "virginica", "precision": 0.85, "recall": 0.95, "support": 10},
+]
 
 
-def _scores(name, folds, test):
+def _scores(name, folds, test, baseline=False):
     return {
         "display_name": name,
+        "baseline": baseline,
         "cv_scores": folds,
         "cv_mean": sum(folds) / len(folds),
         "cv_std": 0.05,
-        "test_accuracy": test,
+        "test_score": test,
+        "cv_panel": PANEL,
+        "test_panel": PANEL | {"accuracy": test},
+        "per_class": PER_CLASS,
     }
 
 
@@ -54,6 +84,7 @@ def scores():
     return {
         "random_forest": _scores("Random Forest", [0.9, 1.0], 0.95),
         "xgboost": _scores("XGBoost", [0.8, 0.9], 0.85),
+        "baseline": _scores("Baseline", [0.3, 0.4], 0.33, baseline=True),
     }
 
 
@@ -75,57 +106,168 @@ def trainings():
 
 @pytest.fixture
 def comparison():
-    held_out = {"verdict": "held out: +0.100 test accuracy; ...: no significant difference"}
-    pair = {"models": ["random_forest", "xgboost"], "cv": {"verdict": VERDICT}}
-    return {"significance_level": 0.05, "pairs": [{**pair, "held_out": held_out}]}
+    held_out = {"verdict": "held out: +0.100 accuracy; ...: no significant difference"}
+    record = {"models": ["random_forest", "xgboost"], "against": "best", "cv": {"verdict": VERDICT}}
+    base = {
+        "models": ["xgboost", "baseline"],
+        "against": "baseline",
+        "cv": {"verdict": "XGBoost vs the baseline: ..."},
+        "held_out": None,
+    }
+    return {
+        "significance_level": 0.05,
+        "best": "random_forest",
+        "comparisons": [{**record, "held_out": held_out}, base],
+    }
+
+
+def _entry(rank, model, name, mean, standing, tied=False, **more):
+    return {
+        "rank": rank,
+        "tied": tied,
+        "model": model,
+        "display_name": name,
+        "baseline": model == "baseline",
+        "cv_mean": mean,
+        "versus_best": standing,
+        "p_adjusted_vs_best": None,
+        "beats_baseline": None if model == "baseline" else True,
+    } | more
 
 
 @pytest.fixture
 def metrics(scores, trainings, comparison):
     return {
-        "run": {"dataset": "iris", "cv_folds": 2, "train_rows": 120, "test_rows": 30},
-        "models": {m: {**trainings[m], **scores[m]} for m in scores},
+        "run": {
+            "dataset": "iris",
+            "cv_folds": 2,
+            "cv_repeats": 1,
+            "train_rows": 120,
+            "test_rows": 30,
+            "yardstick": ACCURACY,
+        },
+        "models": {m: {**trainings[m], **scores[m]} for m in trainings},
+        "baseline": scores["baseline"],
         "comparison": comparison,
         "ranking": [
-            {"rank": 1, "display_name": "Random Forest", "cv_mean": 0.95, "versus_best": "best"},
-            {
-                "rank": 2,
-                "display_name": "XGBoost",
-                "cv_mean": 0.85,
-                "versus_best": "worse",
-                "p_value_vs_best": 0.004321,
-            },
+            _entry(1, "random_forest", "Random Forest", 0.95, "best"),
+            _entry(2, "xgboost", "XGBoost", 0.85, "worse", p_adjusted_vs_best=0.004321),
+            _entry(3, "baseline", "Baseline", 0.35, "baseline"),
         ],
+        "best": "random_forest",
     }
 
 
 class TestReport:
-    def test_accuracy_table_tutorial_lines_verdicts_and_ranking(self, metrics):
+    def test_scores_panel_verdicts_the_chosen_model_by_class_and_the_ranking(self, metrics):
         assert format_report(metrics).splitlines() == [
-            "Accuracy on iris (2-fold CV on 120 training rows; 30 held-out rows):",
-            "model          CV accuracy (mean ± std)  test accuracy",
-            "Random Forest  0.950 ± 0.050             0.950",
-            "XGBoost        0.850 ± 0.050             0.850",
+            "Accuracy on iris (2-fold CV on 120 training rows; 30 held-out rows; higher is "
+            "better):",
+            "model          CV accuracy (mean ± std over folds)  held out",
+            "Random Forest  0.950 ± 0.050                        0.950",
+            "XGBoost        0.850 ± 0.050                        0.850",
+            "Baseline       0.350 ± 0.050                        0.330",
             "Random Forest Model Accuracy: 0.95 ± 0.05",
             "XGBoost Model Accuracy: 0.85 ± 0.05",
+            "Every metric, held out (on the folds too: metrics.json); f1 is the mean over the 3 "
+            "classes:",
+            "model          accuracy  bal_acc  roc_auc  log_loss  f1     kappa  mcc",
+            "Random Forest  0.950     0.940    0.990    0.120     0.930  0.900  0.910",
+            "XGBoost        0.850     0.940    0.990    0.120     0.930  0.900  0.910",
+            "Baseline       0.330     0.940    0.990    0.120     0.930  0.900  0.910",
             VERDICT,
-            "  held out: +0.100 test accuracy; ...: no significant difference",
-            "Ranking by CV accuracy (significance level 0.05):",
+            "  held out: +0.100 accuracy; ...: no significant difference",
+            "XGBoost vs the baseline: ...",
+            "Chosen: Random Forest, the best by CV accuracy (predict uses it); its held-out "
+            "accuracy, 0.950 on 30 rows, estimates how it does on new rows.",
+            "Random Forest, held out, by class (recall: the share of its rows found):",
+            "  class       precision  recall  rows",
+            "  setosa      1.000      1.000   10",
+            "  versicolor  0.900      0.800   10",
+            "  virginica   0.850      0.950   10",
+            "Ranking by CV accuracy (higher is better; Holm-adjusted p, significance level 0.05):",
             "1. Random Forest  0.950  best",
             "2. XGBoost        0.850  significantly worse than the best (p = 0.0043)",
+            "3. Baseline       0.350  the baseline: always 'setosa'",
         ]
 
-    def test_no_test_accuracy_and_no_held_out_verdict_when_nothing_was_held_out(self, metrics):
-        for model in metrics["models"].values():
-            model["test_accuracy"] = None
-        metrics["comparison"]["pairs"][0]["held_out"] = None
+    def test_nothing_held_out_no_panel_no_held_out_verdict_no_classes(self, metrics):
+        metrics["run"]["test_rows"] = 0
+        for model in [*metrics["models"].values(), metrics["baseline"]]:
+            model["test_score"], model["test_panel"], model["per_class"] = None, {}, []
+        metrics["comparison"]["comparisons"][0]["held_out"] = None
         lines = format_report(metrics).splitlines()
-        assert lines[2] == "Random Forest  0.950 ± 0.050             n/a"
-        assert not any(line.startswith("  held out") for line in lines)
+        assert lines[2] == "Random Forest  0.950 ± 0.050                        n/a"
+        assert not any(line.startswith(("  held out", "Every metric", "  class")) for line in lines)
+        assert "Chosen: Random Forest, the best by CV accuracy (predict uses it)." in lines
 
-    def test_a_csv_table_is_named_by_its_file(self, metrics):
+    def test_a_csv_table_is_named_by_its_file_and_repeats_are_said(self, metrics):
         metrics["run"] |= {"dataset": "csv", "data_file": {"path": "data/01_raw/penguins.csv"}}
-        assert format_report(metrics).startswith("Accuracy on penguins.csv (2-fold CV")
+        metrics["run"]["cv_repeats"] = 10
+        assert format_report(metrics).startswith(
+            "Accuracy on penguins.csv (2-fold CV repeated 10 times on 120 training rows"
+        )
+
+    def test_a_loss_says_lower_is_better_and_the_tutorial_line_names_it(self, metrics):
+        metrics["run"]["yardstick"] = ACCURACY | {"metric": "log_loss", "chosen": True}
+        lines = format_report(metrics).splitlines()
+        assert lines[0].endswith("30 held-out rows; lower is better):")
+        assert lines[0].startswith("Log loss on iris")
+        assert "Random Forest Model Log loss: 0.95 ± 0.05" in lines
+        assert lines[-4].startswith("Ranking by CV log loss (lower is better;")
+
+    @pytest.mark.parametrize(
+        ("share", "chosen", "said"), [(0.72, False, True), (0.72, True, False), (0.5, False, False)]
+    )
+    def test_a_majority_of_60_percent_or_more_under_accuracy_not_chosen_is_pointed_out(
+        self, metrics, share, chosen, said
+    ):
+        metrics["baseline"]["cv_mean"] = share
+        metrics["run"]["yardstick"] = ACCURACY | {"chosen": chosen}
+        line = (
+            f"Always guessing 'setosa' scores {share:.2f} accuracy on its own: accuracy can rank "
+            "models that learned nothing. Judge them on every class with --params "
+            "metric=balanced_accuracy (or metric=roc_auc)."
+        )
+        assert (line in format_report(metrics).splitlines()) is said
+
+    def test_when_no_model_beats_the_baseline_the_report_says_so(self, metrics):
+        for entry in metrics["ranking"][:2]:
+            entry["beats_baseline"] = False
+        lines = format_report(metrics).splitlines()
+        assert "No model is significantly better than always guessing 'setosa'." in lines
+        assert lines[-2].endswith("(p = 0.0043); no better than the baseline")
+
+    def test_a_two_class_table_names_its_positive_class(self, metrics):
+        metrics["run"]["yardstick"] = ACCURACY | {"classes": 2, "positive_class": "malignant"}
+        assert (
+            "Every metric, held out (on the folds too: metrics.json); f1 is of the positive "
+            "class 'malignant' (positive_class):"
+        ) in format_report(metrics).splitlines()
+
+    def test_tied_models_share_a_rank_and_the_chosen_one_says_why(self, metrics):
+        metrics["ranking"][0] |= {"tied": True}
+        metrics["ranking"][1] |= {"rank": 1, "tied": True, "versus_best": "not significantly worse"}
+        lines = format_report(metrics).splitlines()
+        assert lines[-3] == "1= Random Forest  0.950  best (tied: the first in the registry)"
+        assert lines[-2].startswith("1= XGBoost        0.850  not significantly worse than")
+        assert any(
+            line.startswith("Chosen: Random Forest, the best by CV accuracy, the first in the "
+                            "registry of the models tied at the top")
+            for line in lines
+        )  # fmt: skip
+
+    def test_many_classes_show_the_five_worst_recalls(self, metrics):
+        metrics["models"]["random_forest"]["per_class"] = [
+            {"class": f"c{i}", "precision": 0.5, "recall": i / 10, "support": 3}
+            for i in range(8, 0, -1)
+        ]
+        lines = format_report(metrics).splitlines()
+        start = lines.index("  class  precision  recall  rows")
+        assert [line.split()[0] for line in lines[start + 1 : start + 6]] == [
+            "c1", "c2", "c3", "c4", "c5"
+        ]  # fmt: skip
+        assert lines[start + 6] == "  (the 5 worst recalls; 3 more classes in metrics.json)"
 
     def test_report_results_prints_the_report_and_returns_it(self, metrics, caplog):
         caplog.set_level("INFO", logger="parallel_trees")
@@ -135,20 +277,26 @@ class TestReport:
 
 
 class TestModelComparison:
-    def test_cv_mean_with_std_error_bars_beside_test_accuracy(self, scores, comparison):
-        figure = plot_model_comparison(scores, comparison)
-        cv, folds, test = figure.data
+    def test_cv_mean_with_std_error_bars_beside_held_out_and_the_baseline_across(
+        self, scores, comparison
+    ):
+        figure = plot_model_comparison(scores, comparison, ACCURACY)
+        cv, folds, test, baseline = figure.data
         assert (cv.type, folds.type, test.type) == ("bar", "scatter", "bar")
         assert list(cv.x) == list(test.x) == ["Random Forest", "XGBoost"]
         assert list(cv.y) == pytest.approx([0.95, 0.85])
         assert list(cv.error_y.array) == [0.05, 0.05]
         assert list(test.y) == [0.95, 0.85]
         assert cv.offsetgroup == folds.offsetgroup != test.offsetgroup
+        assert baseline.mode == "lines" and baseline.line.dash == "dash"
+        assert list(baseline.y) == pytest.approx([0.35, 0.35])
+        assert baseline.name == "baseline (always 'setosa'), CV"
         assert figure.layout.barmode == "group"
         assert figure.layout.yaxis.title.text == "accuracy"
+        assert list(figure.layout.yaxis.range) == [0.0, 1.05]
 
     def test_every_fold_is_a_point_on_its_models_bar(self, scores, comparison):
-        folds = plot_model_comparison(scores, comparison).data[1]
+        folds = plot_model_comparison(scores, comparison, ACCURACY).data[1]
         assert folds.mode == "markers"
         assert list(zip(folds.x, folds.y, strict=True)) == [
             ("Random Forest", 0.9),
@@ -157,16 +305,26 @@ class TestModelComparison:
             ("XGBoost", 0.9),
         ]
 
-    def test_each_pairs_verdict_is_written_under_the_title(self, scores, comparison):
-        title = plot_model_comparison(scores, comparison).layout.title.text
-        assert title.endswith(f"test rows<br><sup>{VERDICT}</sup>")
-        one_model = plot_model_comparison({"xgboost": scores["xgboost"]}, {"pairs": []})
-        assert "<br>" not in one_model.layout.title.text  # no pair, no verdict
+    def test_each_verdict_is_written_under_the_title(self, scores, comparison):
+        title = plot_model_comparison(scores, comparison, ACCURACY).layout.title.text
+        assert title.startswith("Accuracy per model (higher is better)")
+        assert f"held-out rows<br><sup>{VERDICT}</sup>" in title
+        one_model = plot_model_comparison(
+            {"xgboost": scores["xgboost"]}, {"comparisons": []}, ACCURACY
+        )
+        assert "<br>" not in one_model.layout.title.text  # no comparison, no verdict
+
+    def test_a_loss_is_drawn_on_its_own_scale(self, scores, comparison):
+        loss = ACCURACY | {"metric": "log_loss"}
+        figure = plot_model_comparison(scores, comparison, loss)
+        assert figure.layout.yaxis.title.text == "log loss"
+        assert figure.layout.yaxis.range is None  # unbounded: plotly's own range
+        assert figure.layout.title.text.startswith("Log loss per model (lower is better)")
 
     def test_no_test_bar_when_nothing_was_held_out(self, scores, comparison):
         for model in scores.values():
-            model["test_accuracy"] = None
-        test = plot_model_comparison(scores, comparison).data[2]
+            model["test_score"] = None
+        test = plot_model_comparison(scores, comparison, ACCURACY).data[2]
         assert list(test.y) == [None, None]
 
 
@@ -261,9 +419,9 @@ class TestConfusionMatrices:
             index=pd.Index([7, 3, 9, 1, 4], name="row"),
         )
 
-    def test_one_heatmap_of_counts_per_model(self, predictions, scores):
+    def test_one_heatmap_of_counts_per_model_none_of_the_baseline(self, predictions, scores):
         figure = plot_confusion_matrices(predictions, [0, 1, 2], scores)
-        forest, booster = figure.data
+        forest, booster = figure.data  # not the baseline: it always guesses one class
         assert forest.type == booster.type == "heatmap"
         assert list(forest.x) == list(forest.y) == ["0", "1", "2"]
         # rows: true class; columns: predicted class
@@ -295,7 +453,7 @@ class TestFeatureImportance:
     def test_one_bar_per_model_and_column_the_most_important_on_top(self, scores):
         def importance(**means):
             columns = {c: {"mean": m, "std": 0.01} for c, m in means.items()}
-            return {"rows": "held-out", "columns": columns}
+            return {"rows": "held-out", "metric": "roc_auc", "columns": columns}
 
         figure = plot_feature_importance(
             scores,
@@ -308,7 +466,11 @@ class TestFeatureImportance:
         assert list(forest.y) == ["id_like", "island", "bill"]
         assert list(booster.x) == [0.01, 0.1, 0.35]
         assert list(forest.error_x.array) == [0.01, 0.01, 0.01]
-        assert "(held-out rows)" in figure.layout.title.text
+        assert figure.layout.title.text == (
+            "What each model learned: how much worse its ROC AUC gets when a column is "
+            "shuffled (held-out rows)"
+        )
+        assert figure.layout.xaxis.title.text == "ROC AUC, worse by (permutation importance)"
 
 
 def _trial(score, state="complete", **params):
@@ -393,13 +555,11 @@ class TestTunedReport:
         metrics["run"]["tuning"] = {"trials": 0, "inner_folds": 3}
         metrics["comparison"]["untuned"] = None
         lines = format_report(metrics).splitlines()
-        assert (
-            lines[-1] == "2. XGBoost        0.850  significantly worse than the best (p = 0.0043)"
-        )
+        assert lines[-1] == "3. Baseline       0.350  the baseline: always 'setosa'"
 
     def test_each_outer_folds_best_setting_then_whether_the_verdict_changed(self, tuned):
         report = format_report(tuned)
-        assert report.split("(p = 0.0043)\n")[1].splitlines() == [
+        assert report.split("always 'setosa'\n")[1].splitlines() == [
             "Tuning by nested CV (3 trials per search, 3-fold inner CV), each outer fold's best "
             "setting:",
             "(best inner: the search's own score, optimistic; saved: a last search on all rows)",
@@ -417,15 +577,18 @@ class TestHyperparameterSearch:
     def test_says_why_it_is_empty_when_nothing_was_tuned(self, trainings):
         for training in trainings.values():
             training["search"] = None
-        off = plot_hyperparameter_search({"trials": 0, "inner_folds": 3}, **trainings)
+        off = plot_hyperparameter_search({"trials": 0, "inner_folds": 3}, ACCURACY, **trainings)
         assert off.data == ()
         assert off.layout.title.text == "Hyperparameter search: none (tuning.trials is 0)"
-        spaceless = plot_hyperparameter_search({"trials": 5, "inner_folds": 3}, **trainings)
+        spaceless = plot_hyperparameter_search(
+            {"trials": 5, "inner_folds": 3}, ACCURACY, **trainings
+        )
         assert spaceless.layout.title.text.endswith("(no model has a search space)")
 
     def test_every_search_draws_its_trials_and_its_best_so_far(self, tuned_forest):
         figure = plot_hyperparameter_search(
             {"trials": 3, "inner_folds": 3},
+            ACCURACY,
             random_forest=tuned_forest,
             xgboost={"display_name": "XGBoost", "search": None},  # not tuned: no row
         )
@@ -443,7 +606,7 @@ class TestHyperparameterSearch:
 
     def test_what_mattered_is_each_parameters_mean_share_over_the_searches(self, tuned_forest):
         figure = plot_hyperparameter_search(
-            {"trials": 3, "inner_folds": 3}, random_forest=tuned_forest
+            {"trials": 3, "inner_folds": 3}, ACCURACY, random_forest=tuned_forest
         )
         importance = figure.data[-1]
         assert importance.type == "bar" and importance.orientation == "h"
@@ -452,3 +615,13 @@ class TestHyperparameterSearch:
         assert list(importance.x) == pytest.approx([0.4, 0.6])
         assert list(importance.error_x.array) == pytest.approx([0.2, 0.2])
         assert "3 trials per search, 3-fold inner CV" in figure.layout.title.text
+
+
+def test_the_best_so_far_of_a_loss_is_its_lowest(tuned_forest):
+    loss = ACCURACY | {"metric": "log_loss"}
+    figure = plot_hyperparameter_search(
+        {"trials": 3, "inner_folds": 3}, loss, random_forest=tuned_forest
+    )
+    best = figure.data[1]
+    assert list(best.y) == [0.9, 0.9, 0.9]  # 0.97 is a higher loss: not better
+    assert figure.layout.yaxis.title.text == "inner-CV log loss"

@@ -5,14 +5,18 @@ import time
 from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import f1_score, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from xgboost import XGBClassifier
 
 from parallel_trees.errors import TrainingError
+from parallel_trees.metrics import METRICS
 from parallel_trees.models import MODELS
 from parallel_trees.pipelines.training.nodes import (
+    evaluate_baseline,
     evaluate_folds,
     explain_model,
     export_model,
@@ -26,6 +30,17 @@ FOREST = {"n_estimators": 10, "max_depth": None, "min_samples_split": 2, "n_jobs
 BOOSTER = {"n_estimators": 10, "eval_metric": "mlogloss", "tree_method": "hist", "n_jobs": 1}
 UNTUNED = {"trials": 0, "inner_folds": 3}
 CONTEXT = {"runner": "ParallelRunner", "cores": 4, "fits_at_once": 2, "threads_per_model": 2}
+# The default run's yardstick on iris: accuracy, three classes.
+YARDSTICK = {
+    "task": "classification",
+    "metric": "accuracy",
+    "chosen": False,
+    "greater_is_better": True,
+    "classes": 3,
+    "positive": None,
+    "positive_class": None,
+    "majority": "setosa",
+}
 IRIS_ROLES = {
     "numeric": ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"],
     "categorical": [],
@@ -34,15 +49,18 @@ IRIS_ROLES = {
 }
 
 
-def fit(x_train, y_train, section, model, roles=IRIS_ROLES, seed=21):
-    return fit_model(x_train, y_train, roles, section, UNTUNED, seed, CONTEXT, model)
+def fit(x_train, y_train, section, model, roles=IRIS_ROLES, seed=21, yardstick=YARDSTICK):
+    return fit_model(x_train, y_train, yardstick, roles, section, UNTUNED, seed, CONTEXT, model)
 
 
-def evaluate(x_train, y_train, folds, section, model, part, parts=FOLD_NODES, seed=21):
+def evaluate(
+    x_train, y_train, folds, section, model, part, parts=FOLD_NODES, seed=21, yardstick=YARDSTICK
+):
     return evaluate_folds(
         x_train,
         y_train,
         folds,
+        yardstick,
         IRIS_ROLES,
         section,
         UNTUNED,
@@ -57,7 +75,9 @@ def evaluate(x_train, y_train, folds, section, model, part, parts=FOLD_NODES, se
 def train(x_train, y_train, folds, section, model):
     """A model's branch as the pipeline runs it: each FoldShare, the fit, and their record."""
     shares = [
-        FoldShare(part)(x_train, y_train, folds, IRIS_ROLES, section, UNTUNED, 21, CONTEXT, model)
+        FoldShare(part)(
+            x_train, y_train, folds, YARDSTICK, IRIS_ROLES, section, UNTUNED, 21, CONTEXT, model
+        )
         for part in range(FOLD_NODES)
     ]
     fitted, record = fit(x_train, y_train, section, model)
@@ -103,7 +123,34 @@ class TestEvaluateFolds:
         assert [f["fold"] for f in folds] == list(range(len(iris_folds)))
         assert [f["score"] for f in folds] == pytest.approx(expected.tolist())
         assert [f["untuned_score"] for f in folds] == [f["score"] for f in folds]
-        assert all(set(f) == {"fold", "score", "untuned_score"} for f in folds)  # no search
+        assert all(set(f) == {"fold", "score", "untuned_score", "scores"} for f in folds)
+
+    def test_every_metric_of_the_panel_is_scored_on_each_fold(self, iris_split, iris_folds):
+        x_train, _, y_train, _ = iris_split
+        (first, *_) = evaluate(x_train, y_train, iris_folds, BOOSTER, "xgboost", 0, parts=1)[
+            "folds"
+        ]
+        model = XGBClassifier(**BOOSTER, random_state=21)
+        fit_rows, rows = iris_folds[0]
+        model.fit(x_train.iloc[fit_rows], y_train.iloc[fit_rows])
+        truth, proba = y_train.iloc[rows], model.predict_proba(x_train.iloc[rows])
+        assert set(first["scores"]) == set(METRICS)
+        assert first["scores"]["accuracy"] == first["score"]
+        assert first["scores"]["log_loss"] == pytest.approx(log_loss(truth, proba), rel=1e-6)
+        assert first["scores"]["roc_auc"] == pytest.approx(
+            roc_auc_score(truth, proba, multi_class="ovr", average="weighted")
+        )
+        assert first["scores"]["f1"] == pytest.approx(
+            f1_score(truth, model.predict(x_train.iloc[rows]), average="macro")
+        )
+
+    def test_the_run_metric_is_the_score_compared(self, iris_split, iris_folds):
+        x_train, _, y_train, _ = iris_split
+        loss = YARDSTICK | {"metric": "log_loss", "greater_is_better": False}
+        folds = evaluate(x_train, y_train, iris_folds, FOREST, "random_forest", 0, 1, 21, loss)
+        assert [f["score"] for f in folds["folds"]] == [
+            f["scores"]["log_loss"] for f in folds["folds"]
+        ]
 
     def test_records_its_span_in_this_process(self, iris_split, iris_folds):
         x_train, _, y_train, _ = iris_split
@@ -130,7 +177,7 @@ class TestFoldShare:
 
     def test_scores_its_share_of_the_folds(self, iris_split, iris_folds):
         x_train, _, y_train, _ = iris_split
-        args = (x_train, y_train, iris_folds, IRIS_ROLES, FOREST, UNTUNED, 21, CONTEXT)
+        args = (x_train, y_train, iris_folds, YARDSTICK, IRIS_ROLES, FOREST, UNTUNED, 21, CONTEXT)
         share = FoldShare(4)(*args, "random_forest")
         assert share == evaluate(x_train, y_train, iris_folds, FOREST, "random_forest", 4) | {
             "timing": share["timing"]
@@ -287,16 +334,53 @@ def test_exported_xgboost_loads_without_pickle_and_predicts_the_same(trained, ir
 
 
 class TestPredictTestRows:
-    def test_one_prediction_per_held_out_row_indexed_as_the_rows(self, trained, iris_split):
+    def test_one_prediction_per_held_out_row_with_each_class_probability(self, trained, iris_split):
         _, x_test, _, _ = iris_split
         fitted, _ = trained["random_forest"]
-        predictions = predict_test_rows(fitted, x_test)
+        predictions = predict_test_rows(fitted, x_test, YARDSTICK)
         assert predictions.index.equals(x_test.index)
-        assert predictions.tolist() == fitted.predict(x_test).tolist()
+        assert predictions.columns.tolist() == [
+            "prediction",
+            "probability_0",
+            "probability_1",
+            "probability_2",
+        ]
+        assert predictions["prediction"].tolist() == fitted.predict(x_test).tolist()
+        np.testing.assert_allclose(predictions.iloc[:, 1:].to_numpy(), fitted.predict_proba(x_test))
+
+    def test_xgboosts_probabilities_sum_to_one_exactly(self, trained, iris_split):
+        predictions = predict_test_rows(trained["xgboost"][0], iris_split[1], YARDSTICK)
+        assert (predictions.iloc[:, 1:].sum(axis=1) == 1.0).all()  # float32 made exact
 
     def test_nothing_held_out_gives_no_predictions(self, trained, iris_split):
-        predictions = predict_test_rows(trained["xgboost"][0], iris_split[1].iloc[:0])
+        predictions = predict_test_rows(trained["xgboost"][0], iris_split[1].iloc[:0], YARDSTICK)
         assert predictions.empty
+
+
+class TestEvaluateBaseline:
+    def test_it_guesses_the_most_frequent_class_with_the_shares_as_probabilities(self):
+        x = pd.DataFrame({"width": range(100)})
+        y = pd.Series([0] * 70 + [1] * 30)
+        folds = folds_of(y, 5)
+        yardstick = YARDSTICK | {"classes": 2, "positive": 1, "majority": "front"}
+        record, predictions = evaluate_baseline(
+            x, y, x.iloc[:10], folds, yardstick, ["front", "rear"]
+        )
+        assert record["baseline"] is True and record["guess"] == "front"
+        assert record["cv_scores"] == pytest.approx([0.7] * 5)  # always 'front': 70% right
+        assert [f["scores"]["roc_auc"] for f in record["folds"]] == [0.5] * 5
+        assert record["folds"][0]["scores"]["log_loss"] == pytest.approx(
+            -(0.7 * np.log(0.7) + 0.3 * np.log(0.3))  # the classes' shares, as probabilities
+        )
+        assert predictions["prediction"].tolist() == [0] * 10
+        assert predictions["probability_1"].tolist() == pytest.approx([0.3] * 10)
+
+    def test_it_is_scored_by_the_run_metric(self):
+        x = pd.DataFrame({"width": range(100)})
+        y = pd.Series([0] * 70 + [1] * 30)
+        yardstick = YARDSTICK | {"metric": "balanced_accuracy", "classes": 2, "positive": 1}
+        record, _ = evaluate_baseline(x, y, x.iloc[:0], folds_of(y, 5), yardstick, ["a", "b"])
+        assert record["cv_scores"] == [0.5] * 5
 
 
 class TestExplainModel:
@@ -305,15 +389,37 @@ class TestExplainModel:
     ):
         x_train, x_test, y_train, y_test = iris_split
         fitted, _ = trained["random_forest"]
-        importance = explain_model(fitted, x_test, y_test, x_train, y_train, IRIS_ROLES, 21)
+        importance = explain_model(
+            fitted, x_test, y_test, x_train, y_train, IRIS_ROLES, 21, YARDSTICK
+        )
         assert importance["rows"] == "held-out"
+        assert importance["metric"] == "accuracy"
         assert list(importance["columns"]) == IRIS_ROLES["numeric"]
         petal = importance["columns"]["petal length (cm)"]["mean"]
         assert petal > importance["columns"]["sepal width (cm)"]["mean"]
 
+    def test_it_is_measured_by_the_run_metric_worse_positive_even_for_a_loss(
+        self, trained, iris_split
+    ):
+        x_train, x_test, y_train, y_test = iris_split
+        loss = YARDSTICK | {"metric": "log_loss", "greater_is_better": False}
+        importance = explain_model(
+            trained["xgboost"][0], x_test, y_test, x_train, y_train, IRIS_ROLES, 21, loss
+        )
+        assert importance["metric"] == "log_loss"
+        # Shuffling the petals makes the loss grow: a positive importance.
+        assert importance["columns"]["petal length (cm)"]["mean"] > 0.1
+
     def test_without_held_out_rows_it_measures_on_the_training_rows(self, trained, iris_split):
         x_train, x_test, y_train, y_test = iris_split
         importance = explain_model(
-            trained["xgboost"][0], x_test[:0], y_test[:0], x_train, y_train, IRIS_ROLES, 21
+            trained["xgboost"][0],
+            x_test[:0],
+            y_test[:0],
+            x_train,
+            y_train,
+            IRIS_ROLES,
+            21,
+            YARDSTICK,
         )
         assert importance["rows"] == "training"

@@ -8,6 +8,7 @@ from kedro.io import DataCatalog
 from parallel_trees.models import MODELS
 from parallel_trees.parallel_runner import LONG
 from parallel_trees.pipelines.training import create_pipeline
+from parallel_trees.pipelines.training.nodes import BASELINE
 from parallel_trees.pipelines.training.pipeline import FIT, FOLD_NODES, create_branch
 
 FOLD_NODE_NAMES = [f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)]
@@ -19,14 +20,17 @@ def pipeline():
     return create_pipeline()
 
 
-def test_one_branch_per_registered_model(pipeline):
-    assert {n.namespace for n in pipeline.nodes} == set(MODELS)
+def test_one_branch_per_registered_model_and_the_baseline(pipeline):
+    assert {n.namespace for n in pipeline.nodes} == {*MODELS, BASELINE}
     assert {"random_forest", "xgboost"} <= set(MODELS)
+    assert BASELINE not in MODELS  # a model of that name would share its datasets
     assert {n.name for n in pipeline.nodes} == {
         f"{m}.{step}"
         for m in MODELS
         for step in (*FIT_NODES, "record_training", "predict_test_rows", "explain_model")
-    } | {f"{m}.export_model" for m, spec in MODELS.items() if spec.export}
+    } | {f"{m}.export_model" for m, spec in MODELS.items() if spec.export} | {
+        "baseline.evaluate_baseline"
+    }
     assert "xgboost.export_model" in {n.name for n in pipeline.nodes}
     assert "random_forest.export_model" not in {n.name for n in pipeline.nodes}
 
@@ -41,6 +45,7 @@ def test_branches_share_inputs_and_read_their_own_section(pipeline):
         "cv_splits",
         "feature_roles",
         "run_context",
+        "yardstick",
         "params:xgboost",
         "params:random_state",
         "params:tuning",
@@ -58,7 +63,20 @@ def test_branches_share_inputs_and_read_their_own_section(pipeline):
     }
     assert pipeline.outputs() - {f"{m}.portable_model" for m in MODELS} == {
         f"{m}.{kind}" for m in MODELS for kind in ("training", "predictions", "importance")
+    } | {"baseline.training", "baseline.predictions"}
+
+
+def test_the_baseline_reads_the_shared_split_and_folds_alone(pipeline):
+    (baseline,) = [n for n in pipeline.nodes if n.namespace == BASELINE]
+    assert set(baseline.inputs) == {
+        "X_train",
+        "y_train",
+        "X_test",
+        "cv_splits",
+        "yardstick",
+        "classes",
     }
+    assert baseline.tags == {"training"}  # not fit, not long: it takes milliseconds
 
 
 def test_each_model_has_six_fit_nodes_none_depending_on_another(pipeline):
@@ -87,6 +105,8 @@ def test_predictions_and_importance_wait_for_the_final_fit_only(pipeline, step):
 
 def test_every_node_is_tagged_training_the_fit_nodes_fit_and_the_model_runs_long(pipeline):
     for node in pipeline.nodes:
+        if node.namespace == BASELINE:
+            continue
         step = node.name.split(".")[-1]
         fits = step in FIT_NODES
         expected = {"training", FIT, LONG} if fits else {"training"}
