@@ -10,7 +10,7 @@ its min-max, and as ratios of medians. Results also go to
 
 ``--quick`` shrinks every workload (a smoke test of this script, not figures).
 ``--baseline REV`` also runs the project as it was at git revision REV, interleaved
-with today's, in the parts that compare the two (table, tuned): "did it get slower?"
+with today's, in the parts that compare the two (table, tuned, yardstick): "did it get slower?"
 """
 
 import argparse
@@ -744,6 +744,34 @@ def bench_tracking(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     return table, {"tracking": {k: [asdict(s) for s in v.samples] for k, v in runs.items()}}
 
 
+def bench_yardstick(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
+    """What the yardstick costs on the training-dominated workload: the panel and the
+    baseline (against --baseline REV, a revision without them, when given), and a
+    probability metric's held-out bootstrap (roc_auc against accuracy)."""
+    heavy = heavy_params(quick)
+    print(f"yardstick, training-dominated: {heavy}", file=sys.stderr)
+    variants = {
+        "accuracy": lambda p: p.kedro("ParallelRunner", heavy),
+        "roc_auc": lambda p: p.kedro("ParallelRunner", f"{heavy},metric=roc_auc"),
+    }
+    runs = with_baseline(project, {"accuracy": variants["accuracy"]})
+    work = interleaved(n, runs | {"roc_auc": lambda: variants["roc_auc"](project)})
+    table = [
+        (
+            "heavy, metric=accuracy (panel, baseline): ParallelRunner",
+            fmt(work["accuracy"].stat()),
+            f"CPU {work['accuracy'].stat('cpu')['median']:.1f} s",
+        ),
+        (
+            "heavy, metric=roc_auc (+ held-out bootstrap): ParallelRunner",
+            fmt(work["roc_auc"].stat()),
+            f"{ratio(work['roc_auc'], work['accuracy']):.2f} x metric=accuracy",
+        ),
+        *baseline_rows(project, work, "heavy, "),
+    ]
+    return table, {"yardstick": {k: [asdict(s) for s in v.samples] for k, v in work.items()}}
+
+
 PARTS = {
     "iris": bench_iris,
     "table": bench_table,
@@ -752,6 +780,7 @@ PARTS = {
     "tail": bench_tail,
     "tuned": bench_tuned,
     "tracking": bench_tracking,
+    "yardstick": bench_yardstick,
 }
 
 
@@ -768,7 +797,7 @@ def main() -> None:
     parser.add_argument(
         "--baseline",
         metavar="REV",
-        help="also run the project at this git revision, interleaved (parts table, tuned)",
+        help="also run the project at this git revision, interleaved (table, tuned, yardstick)",
     )
     parser.add_argument(
         "--handoff",
