@@ -3,7 +3,7 @@
 A run scores every model on every metric of its task (the panel), from one prediction
 per fold and one of the held-out rows (``Outcome``); the ``metric`` parameter chooses
 the one that ranks the models, tests them, tunes them and draws them. Each metric knows
-its direction: a lower log loss is better.
+its task and its direction: a lower log loss, or RMSE, is better.
 """
 
 import contextlib
@@ -17,8 +17,10 @@ import numpy as np
 from sklearn import metrics as sk
 from sklearn.pipeline import Pipeline
 
-AUTO = "auto"  # the task's default metric: accuracy for classes
-CLASSIFICATION = "classification"
+from parallel_trees.tasks import AUTO, CLASSIFICATION, REGRESSION
+
+# The task's default metric (metric: auto).
+DEFAULT = {CLASSIFICATION: "accuracy", REGRESSION: "rmse"}
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class Outcome:
 
     ``truth`` and ``predicted`` are class codes ``0..classes-1``; ``probabilities``
     holds one column per class (``None`` for a model without ``predict_proba``).
-    ``positive`` is the code of the positive class of a two-class table.
+    ``positive`` is the code of the positive class of a two-class table. A regression's
+    outcome has numbers, no probabilities, and ``classes`` 0.
     """
 
     truth: np.ndarray
@@ -43,13 +46,21 @@ class Outcome:
             self.truth[rows], self.predicted[rows], probabilities, self.classes, self.positive
         )
 
+    @property
+    def task(self) -> str:
+        return REGRESSION if self.classes == 0 else CLASSIFICATION
+
 
 def predictions_of(model: Any, x: Any, classes: int) -> tuple[np.ndarray, np.ndarray | None]:
     """``model``'s predicted class codes of the rows ``x``, and each class's probability
-    (``None`` for a model without ``predict_proba``): one prediction of the rows.
+    (``None`` for a model without ``predict_proba``): one prediction of the rows. With
+    ``classes`` 0 (a regression), its predicted numbers, and no probabilities.
 
     The predicted class is the most probable one, as ``predict`` gives it.
     """
+    if classes == 0:
+        with _one_thread(model):
+            return np.asarray(model.predict(x), dtype=float), None
     if not hasattr(model, "predict_proba"):
         return np.asarray(model.predict(x)), None
     with _one_thread(model):
@@ -67,8 +78,8 @@ def predictions_of(model: Any, x: Any, classes: int) -> tuple[np.ndarray, np.nda
 def _one_thread(model: Any) -> Iterator[None]:
     """A scikit-learn estimator predicts in one thread meanwhile (its ``n_jobs``).
 
-    A forest sums its trees' probabilities in as many threads as ``n_jobs``, in whatever
-    order they finish: the last bits of a probability, and so a log loss, or a tie
+    A forest sums its trees' probabilities (or numbers) in as many threads as ``n_jobs``,
+    in whatever order they finish: the last bits of a probability, and so a log loss, or a tie
     between two classes, would depend on the thread count, which ``n_jobs: auto`` sets by
     runner. In one thread the sum, and every score, is the same under every runner.
     (XGBoost predicts each row in one thread: its probabilities do not depend on them.)
@@ -126,7 +137,7 @@ class Metric:
     counts_rows: bool = True
     best: float | None = 1.0  # the best possible value, when there is one
     worst: float | None = 0.0  # the worst, when there is one (-1: a correlation)
-    task: Literal["classification"] = CLASSIFICATION
+    task: Literal["classification", "regression"] = CLASSIFICATION
 
     def score(self, outcome: Outcome) -> float | None:
         """The metric of ``outcome``; ``None`` when it cannot be computed (no probabilities,
@@ -220,32 +231,86 @@ METRICS: dict[str, Metric] = {
             lambda o: sk.matthews_corrcoef(o.truth, o.predicted),
             worst=-1.0,
         ),
+        # Regression: how far the predicted numbers are from the true ones.
+        Metric(
+            "rmse",
+            "rmse",
+            "RMSE",
+            False,
+            lambda o: sk.root_mean_squared_error(o.truth, o.predicted),
+            counts_rows=False,
+            best=0.0,
+            worst=None,
+            task=REGRESSION,
+        ),
+        Metric(
+            "mae",
+            "mae",
+            "MAE",
+            False,
+            lambda o: sk.mean_absolute_error(o.truth, o.predicted),
+            counts_rows=False,
+            best=0.0,
+            worst=None,
+            task=REGRESSION,
+        ),
+        Metric(
+            "r2",
+            "r2",
+            "R²",
+            True,
+            lambda o: sk.r2_score(o.truth, o.predicted),
+            counts_rows=False,
+            worst=None,
+            task=REGRESSION,
+        ),
+        Metric(
+            "mape",
+            "mape",
+            "MAPE",
+            False,
+            lambda o: sk.mean_absolute_percentage_error(o.truth, o.predicted),
+            counts_rows=False,
+            best=0.0,
+            worst=None,
+            task=REGRESSION,
+        ),
     )
 }
 # The panel the report prints, held out (metrics.json keeps every one, per fold too).
-PRINTED = [
-    "accuracy",
-    "balanced_accuracy",
-    "roc_auc",
-    "log_loss",
-    "f1",
-    "cohen_kappa",
-    "matthews_corrcoef",
-]
+PRINTED = {
+    CLASSIFICATION: [
+        "accuracy",
+        "balanced_accuracy",
+        "roc_auc",
+        "log_loss",
+        "f1",
+        "cohen_kappa",
+        "matthews_corrcoef",
+    ],
+    REGRESSION: ["rmse", "mae", "r2", "mape"],
+}
+
+
+def names(task: str) -> list[str]:
+    """The metrics of ``task``, by name."""
+    return [name for name, metric in METRICS.items() if metric.task == task]
 
 
 def chosen(metric: str, task: str = CLASSIFICATION) -> Metric:
     """The metric named by the ``metric`` parameter (``auto``: the task's default)."""
-    return METRICS["accuracy" if metric == AUTO else metric]
+    return METRICS[DEFAULT[task] if metric == AUTO else metric]
 
 
 def panel(outcome: Outcome) -> dict[str, float | None]:
-    """Every metric of the task on ``outcome``, by name."""
-    return {name: metric.score(outcome) for name, metric in METRICS.items()}
+    """Every metric of the outcome's task on ``outcome``, by name."""
+    return {name: METRICS[name].score(outcome) for name in names(outcome.task)}
 
 
 def per_class(outcome: Outcome) -> list[dict[str, float | int]]:
-    """Each class's precision, recall and support (rows), by code."""
+    """Each class's precision, recall and support (rows), by code (none for a regression)."""
+    if outcome.task == REGRESSION:
+        return []
     precision, recall, _, support = sk.precision_recall_fscore_support(
         outcome.truth, outcome.predicted, labels=list(range(outcome.classes)), zero_division=0
     )

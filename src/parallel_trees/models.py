@@ -3,7 +3,9 @@
 A model is a key of ``MODELS``: its training branch runs under that key as a
 Kedro namespace, and its hyperparameters are the section of the same name in
 ``conf/base/parameters.yml``. To add a model, add one line here and one section
-there (see the README).
+there (see the README). A model has a classifier and, for numeric targets, a
+regressor; its section serves both, and its ``classification`` and ``regression``
+subsections hold what only one of them takes.
 """
 
 import json
@@ -13,12 +15,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PositiveInt, field_validator
 from sklearn import ensemble
-from sklearn.base import BaseEstimator
-from xgboost import XGBClassifier
+from sklearn.base import BaseEstimator, is_regressor
+from xgboost import XGBClassifier, XGBRegressor
+
+from parallel_trees.tasks import CLASSIFICATION, REGRESSION, TASKS
 
 MIN_ROWS_TO_SPLIT = 2
 # The key of a model's section that holds its search space (parallel_trees.tuning), not an argument.
 SEARCH = "search"
+# Keys of a model's section that are not arguments: its search space, and the subsections
+# of arguments for one task only (e.g. XGBoost's eval_metric: mlogloss, for classes).
+NOT_ARGUMENTS = (SEARCH, *TASKS)
 
 
 class Hyperparameters(BaseModel):
@@ -58,24 +65,26 @@ class XGBoostParams(Hyperparameters):
     """The knobs of XGBoost that the tutorial exposes, plus the tree method."""
 
     n_estimators: PositiveInt
-    eval_metric: str = "mlogloss"
+    eval_metric: str | None = None
     tree_method: Literal["exact", "approx", "hist", "auto"] = "hist"
 
 
-def xgboost_json(estimator: XGBClassifier) -> dict[str, Any]:
+def xgboost_json(estimator: XGBClassifier | XGBRegressor) -> dict[str, Any]:
     """A fitted XGBoost model in XGBoost's own JSON format, as its ``save_model`` writes it.
 
-    Portable and safe to load (no pickle): ``XGBClassifier().load_model(path)``
-    on the saved ``.json`` file, from any XGBoost >= 2 binding.
+    Portable and safe to load (no pickle): ``XGBClassifier().load_model(path)`` (or
+    ``XGBRegressor``'s) on the saved ``.json`` file, from any XGBoost >= 2 binding.
     """
+    kind = "regressor" if is_regressor(estimator) else "classifier"
     booster = estimator.get_booster().copy()
-    booster.set_attr(scikit_learn=json.dumps({"_estimator_type": "classifier"}))
+    booster.set_attr(scikit_learn=json.dumps({"_estimator_type": kind}))
     return json.loads(booster.save_raw(raw_format="json"))
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build one model: a name for humans, an estimator class, a schema.
+    """How to build one model: a name for humans, its classifier and its regressor (``None``:
+    the model sits out regression runs), a schema.
 
     ``export``, when given, turns the fitted estimator into a portable,
     JSON-able form that is saved beside the pickle (``<name>.json``).
@@ -85,20 +94,42 @@ class ModelSpec:
     estimator: type[BaseEstimator]
     schema: type[Hyperparameters] = Hyperparameters
     export: Callable[[BaseEstimator], dict[str, Any]] | None = None
+    regressor: type[BaseEstimator] | None = None
 
-    def parameter_names(self) -> set[str]:
-        """The keyword arguments the estimator accepts."""
-        return set(self.estimator().get_params())
+    def estimator_for(self, task: str) -> type[BaseEstimator] | None:
+        """The estimator class of ``task``: the classifier, or the regressor."""
+        return self.regressor if task == REGRESSION else self.estimator
+
+    def tasks(self) -> list[str]:
+        """The tasks the model has an estimator for."""
+        return [task for task in TASKS if self.estimator_for(task) is not None]
+
+    def parameter_names(self, task: str | None = None) -> set[str]:
+        """The keyword arguments the estimator of ``task`` accepts (``None``: either)."""
+        tasks = self.tasks() if task is None else [task]
+        return {name for t in tasks for name in self.estimator_for(t)().get_params()}
+
+    def section(self, hyperparameters: dict[str, Any], task: str) -> dict[str, Any]:
+        """The model's section as ``task`` uses it: the shared keys, then the task's
+        subsection over them, without the other task's (its ``search`` kept)."""
+        shared = {key: value for key, value in hyperparameters.items() if key not in TASKS}
+        return {**shared, **(hyperparameters.get(task) or {})}
 
     def arguments(
-        self, hyperparameters: dict[str, Any], random_state: int, threads: int | None = None
+        self,
+        hyperparameters: dict[str, Any],
+        random_state: int,
+        threads: int | None = None,
+        task: str = CLASSIFICATION,
     ) -> dict[str, Any]:
-        """The estimator's keyword arguments: its section, seeded by ``random_state``
-        when the estimator takes one (a ``random_state`` in the section wins), and
-        ``n_jobs: auto`` made ``threads``, this run's share of the cores. The
+        """The keyword arguments of ``task``'s estimator: its section (``section``), seeded
+        by ``random_state`` when the estimator takes one (a ``random_state`` in the section
+        wins), and ``n_jobs: auto`` made ``threads``, this run's share of the cores. The
         section's ``search`` space is not an argument: a search draws from it."""
-        seed = {"random_state": random_state} if "random_state" in self.parameter_names() else {}
-        fixed = {key: value for key, value in hyperparameters.items() if key != SEARCH}
+        takes_seed = "random_state" in self.parameter_names(task)
+        seed = {"random_state": random_state} if takes_seed else {}
+        section = self.section(hyperparameters, task)
+        fixed = {key: value for key, value in section.items() if key != SEARCH}
         arguments = {**seed, **fixed}
         if arguments.get("n_jobs") == "auto":
             arguments["n_jobs"] = threads
@@ -106,6 +137,13 @@ class ModelSpec:
 
 
 MODELS: dict[str, ModelSpec] = {
-    "random_forest": ModelSpec("Random Forest", ensemble.RandomForestClassifier, ForestParams),
-    "xgboost": ModelSpec("XGBoost", XGBClassifier, XGBoostParams, export=xgboost_json),
+    "random_forest": ModelSpec(
+        "Random Forest",
+        ensemble.RandomForestClassifier,
+        ForestParams,
+        regressor=ensemble.RandomForestRegressor,
+    ),
+    "xgboost": ModelSpec(
+        "XGBoost", XGBClassifier, XGBoostParams, export=xgboost_json, regressor=XGBRegressor
+    ),
 }

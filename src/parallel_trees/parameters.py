@@ -24,12 +24,13 @@ from pydantic import (
 )
 
 from parallel_trees.errors import UserError
-from parallel_trees.metrics import AUTO, METRICS
-from parallel_trees.models import MODELS, SEARCH, ModelSpec
+from parallel_trees.metrics import METRICS
+from parallel_trees.models import MODELS, NOT_ARGUMENTS, SEARCH, ModelSpec
 from parallel_trees.preprocessing import ROLES
+from parallel_trees.tasks import AUTO, TASKS
 from parallel_trees.tuning import PROGRESS_EVERY, bounds, parse_range
 
-DATASETS = ("iris", "wine", "breast_cancer", "synthetic", "csv")
+DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "synthetic", "csv")
 MISSING = "missing; set it in conf/base/parameters.yml."
 
 
@@ -42,12 +43,14 @@ class _Strict(BaseModel):
 
 
 class SyntheticParams(_Strict):
-    """Size of the ``make_classification`` dataset used when ``dataset: synthetic``."""
+    """Size of the dataset used when ``dataset: synthetic``: ``make_classification``'s, or
+    ``make_regression``'s with ``task: regression`` (which reads no ``n_classes``)."""
 
     n_samples: int = Field(ge=10)
     n_features: int = Field(ge=1)
     n_informative: int = Field(ge=1)
     n_classes: int = Field(ge=2)
+    noise: float = Field(default=10.0, ge=0)  # regression: the target's noise (its std)
 
     @model_validator(mode="after")
     def _fits_make_classification(self) -> "SyntheticParams":
@@ -79,6 +82,7 @@ class SharedParams(_Strict):
     dataset: Literal[DATASETS]
     synthetic: SyntheticParams
     target_column: str = Field(min_length=1)
+    task: Literal[(AUTO, *TASKS)] = AUTO
     column_roles: dict[str, Literal[ROLES]] = {}
     # Only from --params: the catalog's raw_data reads it (conf/base/catalog.yml).
     csv_path: str | None = None
@@ -170,11 +174,11 @@ def _search_problems(
     if not isinstance(space, Mapping):
         return [(f"{name}.{SEARCH}", f"{name}.{SEARCH} = {space!r}: must be a mapping.")]
     allowed, found = spec.parameter_names(), []
-    fixed = {key: value for key, value in section.items() if key != SEARCH}
+    fixed = {key: value for key, value in section.items() if key not in NOT_ARGUMENTS}
     for key, raw in space.items():
         where = f"{name}.{SEARCH}.{key}"
         if key not in allowed:
-            found.append((where, _unknown(where, allowed, f"{spec.estimator.__name__} parameter")))
+            found.append((where, _unknown(where, allowed, f"{_estimators(spec)} parameter")))
             continue
         try:
             entry = parse_range(raw)
@@ -189,6 +193,53 @@ def _search_problems(
                 found += [
                     (where, f"{where}: {bound!r} is out of range: {_plain(msg)}.") for msg in bad
                 ]
+    return found
+
+
+def _estimators(spec: ModelSpec, task: str | None = None) -> str:
+    """The model's estimator classes (of ``task``), by name: "RandomForestClassifier or ..."."""
+    tasks = spec.tasks() if task is None else [task]
+    return " or ".join(spec.estimator_for(t).__name__ for t in tasks)
+
+
+def _task_problems(name: str, spec: ModelSpec, section: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What is wrong with a model's ``classification`` and ``regression`` subsections: not a
+    mapping, a task the model has no estimator for, a key that estimator does not take, a
+    value out of the schema's range."""
+    found = []
+    for task in TASKS:
+        where = f"{name}.{task}"
+        sub = section.get(task)
+        if sub is None:
+            continue
+        if not isinstance(sub, Mapping):
+            found.append((where, f"{where} = {sub!r}: must be a mapping of {task}-only arguments."))
+            continue
+        if task not in spec.tasks():
+            found.append((where, f"{where}: {spec.display_name} has no estimator for {task}."))
+            continue
+        allowed = spec.parameter_names(task)
+        found += [
+            (
+                f"{where}.{key}",
+                _unknown(f"{where}.{key}", allowed, f"{_estimators(spec, task)} parameter"),
+            )
+            for key in sub
+            if key not in allowed
+        ]
+        try:
+            spec.schema.model_validate(
+                {k: v for k, v in spec.section(dict(section), task).items() if k != SEARCH}
+            )
+        except ValidationError as error:
+            found += [
+                (
+                    f"{where}.{e['loc'][0]}",
+                    f"{where}.{e['loc'][0]} = {e['input']!r}: {_plain(e['msg'])}.",
+                )
+                for e in error.errors()
+                if e["loc"] and e["loc"][0] in sub
+            ]
     return found
 
 
@@ -225,11 +276,12 @@ def problems(params: Mapping[str, Any], where: Callable[[str], str] | None = Non
             found += [
                 (
                     f"{name}.{key}",
-                    _unknown(f"{name}.{key}", allowed, f"{spec.estimator.__name__} parameter"),
+                    _unknown(f"{name}.{key}", allowed, f"{_estimators(spec)} parameter"),
                 )
                 for key in section
-                if key not in allowed and key != SEARCH
+                if key not in allowed and key not in NOT_ARGUMENTS
             ]
+            found += _task_problems(name, spec, section)
             found += _search_problems(name, spec, section)
     if where is None:
         return [line for _, line in found]

@@ -184,7 +184,8 @@ def paired_bootstrap(
 
     Returns:
         The difference ``a - b`` on every row, its interval, and the two-sided p-value of
-        no difference; no p-value or interval when the differences never vary.
+        no difference (never below ``1 / (resamples + 1)``); no p-value or interval when
+        the differences never vary.
     """
     all_rows = np.arange(rows)
     a, b = score(all_rows) if rows else (None, None)
@@ -206,7 +207,9 @@ def paired_bootstrap(
         return PairedTest(difference, None, None, p_value, BOOTSTRAP, confidence)
     normal = stats.norm()
     margin = float(normal.ppf((1 + confidence) / 2) * spread)
-    p_value = float(2 * normal.sf(abs(difference) / spread))
+    # The normal tail goes on for ever; resamples do not: below 1 / (resamples + 1), no
+    # resample could have shown it (as a percentile bootstrap's smallest p).
+    p_value = max(float(2 * normal.sf(abs(difference) / spread)), 1 / (len(found) + 1))
     return PairedTest(
         difference, difference - margin, difference + margin, p_value, BOOTSTRAP, confidence
     )

@@ -204,8 +204,9 @@ class MlflowRun:
     ) -> str:
         """Log a fitted model with its signature and input example; its ``models:/`` URI.
 
-        It predicts class codes: ``classes`` (the names, by code) is in its
-        metadata, ``mlflow.pyfunc.load_model(uri).metadata.metadata["classes"]``.
+        It predicts class codes (a regression's: numbers): ``classes`` (the names, by
+        code; none for a regression) is in its metadata,
+        ``mlflow.pyfunc.load_model(uri).metadata.metadata["classes"]``.
 
         Saved with skops (mlflow's default, no pickle), trusting the types of
         this model, which this run has just fitted.

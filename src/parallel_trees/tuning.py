@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import StratifiedKFold
 
 from parallel_trees.metrics import Metric
+from parallel_trees.tasks import folds
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def search(
     import optuna  # noqa: PLC0415 - only runs that tune pay for the import
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    inner = list(StratifiedKFold(inner_folds, shuffle=True, random_state=seed).split(x, y))
+    inner = list(folds(metric.task, inner_folds, True, seed).split(x, y))
 
     def objective(trial: optuna.Trial) -> float:
         setting = suggest(trial, space)

@@ -178,6 +178,12 @@ BAD_INPUT = {
         "surely keep 2 training rows of every class, the fewest cross-validation needs "
         "(cv_folds >= 2); set test_size between 0.02 and 0.96, or to 0 for no held-out part.",
     ),
+    "text target for task=regression": (
+        _write(IRIS),
+        "task=regression",
+        "data/01_raw/dataset.csv holds text such as 'setosa': only numbers can be regressed. "
+        "Set task to classification (or auto), or choose a numeric target_column.",
+    ),
     "empty file": (
         _write(raw=b""),
         "",

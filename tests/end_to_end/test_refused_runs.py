@@ -31,7 +31,10 @@ def assert_refused_before_any_node(project: ProjectCopy, output: str) -> None:
         ("n_estimators=0", "random_forest.n_estimators = 0: Input should be greater than 0"),
         ("dataset=mnist", "dataset = 'mnist': Input should be 'iris', 'wine', 'breast_cancer'"),
         ("random_forrest.n_estimators=5", "Did you mean 'random_forest'?"),
-        ("xgboost.max_dept=3", "xgboost.max_dept: unknown XGBClassifier parameter."),
+        (
+            "xgboost.max_dept=3",
+            "xgboost.max_dept: unknown XGBClassifier or XGBRegressor parameter.",
+        ),
         ("cv_folds=five", "cv_folds = 'five': Input should be a valid integer"),
     ],
 )
@@ -172,7 +175,7 @@ class TestWhereASettingIsSet:
 # in one run.
 BAD_SEARCH = {
     "random_forest.search.max_dept.low=2": "random_forest.search.max_dept: unknown "
-    "RandomForestClassifier parameter. Did you mean 'max_depth'?",
+    "RandomForestClassifier or RandomForestRegressor parameter. Did you mean 'max_depth'?",
     "random_forest.search.max_depth.low=0": "random_forest.search.max_depth = "
     "{'low': 0, 'high': 32, 'log': True}: log: true needs low > 0 (got 0).",
     "xgboost.search.max_depth.low=20": "xgboost.search.max_depth = {'low': 20, 'high': 10}: "

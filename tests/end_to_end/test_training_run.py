@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from parallel_trees.metrics import METRICS
+from parallel_trees.metrics import names
 from parallel_trees.models import MODELS
 from parallel_trees.parallel_runner import shared_data_folders
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES
@@ -126,6 +126,7 @@ class TestParallelAndSequentialRuns:
                 "positive": None,
                 "positive_class": None,
                 "majority": "setosa",
+                "guess": "'setosa'",
             },
             "random_state": 21,
             "cv_folds": 5,
@@ -140,7 +141,9 @@ class TestParallelAndSequentialRuns:
             assert len(record["cv_scores"]) == 5
             assert 0.8 <= record["cv_mean"] <= 1 and 0 <= record["cv_std"] < 0.2
             assert 0.8 <= record["test_score"] <= 1
-            assert set(record["test_panel"]) == set(record["cv_panel"]) == set(METRICS)
+            assert (
+                set(record["test_panel"]) == set(record["cv_panel"]) == set(names("classification"))
+            )
             assert record["hyperparameters"]["n_estimators"] == 100
             assert record["hyperparameters"]["random_state"] == 21
 
@@ -328,6 +331,7 @@ def test_params_override_shared_and_per_model_knobs(project):
             "positive": None,
             "positive_class": None,
             "majority": "class_1",
+            "guess": "'class_1'",
         },
         "random_state": 21,
         "cv_folds": 3,
@@ -360,6 +364,7 @@ def test_synthetic_dataset_is_sized_by_parameters(project):
         "n_features": 8,
         "n_informative": 4,
         "n_classes": 4,
+        "noise": 10.0,  # make_regression's, unused by classes
     }
 
 

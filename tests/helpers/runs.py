@@ -177,6 +177,28 @@ def own_table(tmp_path_factory, offline) -> Shared:
     return Shared(project, run)
 
 
+@pytest.fixture(scope="session")
+@starts_processes
+def diabetes_runs(tmp_path_factory, offline) -> dict[str, Shared]:
+    """A regression (``dataset=diabetes``) under SequentialRunner (in process), ParallelRunner
+    (tracked in the project's MLflow store) and DaskRunner (a local cluster of two workers),
+    in one project."""
+    project = _copy(tmp_path_factory, "diabetes")
+    params = ("--params", "dataset=diabetes")
+    runs = {"SequentialRunner": Shared(project, project.in_process("run", *params))}
+    parallel = project.kedro(
+        "run",
+        "--runner=ParallelRunner",
+        "--params",
+        f"dataset=diabetes,{TRACKED}",
+        env=offline.env(project.root / "src"),
+    )
+    runs["ParallelRunner"] = Shared(project, parallel)
+    dask = project.kedro("run", DASK, "--runner-params", "n_workers=2", *params)
+    runs["DaskRunner"] = Shared(project, dask)
+    return runs
+
+
 RESULTS = [
     "data/08_reporting/metrics.json",
     "data/07_model_output/test_predictions.csv",

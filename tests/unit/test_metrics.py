@@ -12,6 +12,7 @@ from parallel_trees.metrics import (
     PRINTED,
     Outcome,
     chosen,
+    names,
     outcome_of,
     panel,
     per_class,
@@ -74,7 +75,8 @@ class TestEachMetricIsScikitLearns:
         )
 
     def test_every_metric_knows_its_direction(self):
-        assert [m for m in METRICS if not METRICS[m].greater_is_better] == ["log_loss"]
+        losses = [m for m in METRICS if not METRICS[m].greater_is_better]
+        assert losses == ["log_loss", "rmse", "mae", "mape"]
         loss = METRICS["log_loss"]
         assert loss.better(0.2, 0.3) and not loss.better(0.3, 0.2)
         assert loss.oriented(0.2) > loss.oriented(0.3)
@@ -86,7 +88,8 @@ class TestEachMetricIsScikitLearns:
         assert chosen("roc_auc") is METRICS["roc_auc"]
 
     def test_the_printed_panel_is_of_known_metrics(self):
-        assert set(PRINTED) <= set(METRICS)
+        assert set(PRINTED["classification"]) <= set(names("classification"))
+        assert set(PRINTED["regression"]) <= set(names("regression"))
 
 
 class TestUndefined:
@@ -143,3 +146,36 @@ def test_a_scorer_is_greater_is_better_a_loss_negated():
     loss = sk.log_loss(y, model.predict_proba(x))
     assert scorer(METRICS["log_loss"], 2, 1)(model, x, y) == pytest.approx(-loss)
     assert scorer(METRICS["accuracy"], 2, 1)(model, x, y) == 1.0
+
+
+class TestRegression:
+    TRUE = np.array([3.0, 5.0, 2.5, 7.0])
+    PREDICTED = np.array([2.5, 5.0, 4.0, 8.0])
+
+    def test_the_panel_of_numbers_is_scikit_learns_regression_metrics(self):
+        from sklearn import metrics as sk  # noqa: PLC0415
+
+        scores = panel(Outcome(self.TRUE, self.PREDICTED, None, 0))
+        assert scores == {
+            "rmse": pytest.approx(sk.root_mean_squared_error(self.TRUE, self.PREDICTED)),
+            "mae": pytest.approx(sk.mean_absolute_error(self.TRUE, self.PREDICTED)),
+            "r2": pytest.approx(sk.r2_score(self.TRUE, self.PREDICTED)),
+            "mape": pytest.approx(sk.mean_absolute_percentage_error(self.TRUE, self.PREDICTED)),
+        }
+        assert per_class(Outcome(self.TRUE, self.PREDICTED, None, 0)) == []
+
+    def test_auto_is_rmse_lower_is_better(self):
+        assert chosen("auto", "regression") is METRICS["rmse"]
+        assert METRICS["rmse"].better(1.0, 2.0) and METRICS["r2"].better(0.9, 0.5)
+        assert names("regression") == ["rmse", "mae", "r2", "mape"]
+
+    def test_a_regressor_predicts_numbers_in_one_thread_the_same_as_in_many(self):
+        from sklearn.ensemble import RandomForestRegressor  # noqa: PLC0415
+
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(200, 4)), rng.normal(size=200)
+        forest = RandomForestRegressor(n_estimators=30, n_jobs=2, random_state=0).fit(x, y)
+        predicted, probabilities = predictions_of(forest, x, 0)
+        assert probabilities is None and predicted.dtype == float
+        assert forest.n_jobs == 2  # given back
+        np.testing.assert_allclose(predicted, forest.predict(x))

@@ -1,4 +1,5 @@
 import pytest
+from sklearn.base import is_regressor
 from sklearn.neighbors import KNeighborsClassifier
 
 from parallel_trees.models import MODELS, ModelSpec
@@ -24,3 +25,50 @@ def test_a_section_random_state_wins():
 def test_display_names():
     assert MODELS["random_forest"].display_name == "Random Forest"
     assert MODELS["xgboost"].display_name == "XGBoost"
+
+
+class TestTasks:
+    def test_every_model_has_a_regressor_beside_its_classifier(self):
+        for spec in MODELS.values():
+            assert spec.tasks() == ["classification", "regression"]
+            assert is_regressor(spec.estimator_for("regression")())
+            assert spec.estimator_for("classification") is spec.estimator
+
+    def test_a_task_subsection_reaches_that_tasks_estimator_only(self):
+        section = {
+            "n_estimators": 5,
+            "classification": {"eval_metric": "mlogloss"},
+            "regression": {"eval_metric": "rmse", "n_estimators": 7},
+            "search": {"max_depth": {"low": 2, "high": 4}},
+        }
+        spec = MODELS["xgboost"]
+        assert spec.arguments(section, 1, task="classification") == {
+            "random_state": 1,
+            "n_estimators": 5,
+            "eval_metric": "mlogloss",
+        }
+        assert spec.arguments(section, 1, task="regression") == {
+            "random_state": 1,
+            "n_estimators": 7,
+            "eval_metric": "rmse",
+        }
+
+    def test_a_model_without_a_regressor_has_classification_only(self):
+        spec = ModelSpec("KNN", KNeighborsClassifier)
+        assert spec.tasks() == ["classification"]
+        assert spec.estimator_for("regression") is None
+
+    def test_the_exported_regressor_loads_as_an_xgb_regressor(self, tmp_path):
+        import json  # noqa: PLC0415
+
+        import numpy as np  # noqa: PLC0415
+        from xgboost import XGBRegressor  # noqa: PLC0415
+
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(50, 3)), rng.normal(size=50)
+        fitted = XGBRegressor(n_estimators=5).fit(x, y)
+        path = tmp_path / "model.json"
+        path.write_text(json.dumps(MODELS["xgboost"].export(fitted)))
+        loaded = XGBRegressor()
+        loaded.load_model(path)
+        np.testing.assert_array_equal(loaded.predict(x), fitted.predict(x))

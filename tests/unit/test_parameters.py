@@ -40,7 +40,7 @@ class TestShippedConfiguration:
         assert defaults["random_forest"]["n_estimators"] == 10
         assert defaults["random_forest"]["max_depth"] is None
         assert defaults["random_forest"]["min_samples_split"] == 2
-        assert defaults["xgboost"]["eval_metric"] == "mlogloss"
+        assert defaults["xgboost"]["classification"]["eval_metric"] == "mlogloss"
 
     def test_tracking_is_off_and_would_go_to_the_default_store(self, defaults):
         assert defaults["tracking"] is False
@@ -79,7 +79,11 @@ class TestProblems:
             ("n_estimators", 0, "n_estimators = 0: Input should be greater than or equal to 1"),
             ("random_state", -1, "random_state = -1"),
             ("cv_shuffle", "yes", "cv_shuffle = 'yes': Input should be a valid boolean"),
-            ("dataset", "mnist", "'iris', 'wine', 'breast_cancer', 'synthetic' or 'csv'"),
+            (
+                "dataset",
+                "mnist",
+                "'iris', 'wine', 'breast_cancer', 'diabetes', 'synthetic' or 'csv'",
+            ),
             ("target_column", "", "target_column = '': String should have at least 1 character"),
             ("significance_level", 0.0, "significance_level = 0.0: Input should be greater than 0"),
             ("significance_level", 1, "significance_level = 1"),
@@ -133,12 +137,15 @@ class TestProblems:
         (problem,) = problems(_with(defaults, "synthetic.n_sample", 50))
         assert problem == (
             "synthetic.n_sample: unknown parameter. Did you mean 'n_samples'? "
-            "Allowed: n_classes, n_features, n_informative, n_samples."
+            "Allowed: n_classes, n_features, n_informative, n_samples, noise."
         )
 
     def test_misspelled_hyperparameter_suggests_the_estimators_own(self, defaults):
         (problem,) = problems(_with(defaults, "random_forest.max_dept", 3))
-        assert "random_forest.max_dept: unknown RandomForestClassifier parameter." in problem
+        assert (
+            "random_forest.max_dept: unknown RandomForestClassifier or RandomForestRegressor "
+            "parameter." in problem
+        )
         assert "Did you mean 'max_depth'?" in problem
 
     def test_min_samples_split_may_be_a_fraction(self, defaults):
@@ -178,5 +185,33 @@ def test_each_problem_names_where_its_key_is_set(defaults):
     params = _with(_with(defaults, "cv_folds", 1), "random_forest.max_dept", 3)
     found = problems(params, where)
     assert found[0] == "cv_folds = 1: Input should be greater than or equal to 2. Set in --params."
-    assert found[1].startswith("random_forest.max_dept: unknown RandomForestClassifier parameter.")
+    assert found[1].startswith(
+        "random_forest.max_dept: unknown RandomForestClassifier or RandomForestRegressor parameter."
+    )
     assert found[1].endswith(". Set in conf/local/parameters.yml.")
+
+
+class TestTaskSubsections:
+    def test_the_task_is_auto_classification_or_regression(self, defaults):
+        assert defaults["task"] == "auto"
+        assert problems(_with(defaults, "task", "clustering")) == [
+            "task = 'clustering': Input should be 'auto', 'classification' or 'regression'."
+        ]
+
+    def test_a_subsection_key_is_checked_against_its_tasks_estimator(self, defaults):
+        params = _with(defaults, "random_forest.regression", {"class_weight": "balanced"})
+        (problem,) = problems(params)
+        assert problem.startswith(
+            "random_forest.regression.class_weight: unknown RandomForestRegressor parameter."
+        )
+        params = _with(defaults, "random_forest.classification", {"class_weight": "balanced"})
+        assert problems(params) == []
+
+    def test_a_subsection_value_is_range_checked_and_must_be_a_mapping(self, defaults):
+        params = _with(defaults, "xgboost.regression", {"n_estimators": 0})
+        assert problems(params) == [
+            "xgboost.regression.n_estimators = 0: Input should be greater than 0."
+        ]
+        assert problems(_with(defaults, "xgboost.regression", 3)) == [
+            "xgboost.regression = 3: must be a mapping of regression-only arguments."
+        ]

@@ -202,7 +202,7 @@ class TestPairedBootstrap:
     def test_the_standard_error_is_the_spread_of_the_resampled_differences(self):
         rng = np.random.default_rng(0)
         a = rng.normal(1.0, 1.0, 200)
-        b = a - 0.1 + rng.normal(0, 0.5, 200)
+        b = a - 0.05 + rng.normal(0, 0.5, 200)
         result = paired_bootstrap(self.means(a, b), 200, 0.95, seed=3)
         d = a - b
         assert result.difference == pytest.approx(d.mean())
@@ -211,13 +211,14 @@ class TestPairedBootstrap:
         assert se == pytest.approx(d.std(ddof=1) / np.sqrt(200), rel=0.15)
         assert result.p_value == pytest.approx(2 * stats.norm.sf(d.mean() / se), rel=1e-6)
 
-    def test_a_clear_difference_is_found(self):
+    def test_a_clear_difference_is_found_at_the_smallest_p_the_resamples_can_show(self):
         rng = np.random.default_rng(0)
         a = rng.normal(1.0, 1.0, 200)
         b = a - 0.5 + rng.normal(0, 0.1, 200)
-        result = paired_bootstrap(self.means(a, b), 200, 0.95, seed=3)
+        result = paired_bootstrap(self.means(a, b), 200, 0.95, seed=3, resamples=200)
         assert 0.4 < result.ci_low < result.difference < result.ci_high
-        assert result.p_value < 1e-10
+        # The normal tail says about 1e-300; 200 resamples cannot show below 1/201.
+        assert result.p_value == 1 / 201
 
     def test_the_same_seed_the_same_test_and_the_level_sets_the_interval(self):
         rng = np.random.default_rng(5)

@@ -146,3 +146,26 @@ class TestSearch:
         with caplog.at_level(logging.INFO, logger="parallel_trees.tuning"):
             run_search(iris, trials=4, progress_every=3600)
         assert caplog.records == []
+
+
+def test_a_regression_is_tuned_on_plain_folds_minimising_rmse():
+    """The search of a regression: a regressor, KFold inner folds (no strata of numbers),
+    and the setting with the lowest inner RMSE."""
+    from sklearn.datasets import load_diabetes  # noqa: PLC0415
+    from sklearn.tree import DecisionTreeRegressor  # noqa: PLC0415
+
+    x, y = load_diabetes(return_X_y=True, as_frame=True)
+    space = parse_space(
+        {"max_depth": {"low": 1, "high": 8}, "min_samples_leaf": {"low": 1, "high": 40}}
+    )
+
+    def rmse(model, rows, truth) -> float:
+        return METRICS["rmse"].score(outcome_of(model, rows, truth, 0, 1))
+
+    def make(setting):
+        return DecisionTreeRegressor(random_state=0, **setting)
+
+    found = search(make, x, y, space, 10, 3, 3, "Tree, all rows", rmse, METRICS["rmse"])
+    complete = [t for t in found["trials"] if t["state"] == "complete"]
+    assert found["best_score"] == min(t["score"] for t in complete)
+    assert 40 < found["best_score"] < y.std()  # better than guessing the mean

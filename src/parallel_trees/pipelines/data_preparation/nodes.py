@@ -9,19 +9,28 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import (
     load_breast_cancer,
+    load_diabetes,
     load_iris,
     load_wine,
     make_classification,
+    make_regression,
 )
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
 from parallel_trees.errors import DataError
-from parallel_trees.metrics import AUTO, CLASSIFICATION, chosen
+from parallel_trees.metrics import DEFAULT, chosen, names
 from parallel_trees.preprocessing import MAX_ONE_HOT, inferred_role
+from parallel_trees.tasks import AUTO, CLASSIFICATION, REGRESSION, folds, infer_task
 
 logger = logging.getLogger(__name__)
 
-BUILT_IN = {"iris": load_iris, "wine": load_wine, "breast_cancer": load_breast_cancer}
+BUILT_IN = {
+    "iris": load_iris,
+    "wine": load_wine,
+    "breast_cancer": load_breast_cancer,
+    "diabetes": load_diabetes,
+}
+NUMERIC_TARGETS = {"diabetes"}  # built-in datasets whose target is a number
 EXAMPLES = 3  # offending values or lines quoted in a message
 # The largest magnitude the models take: they compute in float32.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -31,60 +40,112 @@ INPUT_EXAMPLE_ROWS = 5
 TRAIN_ROWS = 2
 
 
-def load_dataset(
+def load_dataset(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     dataset: str,
-    synthetic: dict[str, int],
+    synthetic: dict[str, Any],
     random_state: int,
     target_column: str,
     raw_data: Any,
-) -> tuple[pd.DataFrame, pd.Series, list, dict[str, str]]:
-    """Load a dataset shipped with scikit-learn, make a synthetic one, or take the user's CSV.
+    task: str = AUTO,
+) -> tuple[pd.DataFrame, pd.Series, list, dict[str, str], str]:
+    """Load a dataset shipped with scikit-learn, make a synthetic one, or take the user's CSV,
+    and decide what the run predicts: classes or numbers (``tasks.infer_task``).
 
     Args:
-        dataset: ``iris``, ``wine``, ``breast_cancer``, ``synthetic`` or ``csv``.
-        synthetic: ``n_samples``, ``n_features``, ``n_informative`` and
-            ``n_classes`` of the synthetic dataset.
+        dataset: ``iris``, ``wine``, ``breast_cancer``, ``diabetes``, ``synthetic`` or ``csv``.
+        synthetic: ``n_samples``, ``n_features``, ``n_informative``, ``n_classes`` and
+            ``noise`` (regression) of the synthetic dataset.
         random_state: Seed of the synthetic dataset.
-        target_column: The column of the CSV that holds the class labels.
+        target_column: The column of the CSV that holds the target.
         raw_data: The CSV file's ``Table`` (read only when ``dataset`` is ``csv``).
+        task: ``auto`` (the target decides; a synthetic dataset is classes),
+            ``classification`` or ``regression``.
 
     Returns:
-        The features; the class of each row as a code ``0..k-1`` (named
-        ``target``, or as the CSV's label column); the k class names, code
-        ``i`` naming ``classes[i]``; and the CSV file read (its ``path`` and
-        ``sha256``), empty for a built-in dataset (Kedro saves no ``None``).
+        The features; the target of each row (named ``target``, or as the CSV's
+        column): a class code ``0..k-1``, or a number; the k class names, code ``i``
+        naming ``classes[i]`` (none for a regression); the CSV file read (its ``path``
+        and ``sha256``), empty for a built-in dataset (Kedro saves no ``None``); and
+        the task, ``classification`` or ``regression``.
 
     Raises:
-        DataError: If the CSV cannot be used as it is (see ``check_table``),
-            or a class has too few rows to cross-validate (``check_class_sizes``).
+        DataError: If the CSV cannot be used as it is (see ``check_table``), a class
+            has too few rows to cross-validate (``check_class_sizes``), or a target
+            that is not numbers is to be regressed.
     """
     if dataset == "csv":
         source = {"path": raw_data.path, "sha256": raw_data.sha256}
-        features, target, classes = encode_table(raw_data.data, target_column, raw_data.path)
-        return as_float32(features), target, classes, source
+        features, target, classes, task = encode_table(
+            raw_data.data, target_column, task, raw_data.path
+        )
+        return as_float32(features), target, classes, source, task
     if dataset == "synthetic":
-        features, target = make_classification(
-            **synthetic,
-            n_redundant=0,
-            n_clusters_per_class=1,
-            random_state=random_state,
-        )
-        columns = [f"x{i}" for i in range(features.shape[1])]
-        rows, classes = synthetic["n_samples"], list(range(synthetic["n_classes"]))
-        target = pd.Series(target, name="target")
-        check_class_sizes(
-            target,
-            classes,
-            "the synthetic dataset",
-            f"Raise synthetic.n_samples = {rows}: it gives each of the {len(classes)} classes "
-            f"about {rows / len(classes):.2g} rows.",
-        )
-        return as_float32(pd.DataFrame(features, columns=columns)), target, classes, {}
+        features, target, classes, task = _synthetic(synthetic, random_state, task)
+        return as_float32(features), target, classes, {}, task
     if dataset not in BUILT_IN:
         allowed = ", ".join([*BUILT_IN, "synthetic", "csv"])
         raise ValueError(f"dataset: unknown '{dataset}'; allowed: {allowed}")
     bunch = BUILT_IN[dataset](as_frame=True)
-    return as_float32(bunch.data), bunch.target.rename("target"), bunch.target_names.tolist(), {}
+    natural = REGRESSION if dataset in NUMERIC_TARGETS else CLASSIFICATION
+    chosen_task = natural if task == AUTO else task
+    target = bunch.target.rename("target")
+    where = f"the {dataset} dataset's target"
+    if chosen_task == REGRESSION:
+        classes, target = [], target.astype(float)
+        _log_task(chosen_task, "is a number" if task == AUTO else None, where)
+    elif natural == REGRESSION:  # task: classification, on numbers
+        target, classes = _class_codes(target, where, "Its values are numbers: keep task: auto.")
+        _log_task(chosen_task, None, where)
+    else:
+        classes = bunch.target_names.tolist()
+    return as_float32(bunch.data), target, classes, {}, chosen_task
+
+
+def _synthetic(
+    synthetic: dict[str, Any], random_state: int, task: str
+) -> tuple[pd.DataFrame, pd.Series, list, str]:
+    """``make_regression``'s table when ``task`` is regression, else ``make_classification``'s."""
+    size = {key: synthetic[key] for key in ("n_samples", "n_features", "n_informative")}
+    columns = [f"x{i}" for i in range(synthetic["n_features"])]
+    if task == REGRESSION:
+        features, target = make_regression(
+            **size, noise=synthetic.get("noise", 0.0), random_state=random_state
+        )
+        _log_task(REGRESSION, None, "the synthetic dataset")
+        frame = pd.DataFrame(features, columns=columns)
+        return frame, pd.Series(target, name="target"), [], REGRESSION
+    features, target = make_classification(
+        **size,
+        n_classes=synthetic["n_classes"],
+        n_redundant=0,
+        n_clusters_per_class=1,
+        random_state=random_state,
+    )
+    rows, classes = synthetic["n_samples"], list(range(synthetic["n_classes"]))
+    target = pd.Series(target, name="target")
+    check_class_sizes(
+        target,
+        classes,
+        "the synthetic dataset",
+        f"Raise synthetic.n_samples = {rows}: it gives each of the {len(classes)} classes "
+        f"about {rows / len(classes):.2g} rows.",
+    )
+    return pd.DataFrame(features, columns=columns), target, classes, CLASSIFICATION
+
+
+def _log_task(task: str, why: str | None, where: str) -> None:
+    """The console line that says which task the run chose, why (``None``: the ``task``
+    parameter set it), and how to change it."""
+    other = REGRESSION if task == CLASSIFICATION else CLASSIFICATION
+    reason = f"since {where} {why}" if why else f"as task={task} sets, for {where}"
+    logger.info(
+        "Task: %s (it predicts %s), %s; set task=%s to predict %s.",
+        task,
+        "numbers" if task == REGRESSION else "classes",
+        reason,
+        other,
+        "numbers" if other == REGRESSION else "classes",
+    )
 
 
 def as_float32(features: pd.DataFrame) -> pd.DataFrame:
@@ -99,23 +160,26 @@ def as_float32(features: pd.DataFrame) -> pd.DataFrame:
 
 
 def encode_table(
-    table: pd.DataFrame, target_column: str, path: str
-) -> tuple[pd.DataFrame, pd.Series, list]:
-    """Split a checked table into features and encoded class labels.
+    table: pd.DataFrame, target_column: str, task: str, path: str
+) -> tuple[pd.DataFrame, pd.Series, list, str]:
+    """Split a checked table into features and its target, as the task takes it.
 
-    Rows with no label are dropped, with a note saying how many.
+    Rows with no target value are dropped, with a note saying how many.
 
     Args:
         table: One row per example, with a header row naming the columns.
-        target_column: The column holding the class labels (strings or integers).
+        target_column: The column holding the target: class labels (strings or
+            integers), or the numbers to predict.
+        task: ``auto`` (``tasks.infer_task``), ``classification`` or ``regression``.
         path: The CSV file the table was read from (for messages).
 
     Returns:
-        As ``load_dataset``: features, class codes (sorted class names, the
-        series named as ``target_column``), class names.
+        As ``load_dataset``: features, the target (class codes of the sorted class
+        names, or numbers; the series named as ``target_column``), class names, task.
 
     Raises:
-        DataError: If ``check_table`` or ``check_class_sizes`` finds a problem.
+        DataError: If ``check_table`` or ``check_class_sizes`` finds a problem, or a
+            target that is not numbers is to be regressed.
     """
     check_table(table, target_column, path)
     unlabelled = table[target_column].isna()
@@ -129,16 +193,69 @@ def encode_table(
             _lines(unlabelled),
         )
         table = table[~unlabelled]
-    codes, classes = pd.factorize(table[target_column], sort=True)
-    target = pd.Series(codes, index=table.index, name=target_column)
-    check_class_sizes(
-        target,
-        classes.tolist(),
-        f"target_column '{target_column}' of {path}",
-        "Add rows of those classes, or drop their rows.",
-        lines=True,
+    where = f"target_column '{target_column}' of {path}"
+    set_task = task
+    task, why = infer_task(table[target_column], task)
+    _log_task(task, why if set_task == AUTO else None, where)
+    features = table.drop(columns=target_column)
+    if task == REGRESSION:
+        return features, _numbers(table[target_column], where), [], task
+    _check_two_classes(table[target_column], where)
+    target, classes = _class_codes(
+        table[target_column], where, "Add rows of those classes, or drop their rows.", lines=True
     )
-    return table.drop(columns=target_column), target, classes.tolist()
+    return features, target, classes, task
+
+
+def _class_codes(
+    labels: pd.Series, where: str, fix: str, lines: bool = False
+) -> tuple[pd.Series, list]:
+    """Each row's class code, by the sorted class names, and the names; classes too small
+    to cross-validate refused (``check_class_sizes``)."""
+    codes, classes = pd.factorize(labels, sort=True)
+    target = pd.Series(codes, index=labels.index, name=labels.name)
+    check_class_sizes(target, classes.tolist(), where, fix, lines=lines)
+    return target, classes.tolist()
+
+
+def _check_two_classes(labels: pd.Series, where: str) -> None:
+    classes = labels.unique()
+    if len(classes) < 2:  # noqa: PLR2004 - a classifier tells at least two classes apart
+        raise DataError(
+            f"{where} has a single class ({classes[0]!r}): "
+            "a classifier needs rows of at least two classes.",
+            settings=["target_column"],
+        )
+
+
+def _numbers(values: pd.Series, where: str) -> pd.Series:
+    """The target as the numbers a regression predicts; refused when it holds text, values
+    that are not finite, or a single value."""
+    truth_values = pd.api.types.is_bool_dtype(values)
+    if truth_values or not pd.api.types.is_numeric_dtype(values):
+        words = pd.to_numeric(values, errors="coerce").isna()
+        first = values[words].iloc[0] if words.any() else values.iloc[0]
+        raise DataError(
+            f"task = regression, but {where} holds "
+            f"{'true/false values' if truth_values else 'text'} such as {first!r}: only "
+            "numbers can be regressed. Set task to classification (or auto), or choose a "
+            "numeric target_column.",
+            settings=["task", "target_column"],
+        )
+    numbers = values.astype(float)
+    infinite = ~np.isfinite(numbers)
+    if infinite.any():
+        raise DataError(
+            f"{where} has infinite values (lines {_lines(infinite)}): a regression needs finite "
+            "numbers. Fix or drop those rows.",
+            settings=["target_column"],
+        )
+    if numbers.nunique() < 2:  # noqa: PLR2004 - a model learns how the target varies
+        raise DataError(
+            f"{where} holds a single value ({numbers.iloc[0]:g}): there is nothing to predict.",
+            settings=["target_column"],
+        )
+    return numbers
 
 
 def _lines(mask: pd.Series) -> str:
@@ -187,7 +304,7 @@ def check_class_sizes(
 
 
 def check_table(table: pd.DataFrame, target_column: str, path: str) -> None:
-    """Refuse a table a classifier cannot be trained on, saying what to change.
+    """Refuse a table no model can be trained on, saying what to change.
 
     Text and missing values are welcome (each model encodes them); rows with
     no label are dropped (``encode_table``).
@@ -199,7 +316,7 @@ def check_table(table: pd.DataFrame, target_column: str, path: str) -> None:
 
     Raises:
         DataError: No rows; no such target column (the columns that exist
-            are named); no feature column; fewer than two classes.
+            are named); no feature column; no target value on any row.
     """
     columns = [str(c) for c in table.columns]
     if target_column not in table.columns:
@@ -214,12 +331,10 @@ def check_table(table: pd.DataFrame, target_column: str, path: str) -> None:
         raise DataError(f"{path} has a header row but no data rows.")
     if table.columns.size == 1:
         raise DataError(f"{path} has no feature columns besides '{target_column}'.")
-    classes = table[target_column].dropna().unique()
-    if len(classes) < 2:  # noqa: PLR2004 - a classifier tells at least two classes apart
-        found = f"a single class ({classes[0]!r})" if len(classes) else "no label on any row"
+    if table[target_column].isna().all():
         raise DataError(
-            f"target_column '{target_column}' of {path} has {found}: "
-            "a classifier needs rows of at least two classes.",
+            f"target_column '{target_column}' of {path} has no label on any row: "
+            "nothing to learn from.",
             settings=["target_column"],
         )
 
@@ -405,16 +520,22 @@ def _split_problem(counts: np.ndarray, test_size: float) -> str | None:
 
 
 def split_data(
-    features: pd.DataFrame, target: pd.Series, test_size: float, random_state: int
+    features: pd.DataFrame,
+    target: pd.Series,
+    test_size: float,
+    random_state: int,
+    task: str = CLASSIFICATION,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
-    """Split rows, stratified by class, into train and held-out test parts.
+    """Split rows into train and held-out test parts: stratified by class, or shuffled
+    for a regression.
 
     Args:
         features: One row per example.
-        target: The class of each row.
+        target: The target of each row.
         test_size: Fraction of rows held out; 0 keeps every row for training
             (the tutorial's setup) and leaves the test part empty.
         random_state: Seed of the shuffle.
+        task: ``classification`` or ``regression``.
 
     Returns:
         ``X_train``, ``X_test``, ``y_train``, ``y_test``.
@@ -422,31 +543,52 @@ def split_data(
     Raises:
         DataError: If the test part would be too small to hold a row of
             every class, or the training part too small to surely keep
-            ``TRAIN_ROWS`` rows of every class; the message gives the
-            test sizes that work.
+            ``TRAIN_ROWS`` rows of every class (of a regression: to make two
+            folds of ``TRAIN_ROWS``); the message gives the test sizes that work.
     """
+    classes = task == CLASSIFICATION
     if test_size == 0:
         x_train, x_test, y_train, y_test = features, features.iloc[:0], target, target.iloc[:0]
     else:
-        problem = _split_problem(target.value_counts().to_numpy(), test_size)
+        counts = target.value_counts().to_numpy() if classes else None
+        problem = (
+            _split_problem(counts, test_size) if classes else _rows_problem(len(target), test_size)
+        )
         if problem:
             raise DataError(problem, settings=["test_size"])
         x_train, x_test, y_train, y_test = train_test_split(
             features,
             target,
             test_size=test_size,
-            stratify=target,
+            stratify=target if classes else None,
             random_state=random_state,
         )
     logger.info(
-        "Data: %d rows, %d feature columns, %d classes; %d to train on, %d held out",
+        "Data: %d rows, %d feature columns, %s; %d to train on, %d held out",
         len(target),
         features.shape[1],
-        target.nunique(),
+        f"{target.nunique()} classes" if classes else "a numeric target",
         len(y_train),
         len(y_test),
     )
     return x_train, x_test, y_train, y_test
+
+
+def _rows_problem(rows: int, test_size: float) -> str | None:
+    """Why holding out ``test_size`` of ``rows`` leaves a regression too few rows to train on."""
+    held_out = math.ceil(test_size * rows)  # as train_test_split counts
+    fewest = 2 * TRAIN_ROWS  # two folds of TRAIN_ROWS rows
+    if rows - held_out >= fewest:
+        return None
+    if rows <= fewest:
+        allowed = "set test_size to 0 for no held-out part, or add rows."
+    else:
+        allowed = f"set test_size to at most {math.floor((rows - fewest) / rows * 100) / 100:g}."
+    return (
+        f"test_size = {test_size} holds out {held_out} of {rows} rows and leaves "
+        f"{rows - held_out} for training, fewer than the {fewest} cross-validation needs "
+        f"(two folds of {TRAIN_ROWS}); {allowed}"
+    )
 
 
 def take_input_example(x_train: pd.DataFrame) -> pd.DataFrame:
@@ -461,84 +603,126 @@ def take_input_example(x_train: pd.DataFrame) -> pd.DataFrame:
     return example.astype(dict.fromkeys(narrow, np.float64))
 
 
-def make_cv_splits(
+def make_cv_splits(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     y_train: pd.Series,
     classes: list,
     cv_folds: int,
     cv_shuffle: bool,
     random_state: int,
     cv_repeats: int = 1,
+    task: str = CLASSIFICATION,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The stratified k-fold splits that every model is cross-validated on.
+    """The k-fold splits that every model is cross-validated on: stratified by class, or
+    plain (shuffled and seeded alike) for a regression (``tasks.folds``).
 
     Computed once and shared, so that all models see exactly the same folds
     and their per-fold scores can be compared pairwise.
 
     Args:
-        y_train: Class codes of the training part.
+        y_train: The training part's target.
         classes: The class names, by code (for messages).
         cv_folds: Number of folds, k.
         cv_shuffle: Shuffle rows before folding (seeded); ``false`` gives the
             contiguous folds of ``cross_val_score(cv=k)``, as in the tutorial.
         random_state: Seed of the shuffle.
         cv_repeats: How many times k-fold CV is run, each time on another seeded
-            shuffle (repeated stratified k-fold; ``cv_shuffle`` must be on).
+            shuffle (repeated k-fold; ``cv_shuffle`` must be on).
+        task: ``classification`` or ``regression``.
 
     Returns:
         One ``(train_positions, validation_positions)`` pair per fold: the k folds
         of the first repeat, then of the next.
 
     Raises:
-        DataError: If a class has fewer training rows than ``cv_folds``, so
-            that some fold would have no example of it.
+        DataError: If a class has fewer training rows than ``cv_folds``, so that some
+            fold would have no example of it; of a regression, if a fold would have
+            fewer than ``TRAIN_ROWS`` rows.
     """
-    counts = y_train.value_counts()
-    smallest = counts.min() if len(y_train) else 0
-    if smallest < cv_folds:
-        raise DataError(
-            f"cv_folds = {cv_folds} is more than the {smallest} training rows of the "
-            f"smallest class, {classes[counts.idxmin()]!r}; set cv_folds to at most "
-            f"{smallest}, lower test_size, or add rows of that class.",
-            settings=["cv_folds"],
-        )
-    if cv_repeats > 1:
-        folds = RepeatedStratifiedKFold(
-            n_splits=cv_folds, n_repeats=cv_repeats, random_state=random_state
-        )
+    if task == REGRESSION:
+        if len(y_train) < TRAIN_ROWS * cv_folds:
+            raise DataError(
+                f"cv_folds = {cv_folds} needs at least {TRAIN_ROWS * cv_folds} training rows "
+                f"({TRAIN_ROWS} in each fold), and there are {len(y_train)}; set cv_folds to "
+                f"at most {max(len(y_train) // TRAIN_ROWS, 2)}, lower test_size, or add rows.",
+                settings=["cv_folds"],
+            )
     else:
-        folds = StratifiedKFold(
-            n_splits=cv_folds,
-            shuffle=cv_shuffle,
-            random_state=random_state if cv_shuffle else None,
-        )
-    return list(folds.split(np.zeros((len(y_train), 1)), y_train))
+        counts = y_train.value_counts()
+        smallest = counts.min() if len(y_train) else 0
+        if smallest < cv_folds:
+            raise DataError(
+                f"cv_folds = {cv_folds} is more than the {smallest} training rows of the "
+                f"smallest class, {classes[counts.idxmin()]!r}; set cv_folds to at most "
+                f"{smallest}, lower test_size, or add rows of that class.",
+                settings=["cv_folds"],
+            )
+    splitter = folds(task, cv_folds, cv_shuffle, random_state, cv_repeats)
+    return list(splitter.split(np.zeros((len(y_train), 1)), y_train))
 
 
 def choose_yardstick(
-    metric: str, positive_class: Any, classes: list, y_train: pd.Series
+    metric: str,
+    positive_class: Any,
+    classes: list,
+    y_train: pd.Series,
+    task: str = CLASSIFICATION,
 ) -> dict[str, Any]:
     """What the models are judged by: the metric, its direction, and the classes it reads.
 
     Args:
-        metric: The ``metric`` parameter (``auto``: accuracy).
+        metric: The ``metric`` parameter (``auto``: accuracy, or RMSE for a regression).
         positive_class: The class F1, precision and recall are of, on a two-class
             table; ``None``: the rarer class of the training rows (the second, in
             the classes' order, when both are as many).
-        classes: The class names, by code.
-        y_train: The training rows' class codes.
+        classes: The class names, by code (none for a regression).
+        y_train: The training rows' target.
+        task: ``classification`` or ``regression``.
 
     Returns:
         ``task``, ``metric`` (its name), ``chosen`` (whether the user named it),
-        ``greater_is_better``, ``classes`` (how many), ``positive`` (the positive
-        class's code, two classes only), ``positive_class`` (its name) and
+        ``greater_is_better``, ``classes`` (how many; 0 for a regression), ``positive``
+        (the positive class's code, two classes only), ``positive_class`` (its name),
         ``majority`` (the most frequent class of the training rows, which the
-        baseline always guesses).
+        baseline always guesses) and ``guess`` (what the baseline guesses, in words:
+        that class, or the training rows' mean).
 
     Raises:
-        DataError: A ``positive_class`` that is not a class of the table, or set on a
-            table of more than two classes.
+        DataError: A metric of the other task; a ``positive_class`` that is not a class
+            of the table, or set on a table of more than two classes, or a regression.
     """
-    yardstick = chosen(metric)
+    if metric != AUTO and chosen(metric).task != task:
+        raise DataError(
+            f"metric = {metric} is a {chosen(metric).task} metric, and this run's task is "
+            f"{task}: set metric to auto ({DEFAULT[task]}) or one of "
+            f"{', '.join(names(task))}, or set task.",
+            settings=["metric", "task"],
+        )
+    yardstick = chosen(metric, task)
+    judged = {
+        "task": task,
+        "metric": yardstick.name,
+        "chosen": metric != AUTO,
+        "greater_is_better": yardstick.greater_is_better,
+    }
+    if task == REGRESSION:
+        if positive_class is not None:
+            raise DataError(
+                f"positive_class = {positive_class!r}: this run regresses a number; a "
+                "positive class is for two classes. Set positive_class to null.",
+                settings=["positive_class"],
+            )
+        mean = float(y_train.mean())
+        return judged | {
+            "classes": 0,
+            "positive": None,
+            "positive_class": None,
+            "majority": None,
+            "guess": "the mean ("
+            + np.format_float_positional(
+                mean, precision=4, unique=False, fractional=False, trim="-"
+            )
+            + ")",
+        }
     counts = np.bincount(y_train.to_numpy(), minlength=len(classes))
     positive = None
     if positive_class is not None:
@@ -559,13 +743,11 @@ def choose_yardstick(
         positive = named[0]
     elif len(classes) == 2:  # noqa: PLR2004
         positive = 0 if counts[0] < counts[1] else 1  # the rarer; the second on a tie
-    return {
-        "task": CLASSIFICATION,
-        "metric": yardstick.name,
-        "chosen": metric != AUTO,
-        "greater_is_better": yardstick.greater_is_better,
+    majority = classes[int(np.argmax(counts))]
+    return judged | {
         "classes": len(classes),
         "positive": positive,
         "positive_class": None if positive is None else classes[positive],
-        "majority": classes[int(np.argmax(counts))],
+        "majority": majority,
+        "guess": repr(majority),
     }

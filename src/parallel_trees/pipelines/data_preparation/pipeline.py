@@ -1,5 +1,6 @@
-"""Data preparation: dataset -> stratified train/test split -> column roles (from the training
-rows) -> the shared CV folds, and the yardstick every model is judged by."""
+"""Data preparation: dataset (and the task: classes or numbers) -> train/test split ->
+column roles (from the training rows) -> the shared CV folds, and the yardstick every
+model is judged by."""
 
 from kedro.pipeline import Pipeline, node
 
@@ -25,8 +26,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:random_state",
                     "params:target_column",
                     "raw_data",
+                    "params:task",
                 ],
-                outputs=["features", "target", "classes", "data_source"],
+                outputs=["features", "target", "classes", "data_source", "task"],
                 name="load_dataset",
             ),
             node(
@@ -36,6 +38,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "target",
                     "params:test_size",
                     "params:random_state",
+                    "task",
                 ],
                 outputs=["X_train", "X_test", "y_train", "y_test"],
                 name="split_data",
@@ -56,13 +59,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:cv_shuffle",
                     "params:random_state",
                     "params:cv_repeats",
+                    "task",
                 ],
                 outputs="cv_splits",
                 name="make_cv_splits",
             ),
             node(
                 choose_yardstick,
-                inputs=["params:metric", "params:positive_class", "classes", "y_train"],
+                inputs=["params:metric", "params:positive_class", "classes", "y_train", "task"],
                 outputs="yardstick",
                 name="choose_yardstick",
             ),
@@ -84,6 +88,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         parameters={
             "dataset",
             "target_column",
+            "task",
             "column_roles",
             "synthetic",
             "random_state",

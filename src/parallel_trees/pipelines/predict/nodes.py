@@ -1,4 +1,5 @@
-"""Classify new rows with a trained model: its class name and each class's probability."""
+"""Predict new rows with a trained model: its class name and each class's probability, or
+the number of a regression."""
 
 import logging
 
@@ -42,7 +43,7 @@ def check_new_rows(table: Table, roles: dict) -> None:
 
 
 def predict_new_rows(new_rows: Table, trained_model: TrainedModel) -> pd.DataFrame:
-    """The class of each new row, by the trained model, beside the row's own columns.
+    """The class (or number) of each new row, by the trained model, beside the row's columns.
 
     Columns the model does not read (the label column among them) are kept in
     the output and ignored, with a note.
@@ -53,7 +54,8 @@ def predict_new_rows(new_rows: Table, trained_model: TrainedModel) -> pd.DataFra
 
     Returns:
         The input's columns, then ``prediction`` (the class name) and one
-        ``probability_<class>`` column per class.
+        ``probability_<class>`` column per class; of a regression, ``prediction``
+        (the number) alone.
 
     Raises:
         DataError: If ``check_new_rows`` refuses the rows.
@@ -65,12 +67,15 @@ def predict_new_rows(new_rows: Table, trained_model: TrainedModel) -> pd.DataFra
     if ignored:
         logger.info("Ignored the columns the model does not read: %s", ", ".join(ignored))
     features = rows[used_columns(roles)]
-    codes = trained_model.model.predict(features)
-    probabilities = trained_model.model.predict_proba(features)
-    names = np.asarray(classes, dtype=object)
-    predicted = rows.assign(prediction=names[codes.astype(int)])
-    for code, name in enumerate(classes):
-        predicted[f"probability_{name}"] = probabilities[:, code]
+    predicted = trained_model.model.predict(features)
+    if not classes:  # a regression
+        predicted = rows.assign(prediction=predicted)
+    else:
+        probabilities = trained_model.model.predict_proba(features)
+        names = np.asarray(classes, dtype=object)
+        predicted = rows.assign(prediction=names[predicted.astype(int)])
+        for code, name in enumerate(classes):
+            predicted[f"probability_{name}"] = probabilities[:, code]
     logger.info(
         "Predicted %d rows of %s with %s (%s) of the training run %s",
         len(rows),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from parallel_trees.metrics import METRICS, PRINTED, Metric, chosen
 from parallel_trees.pipelines.scoring.nodes import p_value_text
+from parallel_trees.tasks import REGRESSION
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +112,14 @@ def _panel_lines(metrics: dict[str, Any], judged: list[dict[str, Any]]) -> list[
     if not metrics["run"]["test_rows"]:
         return []
     yardstick = metrics["run"]["yardstick"]
-    header = ("model", *(METRICS[name].label for name in PRINTED))
-    rows = [(m["display_name"], *(_fmt(m["test_panel"][name]) for name in PRINTED)) for m in judged]
+    printed = PRINTED[yardstick["task"]]
+    header = ("model", *(METRICS[name].label for name in printed))
+    rows = [(m["display_name"], *(_fmt(m["test_panel"][name]) for name in printed)) for m in judged]
+    if yardstick["task"] == REGRESSION:
+        return [
+            "Every metric, held out (on the folds too: metrics.json):",
+            *_columns([header, *rows]),
+        ]
     if yardstick["positive_class"] is not None:
         about = f"of the positive class {yardstick['positive_class']!r} (positive_class)"
     else:
@@ -154,8 +161,8 @@ def _best_lines(metrics: dict[str, Any], metric: Metric) -> list[str]:
         )
     beaten = [r for r in metrics["ranking"] if r["beats_baseline"]]
     if metrics["baseline"] and not beaten:
-        guess = metrics["run"]["yardstick"]["majority"]
-        lines.append(f"No model is significantly better than always guessing {guess!r}.")
+        guess = metrics["run"]["yardstick"]["guess"]
+        lines.append(f"No model is significantly better than always guessing {guess}.")
     if best["per_class"]:
         classes = sorted(best["per_class"], key=lambda c: c["recall"])
         shown = classes if len(classes) <= CLASSES_SHOWN else classes[:CLASSES_SHOWN]
@@ -186,7 +193,7 @@ def _ranking_row(entry: dict[str, Any], metrics: dict[str, Any]) -> tuple[str, .
     place = f"{entry['rank']}{'=' if entry['tied'] else '.'} {entry['display_name']}"
     standing = entry["versus_best"]
     if standing == "baseline":
-        text = f"the baseline: always {metrics['run']['yardstick']['majority']!r}"
+        text = f"the baseline: always {metrics['run']['yardstick']['guess']}"
     elif standing == "best":
         text = "best (tied: the first in the registry)" if entry["tied"] else "best"
     else:
@@ -397,7 +404,7 @@ def plot_model_comparison(
         data.append(
             {
                 "type": "scatter",
-                "name": f"baseline (always {yardstick['majority']!r}), CV",
+                "name": f"baseline (always {yardstick['guess']}), CV",
                 "x": names,
                 "y": [baseline["cv_mean"]] * len(names),
                 "mode": "lines",
@@ -488,7 +495,8 @@ def plot_run_timeline(run_context: dict[str, Any], **trainings: dict[str, Any]) 
 def plot_confusion_matrices(
     test_predictions: pd.DataFrame, classes: list, scores: dict[str, Any]
 ) -> Figure:
-    """One confusion matrix per model on the held-out rows.
+    """One confusion matrix per model on the held-out rows; of a regression (no
+    ``classes``), each model's predictions against the true numbers, and its residuals.
 
     Args:
         test_predictions: The true labels, then one column of predicted
@@ -498,13 +506,16 @@ def plot_confusion_matrices(
 
     Returns:
         One heatmap per model (rows: true class, columns: predicted class,
-        cells: counts); a chart saying why it is empty when no rows were
-        held out (``test_size: 0``).
+        cells: counts), or ``plot_prediction_errors``' chart; a chart saying why it
+        is empty when no rows were held out (``test_size: 0``).
     """
     models = {name: m for name, m in scores.items() if not m["baseline"]}
     if test_predictions.empty:
-        title = "Confusion matrices: no held-out rows (test_size is 0)"
+        kind = "Confusion matrices" if classes else "Predicted against true"
+        title = f"{kind}: no held-out rows (test_size is 0)"
         return {"data": [], "layout": {"title": _title(title)}}
+    if not classes:
+        return plot_prediction_errors(test_predictions, models)
     layout = subplots(
         rows=1,
         cols=len(models),
@@ -547,6 +558,85 @@ def plot_confusion_matrices(
         "title": _title("Confusion matrix per model on the held-out rows"),
         "coloraxis": {"colorscale": BLUES, "colorbar": {"title": _title("rows")}},
     }
+    return {"data": data, "layout": layout}
+
+
+def plot_prediction_errors(test_predictions: pd.DataFrame, models: dict[str, Any]) -> Figure:
+    """Per model, on the held-out rows of a regression: its prediction against the true
+    number (on the diagonal: exact), and its residual (prediction - true) against the
+    prediction (around 0: no bias; a funnel: errors that grow with the value).
+
+    Args:
+        test_predictions: The true numbers, then one column of predictions per model name.
+        models: Each model's scores, for its display name (not the baseline's).
+
+    Returns:
+        Two rows of scatter plots, one column per model.
+    """
+    truth = test_predictions.iloc[:, 0]
+    names = [m["display_name"] for m in models.values()]
+    layout = subplots(
+        rows=2,
+        cols=len(models),
+        titles=[f"{n}: predicted against true" for n in names] + [f"{n}: residuals" for n in names],
+        horizontal_spacing=0.12,
+    )
+    low, high = float(truth.min()), float(truth.max())
+    data = []
+    for k, model in enumerate(models, start=1):
+        predicted = test_predictions[model]
+        x, y = subplot_axes(k)
+        data += [
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": names[k - 1],
+                "x": truth.tolist(),
+                "y": predicted.tolist(),
+                "marker": {"size": 6, "opacity": 0.6},
+                "hovertemplate": "true %{x}, predicted %{y}<extra></extra>",
+                "showlegend": False,
+                "xaxis": x,
+                "yaxis": y,
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [low, high],
+                "y": [low, high],
+                "line": {"color": GREY, "dash": "dash"},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "xaxis": x,
+                "yaxis": y,
+            },
+        ]
+        layout[_axis("x", k)] |= {"title": _title("true")}
+        layout[_axis("y", k)] |= {"title": _title("predicted")}
+        below = k + len(models)
+        x, y = subplot_axes(below)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": names[k - 1],
+                "x": predicted.tolist(),
+                "y": (predicted - truth).tolist(),
+                "marker": {"size": 6, "opacity": 0.6},
+                "hovertemplate": "predicted %{x}, residual %{y}<extra></extra>",
+                "showlegend": False,
+                "xaxis": x,
+                "yaxis": y,
+            }
+        )
+        layout[_axis("x", below)] |= {"title": _title("predicted")}
+        layout[_axis("y", below)] |= {
+            "title": _title("residual (predicted - true)"),
+            "zeroline": True,
+        }
+    layout["title"] = _title(
+        "Predicted against true, and residuals, per model on the held-out rows"
+    )
     return {"data": data, "layout": layout}
 
 

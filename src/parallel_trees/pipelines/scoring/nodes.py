@@ -26,11 +26,12 @@ DIGITS = 3
 def collect_predictions(
     y_test: pd.Series, classes: list, **predictions: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Put every model's held-out predictions beside the true labels, by class name.
+    """Put every model's held-out predictions beside the true labels, by class name (or
+    the numbers of a regression).
 
     Args:
-        y_test: Held-out class codes.
-        classes: The class names, by code.
+        y_test: Held-out class codes (numbers, of a regression).
+        classes: The class names, by code (none, of a regression).
         **predictions: Each model's ``predict_test_rows`` table (the baseline's too),
             by model name.
 
@@ -40,16 +41,16 @@ def collect_predictions(
         then one column per model (not the baseline), all holding class names; and
         ``held_out``: the true codes and every model's table, for the scores and tests.
     """
-    names = np.asarray(classes, dtype=object)
     columns = {y_test.name: y_test} | {
         model: table["prediction"] for model, table in predictions.items() if model != BASELINE
     }
-    table = pd.DataFrame(
-        {key: names[codes.to_numpy(dtype=int)] for key, codes in columns.items()},
-        index=y_test.index,
-    )
+    if classes:
+        names = np.asarray(classes, dtype=object)
+        columns = {key: names[codes.to_numpy(dtype=int)] for key, codes in columns.items()}
+    table = pd.DataFrame(columns, index=y_test.index)
     table.index.name = "row"
-    return table, {"truth": y_test.to_numpy(dtype=int), "models": predictions}
+    truth = y_test.to_numpy(dtype=int if classes else float)
+    return table, {"truth": truth, "models": predictions}
 
 
 def held_out_outcome(held_out: dict[str, Any], model: str, yardstick: dict[str, Any]) -> Outcome:
@@ -60,7 +61,7 @@ def held_out_outcome(held_out: dict[str, Any], model: str, yardstick: dict[str, 
     positive = yardstick["positive"]
     return Outcome(
         held_out["truth"],
-        table["prediction"].to_numpy(dtype=int),
+        table["prediction"].to_numpy(dtype=int if yardstick["classes"] else float),
         probabilities,
         yardstick["classes"],
         1 if positive is None else positive,
@@ -281,7 +282,7 @@ def _word(
         if cv["significant"] and not ahead:  # cannot happen at the top, kept honest
             finding = f"{name_b} is significantly better than the best"
     else:
-        guess = f"always guessing {yardstick['majority']!r}"
+        guess = f"always guessing {yardstick['guess']}"
         if cv["significant"] and ahead:
             finding = f"{name_a} is significantly better than {guess}"
         elif cv["significant"]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.dummy import DummyClassifier
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
@@ -26,12 +26,14 @@ from parallel_trees.metrics import (
 )
 from parallel_trees.models import MODELS, SEARCH
 from parallel_trees.preprocessing import make_model, used_columns
+from parallel_trees.tasks import REGRESSION
 from parallel_trees.tuning import PROGRESS_EVERY, parse_space, search
 
 logger = logging.getLogger(__name__)
 
 IMPORTANCE_REPEATS = 5  # shuffles of each column
-# The baseline's name beside the models': it guesses the most frequent class of its rows.
+# The baseline's name beside the models': it guesses the most frequent class of its rows
+# (the mean of a regression's).
 BASELINE = "baseline"
 PROBABILITY = "probability_"  # a held-out prediction's column of each class's probability
 
@@ -41,7 +43,8 @@ class Judge:
     and every model's outcome on some rows, from one prediction of them."""
 
     def __init__(self, yardstick: dict[str, Any]):
-        self.metric: Metric = chosen(yardstick["metric"], yardstick["task"])
+        self.task = yardstick["task"]
+        self.metric: Metric = chosen(yardstick["metric"], self.task)
         self.classes = yardstick["classes"]
         positive = yardstick["positive"]
         self.positive = 1 if positive is None else positive
@@ -71,16 +74,47 @@ class _Model:
     ):
         self.name, self.spec, self.judge = model_name, MODELS[model_name], judge
         self.hyperparameters, self.roles, self.seed = hyperparameters, feature_roles, random_state
+        self.estimator = self.spec.estimator_for(judge.task)
+        if self.estimator is None:
+            raise TrainingError(
+                f"{self.spec.display_name} ({model_name}) has no estimator for {judge.task}, "
+                f"this run's task: give its ModelSpec in parallel_trees.models one "
+                f"({'regressor' if judge.task == REGRESSION else 'estimator'}=...), remove it "
+                "from MODELS, or set task.",
+                settings=["task"],
+            )
         threads = run_context["threads_per_model"]  # what n_jobs: auto becomes
-        self.arguments = self.spec.arguments(hyperparameters, random_state, threads)
+        self.arguments = self.spec.arguments(hyperparameters, random_state, threads, judge.task)
+        self._check_arguments()
         self.space = parse_space(hyperparameters.get(SEARCH, {}))
         self.trials = tuning["trials"] if self.space else 0
         self.inner_folds = tuning["inner_folds"]
         self.progress_every = tuning.get("progress_every", PROGRESS_EVERY)
 
+    def _check_arguments(self) -> None:
+        """Refuse an argument of the section, or its search space, that this run's estimator
+        does not take: one for the other task's estimator (a classifier's ``class_weight`` in
+        a regression) belongs in that task's subsection."""
+        accepted = set(self.estimator().get_params())
+        shared = [
+            k for k in self.hyperparameters if k not in (SEARCH, "classification", "regression")
+        ]
+        searched = list(self.hyperparameters.get(SEARCH, {}) or {})
+        wrong = [k for k in shared if k not in accepted]
+        wrong += [f"{SEARCH}.{k}" for k in searched if k not in accepted]
+        if wrong:
+            where = "; ".join(f"{self.name}.{key}" for key in wrong)
+            other = "classification" if self.judge.task == REGRESSION else "regression"
+            raise TrainingError(
+                f"{self.spec.display_name} ({self.name}): {self.estimator.__name__}, this "
+                f"{self.judge.task} run's estimator, does not take {where}. Move it under "
+                f"{self.name}.{other} (arguments of the {other} estimator only), or remove it.",
+                settings=[f"{self.name}.{key}" for key in wrong],
+            )
+
     def make(self, setting: dict[str, Any] | None = None) -> Pipeline:
         """The unfitted model, its section's arguments overridden by ``setting``."""
-        estimator = self.spec.estimator(**{**self.arguments, **(setting or {})})
+        estimator = self.estimator(**{**self.arguments, **(setting or {})})
         return make_model(estimator, self.roles, self.seed)
 
     def fit(self, setting: dict[str, Any] | None, x: pd.DataFrame, y: pd.Series) -> Pipeline:
@@ -259,6 +293,7 @@ def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     setting = found["best_params"] if found else {}
     fitted = model.fit(setting, x_train, y_train)
     fit = {
+        "estimator": model.estimator.__name__,
         "hyperparameters": {**model.arguments, **setting},
         "search": found,
         "timing": _span("fit_model", started_at, cpu_started),
@@ -286,7 +321,7 @@ def record_training(model_name: str, fit: dict[str, Any], *parts: dict[str, Any]
     tuned = fit["search"] is not None
     training = {
         "display_name": spec.display_name,
-        "estimator": spec.estimator.__name__,
+        "estimator": fit["estimator"],
         "hyperparameters": fit["hyperparameters"],
         "cv_scores": [f["score"] for f in folds],
         "untuned_cv_scores": [f["untuned_score"] for f in folds] if tuned else None,
@@ -340,7 +375,8 @@ def export_model(model: Pipeline, model_name: str) -> dict[str, Any]:
 def predict_test_rows(
     model: BaseEstimator, x_test: pd.DataFrame, yardstick: dict[str, Any]
 ) -> pd.DataFrame:
-    """The model's prediction of each held-out row: its class, and each class's probability.
+    """The model's prediction of each held-out row: its class, and each class's probability;
+    of a regression, its number.
 
     Args:
         model: The fitted model.
@@ -348,11 +384,12 @@ def predict_test_rows(
         yardstick: The run's classes.
 
     Returns:
-        Indexed as ``x_test``: ``prediction``, the predicted class code, then
+        Indexed as ``x_test``: ``prediction``, the predicted class code (or number), then
         ``probability_<code>`` for each class (none when the model gives no probabilities).
     """
     if not len(x_test):
-        return held_out_frame(np.array([], dtype=int), None, x_test.index)
+        empty = np.array([], dtype=float if yardstick["task"] == REGRESSION else int)
+        return held_out_frame(empty, None, x_test.index)
     return held_out_frame(*predictions_of(model, x_test, yardstick["classes"]), x_test.index)
 
 
@@ -360,7 +397,7 @@ def held_out_frame(
     predicted: np.ndarray, probabilities: np.ndarray | None, index: pd.Index
 ) -> pd.DataFrame:
     """Predictions as a table of the held-out rows (``predict_test_rows``)."""
-    table = pd.DataFrame({"prediction": predicted.astype(int)}, index=index)
+    table = pd.DataFrame({"prediction": predicted}, index=index)
     if probabilities is not None:
         for code in range(probabilities.shape[1]):
             table[f"{PROBABILITY}{code}"] = probabilities[:, code]
@@ -433,7 +470,8 @@ def evaluate_baseline(
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """The baseline every model must beat: always the most frequent class of its training
     rows, with the classes' shares as its probabilities (scikit-learn's
-    ``DummyClassifier(strategy="prior")``), on the same folds and held-out rows.
+    ``DummyClassifier(strategy="prior")``), or of a regression always their mean
+    (``DummyRegressor(strategy="mean")``), on the same folds and held-out rows.
 
     Args:
         x_train: Training features (the baseline reads none of them).
@@ -449,22 +487,22 @@ def evaluate_baseline(
     """
     started_at, cpu_started = time.time(), time.process_time()
     judge = Judge(yardstick)
+    regression = judge.task == REGRESSION
+    dummy, strategy = (DummyRegressor, "mean") if regression else (DummyClassifier, "prior")
     folds = []
     for k, (fit_rows, score_rows) in enumerate(cv_splits):
-        fitted = DummyClassifier(strategy="prior").fit(
-            x_train.iloc[fit_rows], y_train.iloc[fit_rows]
-        )
+        fitted = dummy(strategy=strategy).fit(x_train.iloc[fit_rows], y_train.iloc[fit_rows])
         scores = panel(_outcome_on(judge, fitted, x_train, y_train, score_rows))
         score = scores[judge.metric.name]
         folds.append({"fold": k, "score": score, "untuned_score": score, "scores": scores})
-    model = DummyClassifier(strategy="prior").fit(x_train, y_train)
-    guess = classes[int(model.predict(x_train.iloc[:1])[0])] if len(x_train) else None
+    model = dummy(strategy=strategy).fit(x_train, y_train)
+    guess = model.predict(x_train.iloc[:1])[0] if len(x_train) else None
     record = {
         "display_name": "Baseline",
-        "estimator": "DummyClassifier",
+        "estimator": dummy.__name__,
         "baseline": True,
-        "guess": guess,
-        "hyperparameters": {"strategy": "prior"},
+        "guess": None if guess is None else float(guess) if regression else classes[int(guess)],
+        "hyperparameters": {"strategy": strategy},
         "cv_scores": [f["score"] for f in folds],
         "untuned_cv_scores": None,
         "folds": folds,

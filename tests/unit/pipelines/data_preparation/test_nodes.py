@@ -4,7 +4,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.datasets import make_regression
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from parallel_trees.datasets import Table
 from parallel_trees.errors import DataError
@@ -23,10 +24,10 @@ CLASSES = ["setosa", "versicolor", "virginica"]
 PATH = "data/01_raw/flowers.csv"
 
 
-def load(dataset, random_state=21, table=None, target_column="target"):
+def load(dataset, random_state=21, table=None, target_column="target", task="auto"):
     """``load_dataset``'s features, labels and class names."""
     raw = Table(table, PATH, "0f1e") if isinstance(table, pd.DataFrame) else table
-    return load_dataset(dataset, SYNTHETIC, random_state, target_column, raw)[:3]
+    return load_dataset(dataset, SYNTHETIC, random_state, target_column, raw, task)[:3]
 
 
 class TestLoadDataset:
@@ -61,7 +62,9 @@ class TestLoadDataset:
         assert not features.equals(other)
 
     def test_unknown_dataset_names_the_allowed_ones(self):
-        with pytest.raises(ValueError, match="mnist.*iris, wine, breast_cancer, synthetic, csv"):
+        with pytest.raises(
+            ValueError, match="mnist.*iris, wine, breast_cancer, diabetes, synthetic, csv"
+        ):
             load("mnist")
 
     @pytest.mark.parametrize(
@@ -127,7 +130,7 @@ class TestCsv:
         pd.testing.assert_frame_equal(table, before)
 
     def test_the_file_read_is_named_by_its_path_and_hash(self):
-        *_, source = load_dataset("csv", SYNTHETIC, 21, "species", Table(_table(), PATH, "0f1e"))
+        *_, source, _ = load_dataset("csv", SYNTHETIC, 21, "species", Table(_table(), PATH, "0f1e"))
         assert source == {"path": PATH, "sha256": "0f1e"}
         assert load_dataset("iris", SYNTHETIC, 21, "target", None)[3] == {}
 
@@ -175,11 +178,6 @@ class TestCsv:
                 "'virginica' (1 row: line 30); cross-validation needs at least 2 rows of every "
                 "class (cv_folds >= 2). Add rows of those classes, or drop their rows.",
             ),
-            (  # a column of measurements taken for the classes
-                lambda t: t.assign(species=[0.5 * i for i in range(28)] + [0.0, 0.5]),
-                "has classes with fewer than 2 rows: 1.0 (1 row: line 4), 1.5 (1 row: line 5), "
-                "2.0 (1 row: line 6) and 23 more of the 28 classes;",
-            ),
         ],
     )
     def test_unusable_tables_are_refused_saying_what_to_change(self, change, message):
@@ -187,6 +185,103 @@ class TestCsv:
         with pytest.raises(DataError) as error:
             load("csv", table=change(_table()), target_column=target_column)
         assert message in str(error.value)
+
+
+class TestTask:
+    MEASURED = [0.5 * i for i in range(28)] + [0.0, 0.5]
+
+    def test_numbers_that_are_not_whole_are_regressed_saying_so(self, caplog):
+        caplog.set_level("INFO", logger="parallel_trees")
+        table = _table().assign(species=self.MEASURED)
+        features, target, classes = load("csv", table=table, target_column="species")
+        assert classes == []
+        assert target.dtype == float and target.tolist() == self.MEASURED
+        assert len(features.columns) == 3
+        assert (
+            "Task: regression (it predicts numbers), since target_column 'species' of "
+            f"{PATH} holds numbers that are not whole (e.g. 0.5); set task=classification "
+            "to predict classes." in caplog.text
+        )
+
+    def test_forced_to_classes_the_same_numbers_are_refused_as_too_few_rows(self, caplog):
+        caplog.set_level("INFO", logger="parallel_trees")
+        table = _table().assign(species=self.MEASURED)
+        with pytest.raises(DataError) as error:
+            load("csv", table=table, target_column="species", task="classification")
+        assert (
+            "has classes with fewer than 2 rows: 1.0 (1 row: line 4), 1.5 (1 row: line 5), "
+            "2.0 (1 row: line 6) and 23 more of the 28 classes;" in str(error.value)
+        )
+        assert "Task: classification (it predicts classes), as task=classification sets" in (
+            caplog.text
+        )
+
+    def test_text_cannot_be_regressed_one_error_naming_the_column(self):
+        with pytest.raises(DataError) as error:
+            load("csv", table=_table(), target_column="species", task="regression")
+        assert str(error.value) == (
+            f"task = regression, but target_column 'species' of {PATH} holds text such as "
+            "'setosa': only numbers can be regressed. Set task to classification (or auto), "
+            "or choose a numeric target_column."
+        )
+
+    def test_diabetes_is_regressed_and_iris_stays_classes(self):
+        features, target, classes = load("diabetes")
+        assert (len(features), classes, target.dtype) == (442, [], float)
+        assert load("iris")[2] == CLASSES
+
+    def test_synthetic_with_task_regression_is_make_regressions(self):
+        size = SYNTHETIC | {"noise": 0.0}
+        features, target, classes, _, task = load_dataset(
+            "synthetic", size, 21, "target", None, "regression"
+        )
+        expected_x, expected_y = make_regression(
+            n_samples=200, n_features=6, n_informative=3, noise=0.0, random_state=21
+        )
+        assert (classes, task) == ([], "regression")
+        np.testing.assert_allclose(features.to_numpy(), expected_x.astype(np.float32))
+        np.testing.assert_array_equal(target.to_numpy(), expected_y)
+
+    def test_a_regression_is_split_and_folded_without_strata(self):
+        target = pd.Series(np.linspace(0, 1, 50))
+        features = pd.DataFrame({"x": np.arange(50.0)})
+        x_train, x_test, y_train, _ = split_data(features, target, 0.2, 21, "regression")
+        assert (len(x_train), len(x_test)) == (40, 10)
+        splits = make_cv_splits(y_train, [], 5, True, 21, 1, "regression")
+        expected = KFold(5, shuffle=True, random_state=21).split(np.zeros((40, 1)))
+        for (fit, valid), (fit_k, valid_k) in zip(splits, expected, strict=True):
+            np.testing.assert_array_equal(valid, valid_k)
+            np.testing.assert_array_equal(fit, fit_k)
+
+    def test_too_few_training_rows_for_the_folds_of_a_regression_is_refused(self):
+        with pytest.raises(DataError) as error:
+            make_cv_splits(pd.Series(np.arange(7.0)), [], 5, True, 21, 1, "regression")
+        assert str(error.value) == (
+            "cv_folds = 5 needs at least 10 training rows (2 in each fold), and there are 7; "
+            "set cv_folds to at most 3, lower test_size, or add rows."
+        )
+
+    def test_a_classification_metric_for_a_regression_is_refused(self):
+        with pytest.raises(DataError) as error:
+            choose_yardstick("accuracy", None, [], pd.Series([1.0, 2.0]), "regression")
+        assert str(error.value) == (
+            "metric = accuracy is a classification metric, and this run's task is regression: "
+            "set metric to auto (rmse) or one of rmse, mae, r2, mape, or set task."
+        )
+
+    def test_a_regressions_yardstick_is_rmse_and_its_baseline_guesses_the_mean(self):
+        yardstick = choose_yardstick("auto", None, [], pd.Series([1.0, 2.0, 6.0]), "regression")
+        assert yardstick == {
+            "task": "regression",
+            "metric": "rmse",
+            "chosen": False,
+            "greater_is_better": False,
+            "classes": 0,
+            "positive": None,
+            "positive_class": None,
+            "majority": None,
+            "guess": "the mean (3)",
+        }
 
 
 def _real_table(rows=40):
@@ -514,6 +609,7 @@ class TestChooseYardstick:
             "positive": None,  # more than two classes: averaged over them
             "positive_class": None,
             "majority": "setosa",  # 40 rows each: the first
+            "guess": "'setosa'",
         }
 
     def test_a_chosen_metric_knows_its_direction(self, iris_split):

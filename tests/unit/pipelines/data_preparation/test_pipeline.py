@@ -15,6 +15,7 @@ def test_pipeline_turns_parameters_into_split_and_folds():
     assert {i.removeprefix("params:") for i in pipeline.inputs()} - {"raw_data"} == {
         "dataset",
         "target_column",
+        "task",
         "column_roles",
         "synthetic",
         "random_state",
@@ -25,7 +26,7 @@ def test_pipeline_turns_parameters_into_split_and_folds():
         "metric",
         "positive_class",
     }
-    internal = {"data_preparation.features", "data_preparation.target"}
+    internal = {"data_preparation.features", "data_preparation.target", "data_preparation.task"}
     assert pipeline.all_outputs() - internal == {
         "X_train",
         "X_test",

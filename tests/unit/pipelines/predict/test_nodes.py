@@ -80,3 +80,23 @@ class TestPredict:
         with pytest.raises(DataError) as error:
             predict_new_rows(Table(rows, PATH, "ab"), trained)
         assert message in str(error.value)
+
+
+def test_a_regressor_writes_a_number_per_row_and_no_probabilities():
+    table = _rows()
+    features, target = table.drop(columns="species"), table["bill"] * 2.0
+    features = features.drop(columns="bill").assign(bill=table["bill"])
+    roles = infer_column_roles(features, features.iloc[:0], {}, {})
+    yardstick = {"task": "regression", "metric": "rmse", "classes": 0, "positive": None}
+    section = {"n_estimators": 10, "n_jobs": 1}
+    model, _ = fit_model(
+        features, target, yardstick, roles, section, UNTUNED, 0, CONTEXT, "random_forest"
+    )
+    run = {"classes": [], "target_column": "mass", "feature_roles": roles}
+    regressor = TrainedModel(
+        model, "random_forest", "Random Forest", "2026-01-01T10.00.00.000Z", run
+    )
+    new = _rows(5, seed=1).drop(columns="species")
+    predicted = predict_new_rows(Table(new, PATH, "ab"), regressor)
+    assert predicted.columns.tolist() == ["island", "bill", "prediction"]
+    assert predicted["prediction"].tolist() == pytest.approx(model.predict(new).tolist())

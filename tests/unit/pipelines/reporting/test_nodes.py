@@ -34,6 +34,7 @@ ACCURACY = {
     "positive": None,
     "positive_class": None,
     "majority": "setosa",
+    "guess": "'setosa'",
 }
 PANEL = {
     "accuracy": 0.95,
@@ -447,6 +448,45 @@ class TestConfusionMatrices:
         figure = plot_confusion_matrices(predictions.iloc[:0], [0, 1, 2], scores)
         assert figure.data == ()
         assert "no held-out rows (test_size is 0)" in figure.layout.title.text
+
+
+class TestPredictionErrors:
+    """A regression's chart in place of the confusion matrices (no classes)."""
+
+    @pytest.fixture
+    def predictions(self):
+        return pd.DataFrame(
+            {
+                "target": [10.0, 20.0, 30.0],
+                "random_forest": [12.0, 18.0, 30.0],
+                "xgboost": [10.0, 25.0, 28.0],
+            },
+            index=pd.Index([7, 3, 9], name="row"),
+        )
+
+    def test_predicted_against_true_then_residuals_per_model(self, predictions, scores):
+        figure = plot_confusion_matrices(predictions, [], scores)
+        titles = [a.text for a in figure.layout.annotations]
+        assert titles == [
+            "Random Forest: predicted against true",
+            "XGBoost: predicted against true",
+            "Random Forest: residuals",
+            "XGBoost: residuals",
+        ]
+        points = [t for t in figure.data if t.mode == "markers"]
+        forest = next(t for t in points if t.xaxis == "x")
+        assert list(forest.x) == [10.0, 20.0, 30.0] and list(forest.y) == [12.0, 18.0, 30.0]
+        residuals = next(t for t in points if t.yaxis == "y4")  # XGBoost's, below it
+        assert list(residuals.x) == [10.0, 25.0, 28.0]
+        assert list(residuals.y) == [0.0, 5.0, -2.0]
+        diagonal = next(t for t in figure.data if t.mode == "lines")
+        assert list(diagonal.x) == list(diagonal.y) == [10.0, 30.0]
+
+    def test_no_held_out_rows_says_why(self, predictions, scores):
+        figure = plot_confusion_matrices(predictions.iloc[:0], [], scores)
+        assert figure.layout.title.text == (
+            "Predicted against true: no held-out rows (test_size is 0)"
+        )
 
 
 class TestFeatureImportance:

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parallel_trees.metrics import METRICS
+from parallel_trees.metrics import METRICS, names
 from parallel_trees.pipelines.scoring.nodes import (
     build_metrics,
     collect_predictions,
@@ -24,6 +24,7 @@ ACCURACY = {
     "positive": 1,
     "positive_class": "b",
     "majority": "a",
+    "guess": "'a'",
 }
 LOSS = ACCURACY | {"metric": "log_loss", "chosen": True, "greater_is_better": False}
 # Five folds of 120 training rows: 96 to train on, 24 to score, as the default run.
@@ -38,7 +39,7 @@ def _training(name, scores, metric="accuracy", baseline=False, untuned=None):
             "fold": k,
             "score": s,
             "untuned_score": s,
-            "scores": dict.fromkeys(METRICS, 0.5) | {metric: s},
+            "scores": dict.fromkeys(names("classification"), 0.5) | {metric: s},
         }
         for k, s in enumerate(scores)
     ]
@@ -120,7 +121,7 @@ class TestScoreModels:
         assert forest["cv_std"] == pytest.approx(0.05)  # population std, as the tutorial
         assert forest["test_score"] == 0.75
         assert forest["test_panel"]["accuracy"] == 0.75
-        assert set(forest["test_panel"]) == set(forest["cv_panel"]) == set(METRICS)
+        assert set(forest["test_panel"]) == set(forest["cv_panel"]) == set(names("classification"))
         assert forest["cv_panel"]["accuracy"] == pytest.approx(0.95)
         assert forest["cv_panel"]["roc_auc"] == 0.5
         assert forest["per_class"] == [

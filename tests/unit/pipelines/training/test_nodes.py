@@ -7,13 +7,13 @@ from multiprocessing.reduction import ForkingPickler
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.metrics import f1_score, log_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from xgboost import XGBClassifier
 
 from parallel_trees.errors import TrainingError
-from parallel_trees.metrics import METRICS
+from parallel_trees.metrics import names
 from parallel_trees.models import MODELS
 from parallel_trees.pipelines.training.nodes import (
     evaluate_baseline,
@@ -40,6 +40,7 @@ YARDSTICK = {
     "positive": None,
     "positive_class": None,
     "majority": "setosa",
+    "guess": "'setosa'",
 }
 IRIS_ROLES = {
     "numeric": ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"],
@@ -134,7 +135,7 @@ class TestEvaluateFolds:
         fit_rows, rows = iris_folds[0]
         model.fit(x_train.iloc[fit_rows], y_train.iloc[fit_rows])
         truth, proba = y_train.iloc[rows], model.predict_proba(x_train.iloc[rows])
-        assert set(first["scores"]) == set(METRICS)
+        assert set(first["scores"]) == set(names("classification"))
         assert first["scores"]["accuracy"] == first["score"]
         assert first["scores"]["log_loss"] == pytest.approx(log_loss(truth, proba), rel=1e-6)
         assert first["scores"]["roc_auc"] == pytest.approx(
@@ -261,7 +262,11 @@ def node_records(training):
     """A training record taken apart: the fit's record, and one per fold node (a fold each)."""
     *spans, fit_span = training["timing"]
     parts = [{"folds": [f], "timing": s} for f, s in zip(training["folds"], spans, strict=True)]
-    fit_record = {"hyperparameters": training["hyperparameters"], "search": None}
+    fit_record = {
+        "estimator": training["estimator"],
+        "hyperparameters": training["hyperparameters"],
+        "search": None,
+    }
     return fit_record | {"timing": fit_span}, parts
 
 
@@ -362,7 +367,12 @@ class TestEvaluateBaseline:
         x = pd.DataFrame({"width": range(100)})
         y = pd.Series([0] * 70 + [1] * 30)
         folds = folds_of(y, 5)
-        yardstick = YARDSTICK | {"classes": 2, "positive": 1, "majority": "front"}
+        yardstick = YARDSTICK | {
+            "classes": 2,
+            "positive": 1,
+            "majority": "front",
+            "guess": "'front'",
+        }
         record, predictions = evaluate_baseline(
             x, y, x.iloc[:10], folds, yardstick, ["front", "rear"]
         )
@@ -423,3 +433,75 @@ class TestExplainModel:
             YARDSTICK,
         )
         assert importance["rows"] == "training"
+
+
+class TestRegression:
+    YARDSTICK = YARDSTICK | {
+        "task": "regression",
+        "metric": "rmse",
+        "greater_is_better": False,
+        "classes": 0,
+        "majority": None,
+        "guess": "the mean (150)",
+    }
+    ROLES = {
+        "numeric": ["age", "bmi", "bp", "s5"],
+        "categorical": [],
+        "many_levels": [],
+        "excluded": {},
+    }
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def diabetes(cls):
+        """Its first 350 rows to train on (5 shuffled folds), the rest held out."""
+        from sklearn.datasets import load_diabetes  # noqa: PLC0415
+
+        x, y = load_diabetes(return_X_y=True, as_frame=True)
+        x = x[cls.ROLES["numeric"]]
+        folds = list(KFold(5, shuffle=True, random_state=21).split(x.iloc[:350]))
+        return x.iloc[:350], y.iloc[:350], x.iloc[350:], y.iloc[350:], folds
+
+    def test_the_regressor_is_fitted_and_scored_by_rmse(self, diabetes):
+        x, y, x_test, _, folds = diabetes
+        fitted, record = fit_model(
+            x, y, self.YARDSTICK, self.ROLES, FOREST, UNTUNED, 21, CONTEXT, "random_forest"
+        )
+        assert record["estimator"] == "RandomForestRegressor"
+        part = evaluate_folds(
+            x, y, folds, self.YARDSTICK, self.ROLES, FOREST, UNTUNED, 21, CONTEXT,
+            "random_forest", part=0, parts=1,
+        )  # fmt: skip
+        expected = -cross_val_score(
+            RandomForestRegressor(**FOREST, random_state=21), x, y, cv=folds,
+            scoring="neg_root_mean_squared_error",
+        )  # fmt: skip
+        assert [f["score"] for f in part["folds"]] == pytest.approx(expected.tolist())
+        assert set(part["folds"][0]["scores"]) == {"rmse", "mae", "r2", "mape"}
+        predicted = predict_test_rows(fitted, x_test, self.YARDSTICK)
+        assert predicted.columns.tolist() == ["prediction"]
+        assert predicted["prediction"].tolist() == pytest.approx(fitted.predict(x_test).tolist())
+
+    def test_a_classifiers_argument_is_refused_naming_where_it_belongs(self, diabetes):
+        x, y, *_ = diabetes
+        section = FOREST | {"class_weight": "balanced"}
+        with pytest.raises(TrainingError) as error:
+            fit_model(
+                x, y, self.YARDSTICK, self.ROLES, section, UNTUNED, 21, CONTEXT, "random_forest"
+            )
+        assert str(error.value) == (
+            "Random Forest (random_forest): RandomForestRegressor, this regression run's "
+            "estimator, does not take random_forest.class_weight. Move it under "
+            "random_forest.classification (arguments of the classification estimator only), "
+            "or remove it."
+        )
+
+    def test_the_baseline_always_guesses_the_training_mean(self, diabetes):
+        x, y, x_test, _, folds = diabetes
+        record, predicted = evaluate_baseline(x, y, x_test, folds, self.YARDSTICK, [])
+        assert record["estimator"] == "DummyRegressor"
+        assert record["guess"] == pytest.approx(y.mean())
+        assert predicted["prediction"].tolist() == pytest.approx([y.mean()] * len(x_test))
+        fit_rows, valid = folds[0]
+        rmse = float(np.sqrt(np.mean((y.iloc[valid] - y.iloc[fit_rows].mean()) ** 2)))
+        assert record["cv_scores"][0] == pytest.approx(rmse)
