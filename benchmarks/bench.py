@@ -746,16 +746,21 @@ def bench_tracking(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
 
 def bench_yardstick(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     """What the yardstick costs on the training-dominated workload: the panel and the
-    baseline (against --baseline REV, a revision without them, when given), and a
-    probability metric's held-out bootstrap (roc_auc against accuracy)."""
+    baseline (against --baseline REV, a revision without them, when given), a
+    probability metric's held-out bootstrap (roc_auc against accuracy), and the same
+    workload regressed (task=regression)."""
     heavy = heavy_params(quick)
     print(f"yardstick, training-dominated: {heavy}", file=sys.stderr)
     variants = {
         "accuracy": lambda p: p.kedro("ParallelRunner", heavy),
         "roc_auc": lambda p: p.kedro("ParallelRunner", f"{heavy},metric=roc_auc"),
+        # The same size of table and models, regressed: make_regression's numbers.
+        "regression": lambda p: p.kedro("ParallelRunner", f"{heavy},task=regression"),
     }
     runs = with_baseline(project, {"accuracy": variants["accuracy"]})
-    work = interleaved(n, runs | {"roc_auc": lambda: variants["roc_auc"](project)})
+    for name in ("roc_auc", "regression"):
+        runs[name] = lambda name=name: variants[name](project)
+    work = interleaved(n, runs)
     table = [
         (
             "heavy, metric=accuracy (panel, baseline): ParallelRunner",
@@ -766,6 +771,12 @@ def bench_yardstick(project: Project, n: int, quick: bool) -> tuple[Table, dict]
             "heavy, metric=roc_auc (+ held-out bootstrap): ParallelRunner",
             fmt(work["roc_auc"].stat()),
             f"{ratio(work['roc_auc'], work['accuracy']):.2f} x metric=accuracy",
+        ),
+        (
+            "heavy, task=regression (rmse, bootstrap): ParallelRunner",
+            fmt(work["regression"].stat()),
+            f"{ratio(work['regression'], work['accuracy']):.2f} x the classification; "
+            f"CPU {work['regression'].stat('cpu')['median']:.1f} s",
         ),
         *baseline_rows(project, work, "heavy, "),
     ]
