@@ -415,6 +415,16 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     assert ranked == sorted([*metrics["models"], "baseline"])
     assert sum(" vs " in line for line in run.output.splitlines()) == 5
 
+    # It has no regressor: a regression leaves it out, saying so, and judges the other two.
+    regression = project.kedro("run", "--params", "dataset=diabetes")
+    assert regression.returncode == 0, regression.output
+    why = "Extra Trees (extra_trees) has no regression estimator (its ModelSpec's regressor)"
+    assert regression.output.count(f"Left out of this run: {why}") == 2  # the log, the report
+    metrics = project.metrics()[-1]
+    assert list(metrics["models"]) == ["random_forest", "xgboost"]
+    assert metrics["run"]["left_out"] == {"extra_trees": why}
+    assert "extra_trees" not in [r["model"] for r in metrics["ranking"]]
+
 
 def test_a_clearly_better_model_is_called_better(project):
     # Built so that one model is clearly better: 3-class make_classification

@@ -164,7 +164,8 @@ def _log_results(run: MlflowRun, pipeline: Pipeline, catalog: Any) -> None:
     example = load(INPUT_EXAMPLE)
     for name in MODELS:
         model = load(f"{name}.model")
-        if model is not None and example is not None and metrics:
+        judged = metrics and name in metrics["models"]  # not left out of the run
+        if model is not None and example is not None and judged:
             uri = run.log_model(name, model, example, metrics["run"]["classes"])
             logger.info("Logged %s to MLflow as %s", MODELS[name].display_name, uri)
         if metrics and name in metrics["models"]:

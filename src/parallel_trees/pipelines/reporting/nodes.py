@@ -91,6 +91,7 @@ def format_report(metrics: dict[str, Any]) -> str:
     for m in metrics["models"].values():
         mean, std = round(m["cv_mean"], 3), round(m["cv_std"], 3)
         lines.append(f"{m['display_name']} Model {_capital(metric.title)}: {mean} ± {std}")
+    lines += [f"Left out of this run: {why}." for why in run.get("left_out", {}).values()]
     lines += _panel_lines(metrics, judged)
     lines += _baseline_note(metrics, metric)
     comparison = metrics["comparison"]
@@ -652,6 +653,7 @@ def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any
         Horizontal bars, one group per column (the most important on top),
         one bar per model with the std over shuffles as its error bar.
     """
+    importances = {m: r for m, r in importances.items() if m in scores}  # none left out
     records = list(importances.values())
     total = pd.DataFrame(
         {m: {c: v["mean"] for c, v in r["columns"].items()} for m, r in importances.items()}

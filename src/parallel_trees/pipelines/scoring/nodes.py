@@ -41,6 +41,8 @@ def collect_predictions(
         then one column per model (not the baseline), all holding class names; and
         ``held_out``: the true codes and every model's table, for the scores and tests.
     """
+    # A model left out of the run (no estimator for its task) predicted nothing.
+    predictions = {model: table for model, table in predictions.items() if "prediction" in table}
     columns = {y_test.name: y_test} | {
         model: table["prediction"] for model, table in predictions.items() if model != BASELINE
     }
@@ -94,7 +96,8 @@ def score_models(
     """
     metric = chosen(yardstick["metric"], yardstick["task"])
     scores = {}
-    for name, training in sorted(trainings.items(), key=lambda item: item[0] == BASELINE):
+    judged = {name: t for name, t in trainings.items() if not t.get("left_out")}
+    for name, training in sorted(judged.items(), key=lambda item: item[0] == BASELINE):
         folds = np.asarray(training["cv_scores"], dtype=float)
         panels = [fold["scores"] for fold in training["folds"]]
         rows = len(held_out["truth"]) > 0
@@ -556,8 +559,12 @@ def build_metrics(
         "cv_shuffle": cv_shuffle,
         "test_size": test_size,
         "tuning": tuning,
+        # Models that sat the run out (no estimator for its task), and why.
+        "left_out": {name: t["left_out"] for name, t in trainings.items() if t.get("left_out")},
     }
-    records = {name: {**training, **scores[name]} for name, training in trainings.items()}
+    records = {
+        name: {**training, **scores[name]} for name, training in trainings.items() if name in scores
+    }
     return {
         "run": run,
         "models": {name: r for name, r in records.items() if name != BASELINE},

@@ -5,6 +5,7 @@ from each column; and the baseline every model must beat, on the same folds and 
 import logging
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,23 @@ IMPORTANCE_REPEATS = 5  # shuffles of each column
 # (the mean of a regression's).
 BASELINE = "baseline"
 PROBABILITY = "probability_"  # a held-out prediction's column of each class's probability
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """What a model's training nodes give when it has no estimator for the run's task (a
+    classifier-only model in a regression): why, in place of a fitted model."""
+
+    reason: str
+
+
+def left_out(model_name: str, yardstick: dict[str, Any]) -> str | None:
+    """Why ``model_name`` sits this run out (no estimator for its task); ``None`` if it
+    does not."""
+    spec, task = MODELS[model_name], yardstick["task"]
+    if spec.estimator_for(task) is not None:
+        return None
+    return f"{spec.display_name} ({model_name}) has no {task} estimator (its ModelSpec's regressor)"
 
 
 class Judge:
@@ -75,14 +93,6 @@ class _Model:
         self.name, self.spec, self.judge = model_name, MODELS[model_name], judge
         self.hyperparameters, self.roles, self.seed = hyperparameters, feature_roles, random_state
         self.estimator = self.spec.estimator_for(judge.task)
-        if self.estimator is None:
-            raise TrainingError(
-                f"{self.spec.display_name} ({model_name}) has no estimator for {judge.task}, "
-                f"this run's task: give its ModelSpec in parallel_trees.models one "
-                f"({'regressor' if judge.task == REGRESSION else 'estimator'}=...), remove it "
-                "from MODELS, or set task.",
-                settings=["task"],
-            )
         threads = run_context["threads_per_model"]  # what n_jobs: auto becomes
         self.arguments = self.spec.arguments(hyperparameters, random_state, threads, judge.task)
         self._check_arguments()
@@ -212,6 +222,9 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
         ``trials``, ``importance``), and ``timing``: the node's span.
     """
     started_at, cpu_started = time.time(), time.process_time()
+    if reason := left_out(model_name, yardstick):
+        span = _span(f"evaluate_folds_{part + 1}", started_at, cpu_started)
+        return {"folds": [], "timing": span, "left_out": reason}
     judge = Judge(yardstick)
     model = _Model(
         model_name, hyperparameters, tuning, feature_roles, random_state, run_context, judge
@@ -279,10 +292,17 @@ def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
 
     Returns:
         The fitted model (a scikit-learn ``Pipeline`` that takes raw rows), and the
-        fit's record: ``hyperparameters`` (the arguments it was built with), the
-        search's record when tuned (``search``), and ``timing``: the node's span.
+        fit's record: ``estimator`` (its class's name), ``hyperparameters`` (the
+        arguments it was built with), the search's record when tuned (``search``), and
+        ``timing``: the node's span. A model with no estimator for the run's task gives
+        ``LeftOut`` and a record saying why (``left_out``).
     """
     started_at, cpu_started = time.time(), time.process_time()
+    if reason := left_out(model_name, yardstick):
+        logger.info("Left out of this run: %s", reason)
+        span = _span("fit_model", started_at, cpu_started)
+        fit = {"estimator": None, "hyperparameters": {}, "search": None, "timing": span}
+        return LeftOut(reason), fit | {"left_out": reason}
     model = _Model(
         model_name, hyperparameters, tuning, feature_roles, random_state, run_context,
         Judge(yardstick),
@@ -320,6 +340,7 @@ def record_training(model_name: str, fit: dict[str, Any], *parts: dict[str, Any]
     folds = sorted((f for part in parts for f in part["folds"]), key=lambda f: f["fold"])
     tuned = fit["search"] is not None
     training = {
+        **({"left_out": fit["left_out"]} if fit.get("left_out") else {}),
         "display_name": spec.display_name,
         "estimator": fit["estimator"],
         "hyperparameters": fit["hyperparameters"],
@@ -329,6 +350,8 @@ def record_training(model_name: str, fit: dict[str, Any], *parts: dict[str, Any]
         "search": fit["search"],
         "timing": [part["timing"] for part in parts] + [fit["timing"]],
     }
+    if fit.get("left_out"):
+        return training
     work = sum(span["cpu_seconds"] for span in training["timing"])
     logger.info(
         "Trained %s: %d-fold CV%s and a fit on all training rows, %.1f s of CPU in %d nodes",
@@ -367,8 +390,10 @@ def export_model(model: Pipeline, model_name: str) -> dict[str, Any]:
         model_name: The model's key in ``MODELS``.
 
     Returns:
-        A JSON-able document that loads without pickle.
+        A JSON-able document that loads without pickle (of a ``LeftOut`` model, why).
     """
+    if isinstance(model, LeftOut):
+        return {"left_out": model.reason}
     return MODELS[model_name].export(model[-1])
 
 
@@ -387,6 +412,8 @@ def predict_test_rows(
         Indexed as ``x_test``: ``prediction``, the predicted class code (or number), then
         ``probability_<code>`` for each class (none when the model gives no probabilities).
     """
+    if isinstance(model, LeftOut):
+        return pd.DataFrame(index=x_test.index[:0])  # no "prediction": nothing to join
     if not len(x_test):
         empty = np.array([], dtype=float if yardstick["task"] == REGRESSION else int)
         return held_out_frame(empty, None, x_test.index)
@@ -436,9 +463,11 @@ def explain_model(
         shuffles of how much worse the metric got (positive: the model needs the column).
     """
     held_out = len(x_test) > 0
+    judge = Judge(yardstick)
+    if isinstance(model, LeftOut):
+        return {"rows": None, "metric": judge.metric.name, "columns": {}, "left_out": model.reason}
     features, labels = (x_test, y_test) if held_out else (x_train, y_train)
     columns = used_columns(feature_roles)
-    judge = Judge(yardstick)
     result = permutation_importance(
         model,
         features[columns],

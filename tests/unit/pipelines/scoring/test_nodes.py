@@ -483,6 +483,7 @@ def test_metrics_hold_run_settings_every_model_and_the_baseline(summary_inputs):
         "cv_shuffle": True,
         "test_size": 0.2,
         "tuning": {"trials": 0, "inner_folds": 3},
+        "left_out": {},
     }
     assert list(summary["models"]) == ["random_forest", "xgboost"]
     # Each model: its training record, then its scores.

@@ -505,3 +505,29 @@ class TestRegression:
         fit_rows, valid = folds[0]
         rmse = float(np.sqrt(np.mean((y.iloc[valid] - y.iloc[fit_rows].mean()) ** 2)))
         assert record["cv_scores"][0] == pytest.approx(rmse)
+
+
+def test_a_model_without_a_regressor_sits_a_regression_out_saying_why(monkeypatch, caplog):
+    from parallel_trees.models import ForestParams, ModelSpec  # noqa: PLC0415
+    from parallel_trees.pipelines.training.nodes import LeftOut  # noqa: PLC0415
+
+    caplog.set_level("INFO", logger="parallel_trees")
+    monkeypatch.setitem(
+        MODELS, "random_forest", ModelSpec("Random Forest", RandomForestClassifier, ForestParams)
+    )
+    yardstick = TestRegression.YARDSTICK
+    x = pd.DataFrame({"age": np.arange(20.0)})
+    y = pd.Series(np.arange(20.0))
+    folds = list(KFold(2).split(x))
+    roles = {"numeric": ["age"], "categorical": [], "many_levels": [], "excluded": {}}
+    args = (yardstick, roles, FOREST, UNTUNED, 21, CONTEXT, "random_forest")
+    part = evaluate_folds(x, y, folds, *args, part=0, parts=1)
+    model, fit_record = fit_model(x, y, *args)
+    why = "Random Forest (random_forest) has no regression estimator (its ModelSpec's regressor)"
+    assert model == LeftOut(why) and part["folds"] == [] and part["left_out"] == why
+    assert f"Left out of this run: {why}" in caplog.text
+    training = record_training("random_forest", fit_record, part)
+    assert training["left_out"] == why and training["cv_scores"] == []
+    assert predict_test_rows(model, x, yardstick).empty
+    assert explain_model(model, x, y, x, y, roles, 21, yardstick)["columns"] == {}
+    assert export_model(model, "random_forest") == {"left_out": why}
