@@ -134,6 +134,7 @@ class TestParallelAndSequentialRuns:
             "cv_shuffle": True,
             "test_size": 0.2,
             "tuning": {"trials": 0, "inner_folds": 3, "progress_every": 10},
+            "left_out": {},
         }
         for model in TRAINING:
             record = metrics["models"][model]
@@ -339,6 +340,7 @@ def test_params_override_shared_and_per_model_knobs(project):
         "cv_shuffle": True,
         "test_size": 0.3,
         "tuning": {"trials": 0, "inner_folds": 3, "progress_every": 10},
+        "left_out": {},
     }
     forest, booster = (metrics["models"][m] for m in TRAINING)
     assert forest["hyperparameters"]["n_estimators"] == 7  # the shared knob
