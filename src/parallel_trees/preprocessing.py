@@ -7,7 +7,7 @@ on the training rows only, and the saved model predicts from raw rows.
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_regressor
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import KFold
@@ -55,17 +55,20 @@ def make_model(estimator: BaseEstimator, roles: dict, random_state: int) -> Pipe
     accepts NaN; another gets the column's median instead. Categorical columns
     are one-hot encoded (a missing value is a level of its own), those with
     many levels target-encoded; a level unseen in training never fails: it
-    gets no one-hot column, or the overall class rates.
+    gets no one-hot column, or the overall class rates (a regression's: the mean).
 
     Args:
-        estimator: An unfitted scikit-learn-compatible classifier.
+        estimator: An unfitted scikit-learn-compatible classifier or regressor.
         roles: ``numeric``, ``categorical`` and ``many_levels`` column lists
             (``infer_column_roles``).
         random_state: Seed of the target encoder's folds.
     """
     numeric = "passthrough" if accepts_missing(estimator) else SimpleImputer(strategy="median")
     one_hot = OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32)
-    target = TargetEncoder(cv=KFold(5, shuffle=True, random_state=random_state))
+    # A regressor's target is a number, even when it is whole (hours worked): scikit-learn
+    # would take whole numbers for classes, and encode a column per "class".
+    kind = "continuous" if is_regressor(estimator) else "auto"
+    target = TargetEncoder(target_type=kind, cv=KFold(5, shuffle=True, random_state=random_state))
     few_levels = [c for c in roles["categorical"] if c not in roles["many_levels"]]
     steps = [
         ("numeric", numeric, roles["numeric"]),
@@ -74,6 +77,15 @@ def make_model(estimator: BaseEstimator, roles: dict, random_state: int) -> Pipe
     ]
     columns = ColumnTransformer([step for step in steps if step[2]], remainder="drop")
     return Pipeline([("columns", columns), ("model", estimator)])
+
+
+def first_text(values: pd.Series) -> int | None:
+    """Where a column meant to be numeric first holds text: its position (``None``: every
+    value is a number, or missing)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return None
+    text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+    return int(np.flatnonzero(text.to_numpy())[0]) if text.any() else None
 
 
 def used_columns(roles: dict) -> list[str]:

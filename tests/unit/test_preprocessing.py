@@ -58,6 +58,17 @@ class TestCategories:
         new = pd.DataFrame({"width": [0.1, np.nan], "colour": ["purple", None]})
         assert model.predict(new).shape == (2,)
 
+    def test_a_regressions_whole_number_target_is_encoded_as_a_number_not_as_classes(self):
+        from sklearn.ensemble import RandomForestRegressor  # noqa: PLC0415
+
+        features, _ = _table()
+        hours = pd.Series(np.arange(len(features)) % 40, name="hours")  # 40 whole numbers
+        roles = {**ROLES, "many_levels": ["colour"]}
+        model = make_model(RandomForestRegressor(random_state=0), roles, 0).fit(features, hours)
+        encoder = model[0].named_transformers_["many_levels"]
+        assert encoder.target_type_ == "continuous"
+        assert model[0].transform(features).shape == (len(features), 2)  # width, one encoding
+
     def test_a_level_only_in_one_folds_validation_rows_is_unknown_to_that_folds_model(self):
         features, target = _table()
         folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(features, target))
@@ -116,3 +127,17 @@ def test_sixty_thousand_rows_with_a_thousand_levels_stay_narrow():
 )
 def test_inferred_role(values, role):
     assert inferred_role(pd.Series(values))[0] == role
+
+
+@pytest.mark.parametrize(
+    ("values", "position"),
+    [
+        ([1.5, None, 2.0], None),
+        (["1.5", "2", None], None),  # numbers as text: numbers all the same
+        (["1.5", "n/a", "oops"], 1),
+    ],
+)
+def test_first_text_finds_the_first_value_that_is_no_number(values, position):
+    from parallel_trees.preprocessing import first_text  # noqa: PLC0415
+
+    assert first_text(pd.Series(values, dtype=object)) == position
