@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from parallel_trees.errors import DataError
 from parallel_trees.metrics import DEFAULT, chosen, names
-from parallel_trees.preprocessing import MAX_ONE_HOT, inferred_role
+from parallel_trees.preprocessing import MAX_ONE_HOT, first_text, inferred_role
 from parallel_trees.tasks import AUTO, CLASSIFICATION, REGRESSION, folds, infer_task
 
 logger = logging.getLogger(__name__)
@@ -401,11 +401,8 @@ def _check_numeric(numeric: pd.DataFrame, where: str) -> None:
     """Refuse text in a numeric column, and numbers the models cannot take."""
     for column in numeric.columns:
         values = numeric[column]
-        if pd.api.types.is_numeric_dtype(values):
-            continue
-        text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
-        if text.any():
-            first = int(np.flatnonzero(text.to_numpy())[0])
+        first = first_text(values)
+        if first is not None:
             raise DataError(
                 f"column_roles makes '{column}' of {where} numeric, but it holds text: "
                 f"{values.iloc[first]!r} on line {first + 2}. Fix those rows, or make it "

@@ -8,7 +8,7 @@ import pandas as pd
 
 from parallel_trees.datasets import Table, TrainedModel
 from parallel_trees.errors import DataError
-from parallel_trees.preprocessing import used_columns
+from parallel_trees.preprocessing import first_text, used_columns
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +32,9 @@ def check_new_rows(table: Table, roles: dict) -> None:
         )
     for column in roles["numeric"]:
         values = rows[column]
-        if pd.api.types.is_numeric_dtype(values):
+        first = first_text(values)
+        if first is None:
             continue
-        text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
-        first = int(np.flatnonzero(text.to_numpy())[0])
         raise DataError(
             f"{table.path}: column '{column}' was numeric in training, but line {first + 2} "
             f"holds {values.iloc[first]!r}. Fix that value, or leave it empty."

@@ -100,3 +100,11 @@ def test_a_regressor_writes_a_number_per_row_and_no_probabilities():
     predicted = predict_new_rows(Table(new, PATH, "ab"), regressor)
     assert predicted.columns.tolist() == ["island", "bill", "prediction"]
     assert predicted["prediction"].tolist() == pytest.approx(model.predict(new).tolist())
+
+
+def test_numbers_held_as_text_in_a_numeric_column_are_not_refused(trained):
+    """The check once indexed the first text value without asking if there was one."""
+    new = _rows(3, seed=2).drop(columns="species")
+    new["bill"] = new["bill"].map(str).astype(object)
+    predicted = predict_new_rows(Table(new, PATH, "ab"), trained)
+    assert len(predicted) == 3
