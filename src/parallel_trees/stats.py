@@ -159,6 +159,53 @@ def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> McNem
     return McNemar(only_a, only_b, (only_a - only_b) / a.size, p_value)
 
 
+def resampled_rows(rows: int, seed: int, resamples: int = RESAMPLES) -> list[np.ndarray]:
+    """The bootstrap's resamples of ``rows`` rows (positions, drawn with replacement), seeded;
+    beyond ``BOOTSTRAP_ROWS`` rows, of a seeded sample of them. One set serves every model
+    and every comparison of a run: each model is scored once per resample."""
+    generator = np.random.default_rng(seed)
+    pool = np.arange(rows)
+    if rows > BOOTSTRAP_ROWS:
+        pool = np.sort(generator.choice(pool, BOOTSTRAP_ROWS, replace=False))
+    return [generator.choice(pool, len(pool), replace=True) for _ in range(resamples)]
+
+
+def bootstrap_test(
+    a: float | None,
+    b: float | None,
+    resampled_a: list[float | None],
+    resampled_b: list[float | None],
+    confidence: float,
+) -> PairedTest:
+    """The paired bootstrap's test of two models' scores ``a`` and ``b`` on all the rows,
+    from their scores on the same resamples (``None``: not computable on that resample).
+
+    The spread of the resampled differences is the standard error of the difference: the
+    p-value and the interval are the normal ones around it (Efron and Tibshirani's bootstrap
+    standard error), so that a few hundred resamples are enough, and the interval matches
+    the test. The p-value is never below ``1 / (resamples + 1)``: no resample could show it.
+    No p-value or interval when the differences never vary.
+    """
+    if a is None or b is None:
+        return PairedTest(0.0, None, None, None, BOOTSTRAP, confidence)
+    found = [
+        x - y
+        for x, y in zip(resampled_a, resampled_b, strict=True)
+        if x is not None and y is not None
+    ]
+    difference = a - b
+    spread = float(np.std(found, ddof=1)) if len(found) > 1 else 0.0
+    if spread == 0:  # the same difference whatever the rows: none, or not testable
+        p_value = 1.0 if difference == 0 and found else None
+        return PairedTest(difference, None, None, p_value, BOOTSTRAP, confidence)
+    normal = stats.norm()
+    margin = float(normal.ppf((1 + confidence) / 2) * spread)
+    p_value = max(float(2 * normal.sf(abs(difference) / spread)), 1 / (len(found) + 1))
+    return PairedTest(
+        difference, difference - margin, difference + margin, p_value, BOOTSTRAP, confidence
+    )
+
+
 def paired_bootstrap(
     score: Callable[[np.ndarray], tuple[float | None, float | None]],
     rows: int,
@@ -166,13 +213,8 @@ def paired_bootstrap(
     seed: int,
     resamples: int = RESAMPLES,
 ) -> PairedTest:
-    """A paired bootstrap of the difference of two models' scores on the same rows.
-
-    The rows are resampled with replacement, the two models scored on each resample,
-    and the spread of the differences is the standard error of the difference: the
-    p-value and the interval are the normal ones around it (Efron and Tibshirani's
-    bootstrap standard error), so that a few hundred resamples are enough, and the
-    interval matches the test.
+    """A paired bootstrap of the difference of two models' scores on the same rows
+    (``resampled_rows``, then ``bootstrap_test``).
 
     Args:
         score: Positions of rows -> the two models' scores on them (``None``: the metric
@@ -184,35 +226,13 @@ def paired_bootstrap(
 
     Returns:
         The difference ``a - b`` on every row, its interval, and the two-sided p-value of
-        no difference (never below ``1 / (resamples + 1)``); no p-value or interval when
-        the differences never vary.
+        no difference; no p-value or interval when the differences never vary.
     """
-    all_rows = np.arange(rows)
-    a, b = score(all_rows) if rows else (None, None)
+    a, b = score(np.arange(rows)) if rows else (None, None)
     if a is None or b is None:
         return PairedTest(0.0, None, None, None, BOOTSTRAP, confidence)
-    generator = np.random.default_rng(seed)
-    pool = all_rows
-    if rows > BOOTSTRAP_ROWS:
-        pool = np.sort(generator.choice(all_rows, BOOTSTRAP_ROWS, replace=False))
-    found = []
-    for _ in range(resamples):
-        x, y = score(generator.choice(pool, len(pool), replace=True))
-        if x is not None and y is not None:
-            found.append(x - y)
-    difference = a - b
-    spread = float(np.std(found, ddof=1)) if len(found) > 1 else 0.0
-    if spread == 0:  # the same difference whatever the rows: none, or not testable
-        p_value = 1.0 if difference == 0 and found else None
-        return PairedTest(difference, None, None, p_value, BOOTSTRAP, confidence)
-    normal = stats.norm()
-    margin = float(normal.ppf((1 + confidence) / 2) * spread)
-    # The normal tail goes on for ever; resamples do not: below 1 / (resamples + 1), no
-    # resample could have shown it (as a percentile bootstrap's smallest p).
-    p_value = max(float(2 * normal.sf(abs(difference) / spread)), 1 / (len(found) + 1))
-    return PairedTest(
-        difference, difference - margin, difference + margin, p_value, BOOTSTRAP, confidence
-    )
+    pairs = [score(sample) for sample in resampled_rows(rows, seed, resamples)]
+    return bootstrap_test(a, b, [x for x, _ in pairs], [y for _, y in pairs], confidence)
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:

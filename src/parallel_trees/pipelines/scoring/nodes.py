@@ -11,10 +11,11 @@ from parallel_trees.pipelines.training.nodes import BASELINE, PROBABILITY
 from parallel_trees.stats import (
     MCNEMAR,
     SIGN_TEST,
+    bootstrap_test,
     holm,
     mcnemar_exact,
-    paired_bootstrap,
     pairs_needed,
+    resampled_rows,
     smallest_p,
 )
 from parallel_trees.stats import corrected_resampled_ttest as cv_test
@@ -163,28 +164,48 @@ def rank(scores: dict[str, Any], metric: Metric, tolerance: float) -> list[tuple
     return [tuple(r) for r in ranked]
 
 
-def _held_out_test(
-    a: str,
-    b: str,
-    held_out: dict[str, Any],
-    yardstick: dict[str, Any],
-    metric: Metric,
-    confidence: float,
-    seed: int,
-) -> dict[str, Any] | None:
-    """The held-out comparison of ``a`` and ``b``: McNemar's exact test for accuracy (which
-    rows each got right), a seeded paired bootstrap for any other metric."""
-    if not len(held_out["truth"]):
-        return None
-    one, other = (held_out_outcome(held_out, m, yardstick) for m in (a, b))
-    if metric.name == "accuracy":
-        test = mcnemar_exact(one.predicted == one.truth, other.predicted == other.truth)
-        return test.as_dict() | {"test": MCNEMAR, "confidence": confidence}
+class _HeldOut:
+    """The held-out comparisons of a run: McNemar's exact test for accuracy (which rows each
+    model got right), a paired bootstrap for any other metric, on one set of resamples of
+    the held-out rows (``resampled_rows``), each model scored once per resample."""
 
-    def both(rows: np.ndarray) -> tuple[float | None, float | None]:
-        return metric.score(one.take(rows)), metric.score(other.take(rows))
+    def __init__(
+        self,
+        held_out: dict[str, Any],
+        yardstick: dict[str, Any],
+        metric: Metric,
+        confidence: float,
+        seed: int,
+    ):
+        self.held_out, self.yardstick, self.metric = held_out, yardstick, metric
+        self.confidence, self.seed = confidence, seed
+        self._resampled: dict[str, list[float | None]] = {}
 
-    return paired_bootstrap(both, len(one.truth), confidence, seed).as_dict()
+    def _outcome(self, model: str) -> Outcome:
+        return held_out_outcome(self.held_out, model, self.yardstick)
+
+    def _on_resamples(self, model: str) -> list[float | None]:
+        if model not in self._resampled:
+            outcome = self._outcome(model)
+            resamples = resampled_rows(len(outcome.truth), self.seed)
+            self._resampled[model] = [self.metric.score(outcome.take(r)) for r in resamples]
+        return self._resampled[model]
+
+    def test(self, a: str, b: str) -> dict[str, Any] | None:
+        """``a`` against ``b`` on the held-out rows; ``None`` when none were held out."""
+        if not len(self.held_out["truth"]):
+            return None
+        one, other = self._outcome(a), self._outcome(b)
+        if self.metric.name == "accuracy":
+            test = mcnemar_exact(one.predicted == one.truth, other.predicted == other.truth)
+            return test.as_dict() | {"test": MCNEMAR, "confidence": self.confidence}
+        return bootstrap_test(
+            self.metric.score(one),
+            self.metric.score(other),
+            self._on_resamples(a),
+            self._on_resamples(b),
+            self.confidence,
+        ).as_dict()
 
 
 def compare_models(
@@ -233,11 +254,12 @@ def compare_models(
     comparisons = [(best, m, "best") for m in models if m != best]
     comparisons += [(m, BASELINE, "baseline") for m in models if BASELINE in scores]
     records = []
-    for seed, (a, b, against) in enumerate(comparisons, start=random_state):
+    held_out_tests = _HeldOut(held_out, yardstick, metric, confidence, random_state)
+    for a, b, against in comparisons:
         cv = cv_test(
             scores[a]["cv_scores"], scores[b]["cv_scores"], n_train, n_valid, confidence, rows
         ).as_dict()
-        test = _held_out_test(a, b, held_out, yardstick, metric, confidence, seed)
+        test = held_out_tests.test(a, b)
         records.append({"models": [a, b], "against": against, "cv": cv, "held_out": test})
     tests = [t for r in records for t in (r["cv"], r["held_out"]) if t is not None]
     for test, adjusted in zip(tests, holm([t["p_value"] for t in tests]), strict=True):
