@@ -128,7 +128,54 @@ def test_the_suite_writes_nothing_in_the_project():
     assert not [path for path in made if path.startswith(by_runs)], made
 
 
+# The source's layers, lowest first: a module imports from its own layer or those below,
+# never above (the README's Project structure says the same).
+LAYERS = [
+    {"errors", "resources", "tags", "tasks", "stats"},  # the floor: no project imports but these
+    {"metrics", "models", "preprocessing", "tuning", "parameters", "datasets", "certificates"},
+    {"pipelines", "pipeline_registry"},  # nodes and pipelines: never the runtime
+    {"parallel_runner", "runners", "runner_options", "tracking"},  # the runtime
+    {"hooks", "cli", "settings", "__main__", "__init__"},  # Kedro's entry points
+]
+
+
+def _layer(module: str) -> int:
+    """The layer of ``parallel_trees.<module>...`` (its first component decides)."""
+    (layer,) = [i for i, names in enumerate(LAYERS) if module.partition(".")[0] in names]
+    return layer
+
+
+def _project_imports(path) -> set[str]:
+    """The parallel_trees modules ``path`` imports, anywhere in it, without the prefix."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {
+            n.removeprefix("parallel_trees.") for n in names if n.startswith("parallel_trees.")
+        }
+    return found
+
+
 class TestOrganisation:
+    def test_imports_run_one_way(self):
+        """No module imports from a layer above its own (``LAYERS``)."""
+        upward = []
+        for path in SOURCE.rglob("*.py"):
+            module = ".".join(path.relative_to(SOURCE).with_suffix("").parts)
+            for imported in _project_imports(path):
+                if _layer(imported) > _layer(module):
+                    upward.append(f"{module} imports {imported}")
+        assert upward == []
+
+    def test_every_module_has_a_layer(self):
+        for path in SOURCE.rglob("*.py"):
+            _layer(".".join(path.relative_to(SOURCE).with_suffix("").parts))
+
     def test_the_unit_tests_mirror_the_source(self):
         """tests/unit/<path>/test_<module>.py tests src/parallel_trees/<path>/<module>.py."""
         for test in (TESTS / "unit").rglob("test_*.py"):

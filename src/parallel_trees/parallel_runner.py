@@ -70,6 +70,8 @@ from kedro.runner.task import Task
 
 from parallel_trees.datasets import SharedFileDataset
 from parallel_trees.errors import UserError
+from parallel_trees.resources import alive
+from parallel_trees.tags import LONG
 
 if TYPE_CHECKING:
     from kedro.io import SharedMemoryCatalogProtocol
@@ -78,10 +80,6 @@ if TYPE_CHECKING:
     from pluggy import PluginManager
 
 START_METHODS = ("fork", "spawn", "forkserver")
-# The tag of the nodes that take long (seconds to minutes, where the others take
-# milliseconds): this runner starts first the nodes with the longest chain of them ahead.
-LONG = "long"
-
 
 # A run's folder of shared data: parallel-trees-data-<pid of kedro run>-<unique hex id>.
 SHARED_DATA = "parallel-trees-data"
@@ -115,17 +113,6 @@ def shared_data_folders(pid: int | str = "*") -> list[Path]:
     """The folders of shared data of the run whose main process is ``pid`` (default: every run)."""
     pattern = shared_data_folder(pid, "*")
     return sorted(pattern.parent.glob(pattern.name))
-
-
-def alive(pid: int) -> bool:
-    """Whether process ``pid`` of this machine is running (or a zombie not yet waited for)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 @contextmanager

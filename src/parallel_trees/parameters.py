@@ -13,8 +13,6 @@ from typing import Any, Literal
 
 from kedro.validation import ParameterValidationError
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -28,7 +26,7 @@ from parallel_trees.metrics import METRICS
 from parallel_trees.models import MODELS, NOT_ARGUMENTS, SEARCH, ModelSpec
 from parallel_trees.preprocessing import ROLES
 from parallel_trees.tasks import AUTO, TASKS
-from parallel_trees.tuning import PROGRESS_EVERY, bounds, parse_range
+from parallel_trees.tuning import PROGRESS_EVERY, Strict, bounds, parse_range
 
 DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "synthetic", "csv")
 MISSING = "missing; set it in conf/base/parameters.yml."
@@ -38,11 +36,7 @@ class InvalidParametersError(UserError, ParameterValidationError):
     """Bad parameters: the ``kedro`` CLI prints the message, no traceback, exits 1."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class SyntheticParams(_Strict):
+class SyntheticParams(Strict):
     """Size of the dataset used when ``dataset: synthetic``: ``make_classification``'s, or
     ``make_regression``'s with ``task: regression`` (which reads no ``n_classes``)."""
 
@@ -61,7 +55,7 @@ class SyntheticParams(_Strict):
         return self
 
 
-class TuningParams(_Strict):
+class TuningParams(Strict):
     """How hard each model's search works: the same for every model and outer fold."""
 
     trials: int = Field(ge=0)  # settings tried per search; 0 = no tuning
@@ -69,14 +63,14 @@ class TuningParams(_Strict):
     progress_every: float = Field(default=PROGRESS_EVERY, ge=0)  # seconds between progress lines
 
 
-class MlflowParams(_Strict):
+class MlflowParams(Strict):
     """Where a tracked run is logged (``tracking: true``)."""
 
     tracking_uri: str | None = Field(default=None, min_length=1)  # None: env var, else SQLite
     experiment: str = Field(min_length=1)
 
 
-class SharedParams(_Strict):
+class SharedParams(Strict):
     """The knobs every model shares."""
 
     dataset: Literal[DATASETS]

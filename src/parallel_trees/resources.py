@@ -1,5 +1,5 @@
 """How many threads each model may use: the cores this process may run on,
-shared by the training nodes that run at the same time.
+shared by the training nodes that run at the same time; and whether a process lives.
 
 Models running side by side that each use every core oversubscribe the CPU:
 XGBoost's OpenMP threads then spin-wait for each other and a 0.1 s fit can
@@ -47,3 +47,14 @@ def available_cores(root: Path = CGROUP) -> int:
 def threads_per_model(cores: int, concurrent: int) -> int:
     """``max(1, cores // concurrent)``: each of ``concurrent`` models' share of the cores."""
     return max(1, cores // max(1, concurrent))
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine is running (or a zombie not yet waited for)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

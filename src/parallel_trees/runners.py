@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import operator
-import os
 import socket
 import ssl
 import uuid
@@ -37,6 +36,7 @@ from kedro.io import MemoryDataset
 from kedro.runner import AbstractRunner, Task
 
 from parallel_trees.errors import UserError
+from parallel_trees.resources import available_cores
 
 if TYPE_CHECKING:
     from distributed import Future
@@ -303,7 +303,7 @@ class DaskRunner(AbstractRunner):
             raise ValueError(f"n_workers = {n_workers}: a local cluster needs at least 1 worker.")
         super().__init__(is_async=is_async)
         self._address = address or dask.config.get("scheduler-address", None)
-        self._n_workers = n_workers or os.cpu_count() or 1
+        self._n_workers = n_workers or available_cores()
         given = {"tls_ca_file": tls_ca_file, "tls_client_cert": tls_client_cert}
         given["tls_client_key"] = tls_client_key
         self._security = client_security(

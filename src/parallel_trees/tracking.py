@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from parallel_trees.parallel_runner import alive
+from parallel_trees.resources import alive
 
 # An MLflow parameter's value is at most 6,000 characters (mlflow 3.17).
 MAX_PARAM = 6000

@@ -34,11 +34,13 @@ PROGRESS_EVERY = 10.0
 STARTUP_TRIALS = 5
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A section of the parameters: unknown keys and coerced types refused."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class Interval(_Strict):
+class Interval(Strict):
     """Numbers from ``low`` to ``high``: integers if both bounds are; a log scale with ``log``."""
 
     low: int | float
@@ -68,7 +70,7 @@ class Interval(_Strict):
         return isinstance(self.low, int) and isinstance(self.high, int)
 
 
-class Choices(_Strict):
+class Choices(Strict):
     """One of a list of values."""
 
     choices: list[Any] = Field(min_length=2)

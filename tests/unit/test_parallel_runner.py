@@ -17,7 +17,6 @@ from kedro_datasets.pickle import PickleDataset
 
 from parallel_trees.errors import UserError
 from parallel_trees.parallel_runner import (
-    LONG,
     ParallelRunner,
     long_chains,
     shared_data,
@@ -28,6 +27,7 @@ from parallel_trees.parallel_runner import (
     worker_hook_manager,
 )
 from parallel_trees.pipeline_registry import register_pipelines
+from parallel_trees.tags import LONG
 from tests.helpers.processes import START_METHODS, dead_pid
 from tests.helpers.project import configure_logging, logging_taken_back
 

@@ -54,3 +54,13 @@ class TestAvailableCores:
 )
 def test_threads_per_model_share_the_cores(cores, concurrent, threads):
     assert threads_per_model(cores, concurrent) == threads
+
+
+def test_alive_tells_a_running_process_from_a_finished_one():
+    import os  # noqa: PLC0415
+
+    from parallel_trees.resources import alive  # noqa: PLC0415
+    from tests.helpers.processes import dead_pid  # noqa: PLC0415
+
+    assert alive(os.getpid())
+    assert not alive(dead_pid())

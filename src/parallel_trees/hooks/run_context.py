@@ -13,8 +13,8 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 
 from parallel_trees.hooks.kedro_internals import pool_size, session_runner
-from parallel_trees.pipelines.training.pipeline import FIT
 from parallel_trees.resources import available_cores, threads_per_model
+from parallel_trees.tags import FIT
 
 logger = logging.getLogger(__name__)
 

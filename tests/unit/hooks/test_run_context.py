@@ -11,8 +11,9 @@ from parallel_trees.hooks.run_context import (
 )
 from parallel_trees.models import MODELS
 from parallel_trees.pipelines.training import create_pipeline
-from parallel_trees.pipelines.training.pipeline import FIT, FOLD_NODES
+from parallel_trees.pipelines.training.pipeline import FOLD_NODES
 from parallel_trees.runners import DaskRunner
+from parallel_trees.tags import FIT
 
 
 def _step(x):

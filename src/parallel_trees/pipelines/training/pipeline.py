@@ -14,7 +14,7 @@ from typing import Any
 from kedro.pipeline import Pipeline, node
 
 from parallel_trees.models import MODELS
-from parallel_trees.parallel_runner import LONG
+from parallel_trees.tags import FIT, LONG
 
 from .nodes import (
     BASELINE,
@@ -31,10 +31,8 @@ from .nodes import (
 # Kedro builds its pipelines before it reads the parameters, so this cannot follow
 # cv_folds; 5 is cv_folds' default, one fold per node.
 FOLD_NODES = 5
-# The tag of the nodes that fit models: the run's context gives each its share of the cores.
-# They and explain_model (permutation importance) are also LONG: the project's
-# ParallelRunner starts the nodes with the longest chain of LONG nodes ahead first.
-FIT = "fit"
+# The nodes that fit models are tagged FIT (the run's context gives each its share of the
+# cores); they and explain_model (permutation importance) are also LONG (parallel_trees.tags).
 MODEL_INPUTS = [
     "yardstick",
     "feature_roles",

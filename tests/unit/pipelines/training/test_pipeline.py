@@ -6,10 +6,10 @@ import yaml
 from kedro.io import DataCatalog
 
 from parallel_trees.models import MODELS
-from parallel_trees.parallel_runner import LONG
 from parallel_trees.pipelines.training import create_pipeline
 from parallel_trees.pipelines.training.nodes import BASELINE
-from parallel_trees.pipelines.training.pipeline import FIT, FOLD_NODES, create_branch
+from parallel_trees.pipelines.training.pipeline import FOLD_NODES, create_branch
+from parallel_trees.tags import FIT, LONG
 
 FOLD_NODE_NAMES = [f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)]
 FIT_NODES = [*FOLD_NODE_NAMES, "fit_model"]
