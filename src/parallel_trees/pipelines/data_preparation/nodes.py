@@ -94,8 +94,8 @@ def load_dataset(  # noqa: PLR0913 - a node's inputs, each a dataset or paramete
         classes, target = [], target.astype(float)
         _log_task(chosen_task, "is a number" if task == AUTO else None, where)
     elif natural == REGRESSION:  # task: classification, on numbers
-        target, classes = _class_codes(target, where, "Its values are numbers: keep task: auto.")
         _log_task(chosen_task, None, where)
+        target, classes = _class_codes(target, where, "Its values are numbers: keep task: auto.")
     else:
         classes = bunch.target_names.tolist()
     return as_float32(bunch.data), target, classes, {}, chosen_task
