@@ -25,7 +25,7 @@ from parallel_trees.metrics import (
     predictions_of,
     scorer,
 )
-from parallel_trees.models import MODELS, SEARCH
+from parallel_trees.models import MODELS, NOT_ARGUMENTS, SEARCH
 from parallel_trees.preprocessing import make_model, used_columns
 from parallel_trees.tasks import REGRESSION
 from parallel_trees.tuning import PROGRESS_EVERY, parse_space, search
@@ -106,9 +106,7 @@ class _Model:
         does not take: one for the other task's estimator (a classifier's ``class_weight`` in
         a regression) belongs in that task's subsection."""
         accepted = set(self.estimator().get_params())
-        shared = [
-            k for k in self.hyperparameters if k not in (SEARCH, "classification", "regression")
-        ]
+        shared = [k for k in self.hyperparameters if k not in NOT_ARGUMENTS]
         searched = list(self.hyperparameters.get(SEARCH, {}) or {})
         wrong = [k for k in shared if k not in accepted]
         wrong += [f"{SEARCH}.{k}" for k in searched if k not in accepted]
