@@ -7,6 +7,18 @@ from sklearn.datasets import load_iris
 # The runtime parameters of a run on penguins.csv in the project's folder.
 PENGUINS = "csv_path=penguins.csv,dataset=csv,target_column=species"
 IRIS_COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
+# The default run's yardstick on iris (choose_yardstick's): accuracy, three classes.
+IRIS_YARDSTICK = {
+    "task": "classification",
+    "metric": "accuracy",
+    "chosen": False,
+    "greater_is_better": True,
+    "classes": 3,
+    "positive": None,
+    "positive_class": None,
+    "majority": "setosa",
+    "guess": "'setosa'",
+}
 
 
 def iris_table() -> pd.DataFrame:

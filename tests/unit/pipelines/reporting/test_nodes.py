@@ -10,6 +10,7 @@ from parallel_trees.pipelines.reporting.nodes import (
     report_results,
     subplots,
 )
+from tests.helpers.tables import IRIS_YARDSTICK
 
 
 def _validated(plot):
@@ -25,17 +26,7 @@ plot_model_comparison = _validated(nodes.plot_model_comparison)
 plot_run_timeline = _validated(nodes.plot_run_timeline)
 
 VERDICT = "Random Forest vs XGBoost: +0.100 CV accuracy, ...: no significant difference"
-ACCURACY = {
-    "task": "classification",
-    "metric": "accuracy",
-    "chosen": False,
-    "greater_is_better": True,
-    "classes": 3,
-    "positive": None,
-    "positive_class": None,
-    "majority": "setosa",
-    "guess": "'setosa'",
-}
+ACCURACY = IRIS_YARDSTICK
 PANEL = {
     "accuracy": 0.95,
     "balanced_accuracy": 0.94,

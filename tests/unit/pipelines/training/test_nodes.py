@@ -25,23 +25,13 @@ from parallel_trees.pipelines.training.nodes import (
     record_training,
 )
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES, FoldShare
+from tests.helpers.tables import IRIS_YARDSTICK
 
 FOREST = {"n_estimators": 10, "max_depth": None, "min_samples_split": 2, "n_jobs": 1}
 BOOSTER = {"n_estimators": 10, "eval_metric": "mlogloss", "tree_method": "hist", "n_jobs": 1}
 UNTUNED = {"trials": 0, "inner_folds": 3}
 CONTEXT = {"runner": "ParallelRunner", "cores": 4, "fits_at_once": 2, "threads_per_model": 2}
-# The default run's yardstick on iris: accuracy, three classes.
-YARDSTICK = {
-    "task": "classification",
-    "metric": "accuracy",
-    "chosen": False,
-    "greater_is_better": True,
-    "classes": 3,
-    "positive": None,
-    "positive_class": None,
-    "majority": "setosa",
-    "guess": "'setosa'",
-}
+YARDSTICK = IRIS_YARDSTICK
 IRIS_ROLES = {
     "numeric": ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"],
     "categorical": [],
