@@ -12,7 +12,7 @@
 - Holm's step-down correction over the family of tests a run's verdicts rest on.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -162,7 +162,8 @@ def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> McNem
 def resampled_rows(rows: int, seed: int, resamples: int = RESAMPLES) -> list[np.ndarray]:
     """The bootstrap's resamples of ``rows`` rows (positions, drawn with replacement), seeded;
     beyond ``BOOTSTRAP_ROWS`` rows, of a seeded sample of them. One set serves every model
-    and every comparison of a run: each model is scored once per resample."""
+    and every comparison of a run: each model is scored once per resample (the scoring
+    pipeline's held-out tests), then ``bootstrap_test`` compares two of them."""
     generator = np.random.default_rng(seed)
     pool = np.arange(rows)
     if rows > BOOTSTRAP_ROWS:
@@ -204,35 +205,6 @@ def bootstrap_test(
     return PairedTest(
         difference, difference - margin, difference + margin, p_value, BOOTSTRAP, confidence
     )
-
-
-def paired_bootstrap(
-    score: Callable[[np.ndarray], tuple[float | None, float | None]],
-    rows: int,
-    confidence: float,
-    seed: int,
-    resamples: int = RESAMPLES,
-) -> PairedTest:
-    """A paired bootstrap of the difference of two models' scores on the same rows
-    (``resampled_rows``, then ``bootstrap_test``).
-
-    Args:
-        score: Positions of rows -> the two models' scores on them (``None``: the metric
-            cannot be computed on those rows, e.g. ROC AUC of a single class).
-        rows: How many rows there are.
-        confidence: Level of the interval.
-        seed: Seeds the resamples: the same seed, the same test.
-        resamples: How many resamples of the rows.
-
-    Returns:
-        The difference ``a - b`` on every row, its interval, and the two-sided p-value of
-        no difference; no p-value or interval when the differences never vary.
-    """
-    a, b = score(np.arange(rows)) if rows else (None, None)
-    if a is None or b is None:
-        return PairedTest(0.0, None, None, None, BOOTSTRAP, confidence)
-    pairs = [score(sample) for sample in resampled_rows(rows, seed, resamples)]
-    return bootstrap_test(a, b, [x for x, _ in pairs], [y for _, y in pairs], confidence)
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:

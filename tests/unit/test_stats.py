@@ -6,13 +6,15 @@ from scipy import stats
 
 from parallel_trees.stats import (
     BOOTSTRAP,
+    RESAMPLES,
     SIGN_TEST,
     T_TEST,
+    bootstrap_test,
     corrected_resampled_ttest,
     holm,
     mcnemar_exact,
-    paired_bootstrap,
     pairs_needed,
+    resampled_rows,
     sign_test,
     smallest_p,
 )
@@ -186,6 +188,15 @@ class TestHolm:
         # 0.8 x 2 = 1.6, capped at 1; 0.9 x 1 = 0.9, raised to the 1 before it.
         assert holm([0.9, None, 0.8]) == pytest.approx([1.0, None, 1.0])
         assert holm([]) == []
+
+
+def paired_bootstrap(score, rows: int, confidence: float, seed: int, resamples: int = RESAMPLES):
+    """Two models' paired bootstrap as the scoring pipeline makes it: ``score`` (positions of
+    rows -> both models' scores) on all the rows and on each of ``resampled_rows``, then
+    ``bootstrap_test``."""
+    a, b = score(np.arange(rows)) if rows else (None, None)
+    pairs = [score(r) for r in resampled_rows(rows, seed, resamples)] if a is not None else []
+    return bootstrap_test(a, b, [x for x, _ in pairs], [y for _, y in pairs], confidence)
 
 
 class TestPairedBootstrap:
