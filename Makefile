@@ -10,12 +10,14 @@
 # make screenshots : refresh docs/*.png (the README's kedro-viz and MLflow pictures) from the browser tests
 # make certs: a CA and the certificates of a TLS Dask cluster, in certs/ (kedro dask-certs)
 
+# The Python that makes .venv; make run PYTHON=python3.12 for another.
 PYTHON ?= python3
 # The supported Pythons, oldest first: the README and pyproject.toml's requires-python say
 # the same. The oldest is the oldest that every pin of requirements.lock installs on (numpy,
 # scipy, pandas and scikit-learn need 3.11); the one lock serves them all (make lock checks).
 # make test runs the whole suite on .venv's Python, make test-pythons part of it on the others.
 PYTHONS := 3.11 3.12 3.13
+OLDEST := $(firstword $(PYTHONS))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -27,10 +29,17 @@ export MLFLOW_DISABLE_TELEMETRY := true
 
 .PHONY: install install-pythons other-pythons python-check run test test-pythons lint lock clean screenshots bench certs ui
 
+# make alone is make install: .venv, made once, then remade when pyproject.toml or
+# requirements.lock changes. python-check runs first, every time (next).
 install: $(STAMP)
 
-# python-check runs first, every time: it stops make, in one line and before anything is
-# created, when PYTHON cannot make the venv (or is not the Python an existing one was made with).
+# Stops make, in one line and before anything is created, when PYTHON cannot make the venv
+# (it does not run, or is older than $(OLDEST)), or is not of the Python version an existing
+# one was made with; a Python newer than tested goes on, with a warning (.ci/python-check).
+# A dry run (make -n) checks too (+).
+python-check:
+	+@.ci/python-check "$(PYTHON)" "$(origin PYTHON)" "$(VENV)" "$(PYTHONS)" "$(or $(MAKECMDGOALS),run)"
+
 # One line says what it does; pip's own output only on an error.
 $(STAMP): pyproject.toml requirements.lock | python-check
 	@echo "Installing the pinned dependencies (requirements.lock) and the project into $(VENV): one to two minutes, once"
@@ -39,38 +48,6 @@ $(STAMP): pyproject.toml requirements.lock | python-check
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet --constraint requirements.lock --editable ".[dev]"
 	@touch $(STAMP)
-
-comma := ,
-empty :=
-space := $(empty) $(empty)
-OLDEST := $(firstword $(PYTHONS))
-NEWEST := $(lastword $(PYTHONS))
-SUPPORTED := $(subst $(space),$(comma)$(space),$(PYTHONS))
-# "old|ok|new X.Y.Z /path/to/python" of the Python $(1), or nothing when it does not run.
-# It runs under any Python, 2 included, so as to name the one it found.
-python_found = $(shell $(1) -c 'import sys; v = tuple(sys.version_info[:3]); print("%s %d.%d.%d %s" % ("old" if v[:2] < ($(subst .,$(comma) ,$(OLDEST))) else "new" if v[:2] > ($(subst .,$(comma) ,$(NEWEST))) else "ok", v[0], v[1], v[2], sys.executable))' 2>/dev/null)
-# A supported Python of this machine, to suggest.
-python_here = $(firstword $(foreach v,$(PYTHONS),$(shell .ci/find-python $(v))))
-python_hint = Point PYTHON= at another, e.g. make $(or $(MAKECMDGOALS),run) PYTHON=$(or $(python_here),python$(OLDEST))
-# " (/path/to/python)" unless PYTHON says it already.
-at = $(if $(filter $(PYTHON),$(1)),, ($(1)))
-needs = parallel-trees needs Python $(OLDEST) or newer (supported and tested: $(SUPPORTED)).
-
-python-check:
-	$(if $(wildcard $(BIN)/python),$(check_same_as_venv),$(check_supported))
-
-# No venv yet: PYTHON must be a supported Python; a newer one than tested goes on, with a warning.
-check_supported = $(eval found := $(call python_found,$(PYTHON)))$(strip \
-  $(if $(found),,$(error PYTHON=$(PYTHON) does not run here. $(needs) $(python_hint))) \
-  $(if $(filter old,$(firstword $(found))),$(error PYTHON=$(PYTHON) is Python $(word 2,$(found))$(call at,$(word 3,$(found))), too old: $(needs) $(python_hint))) \
-  $(if $(filter new,$(firstword $(found))),$(warning PYTHON=$(PYTHON) is Python $(word 2,$(found)), newer than the versions tested ($(SUPPORTED)); going on)))
-
-# A venv exists: PYTHON given (make ... PYTHON=...) must be the Python it was made with.
-check_same_as_venv = $(if $(filter command line environment,$(origin PYTHON)),$(strip \
-  $(eval found := $(call python_found,$(PYTHON)))$(eval venv := $(call python_found,$(BIN)/python)) \
-  $(if $(found),,$(error PYTHON=$(PYTHON) does not run here. $(needs) $(python_hint))) \
-  $(if $(filter $(basename $(word 2,$(venv))),$(basename $(word 2,$(found)))),, \
-    $(error $(VENV) was made with Python $(word 2,$(venv)), not PYTHON=$(PYTHON)'s $(word 2,$(found)). Run make clean first to make it anew with PYTHON=$(PYTHON), or leave PYTHON= out to keep it))))
 
 run: install
 	$(BIN)/kedro run --runner=ParallelRunner
@@ -82,8 +59,10 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-# The supported Pythons but .venv's (PYTHON's, before make install has made it).
-OTHER_PYTHONS = $(filter-out $(basename $(word 2,$(call python_found,$(or $(wildcard $(BIN)/python),$(PYTHON))))),$(PYTHONS))
+# The supported Pythons but .venv's X.Y (PYTHON's, before make install has made it; all of
+# them when it does not run).
+venv_python = $(or $(wildcard $(BIN)/python),$(PYTHON))
+OTHER_PYTHONS = $(filter-out $(shell $(venv_python) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null),$(PYTHONS))
 
 # On each of them, a venv of its own (.venv-3.12, ...) from the same lock, and the tests that
 # start worker processes, under spawn on the first and forkserver on the next (.ci/test-pythons).
@@ -94,6 +73,7 @@ test-pythons: install
 install-pythons:
 	.ci/test-pythons --install-only $(OTHER_PYTHONS)
 
+# Their X.Y, on one line (.ci/run makes their venvs while it installs the rest).
 other-pythons:
 	@echo $(OTHER_PYTHONS)
 
