@@ -30,7 +30,7 @@ from pathlib import Path
 
 from encoders import table as categorical_table
 
-from parallel_trees.parallel_runner import shared_data_folders
+from parallel_trees.runners.handoff import shared_data_folders
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -91,7 +91,7 @@ def _pss_mb(group: int) -> float:
     (``Pss_Shmem``), plus each file of /dev/shm that the group maps, or that is
     in the run's folder of shared data there, once and whole: such a file is
     memory whether one process maps it or three, or none (the run's shared
-    data, ``parallel_runner.shared_data``; joblib's memory-mapped arrays in
+    data, ``runners.handoff.shared_data``; joblib's memory-mapped arrays in
     ``plain_pool.py``), and a released file stays memory while it is mapped.
     Anonymous shared memory is left out (multiprocessing's, kilobytes here).
 

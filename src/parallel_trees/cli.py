@@ -3,7 +3,7 @@
 Kedro uses a project's ``cli.py`` commands in place of its own
 (https://docs.kedro.org/en/stable/extend/common_use_cases/#use-case-3-how-to-add-or-modify-cli-commands).
 This one keeps every option, help text and behaviour of Kedro's ``run``, and
-changes two things: ``ParallelRunner`` is ``parallel_trees.parallel_runner``'s,
+changes two things: ``ParallelRunner`` is ``parallel_trees.runners``'s,
 whose workers are all ready before the first node, whatever the start method
 (``--runner=kedro.runner.ParallelRunner`` still names Kedro's own); and
 ``--runner`` and ``--runner-params`` are checked against the runner's class
@@ -20,9 +20,9 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 
 from parallel_trees.certificates import make_certificates
-from parallel_trees.runner_options import check_runner_options
+from parallel_trees.runners.options import check_runner_options
 
-RUNNERS = {"ParallelRunner": "parallel_trees.parallel_runner.ParallelRunner"}
+RUNNERS = {"ParallelRunner": "parallel_trees.runners.ParallelRunner"}
 
 
 @click.group(name="parallel-trees")

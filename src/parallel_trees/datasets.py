@@ -6,29 +6,23 @@ The first two are read-only. What they cannot read becomes a ``DataError`` that
 names the file and what to change (the run guard shows it as one ``Error:`` line).
 """
 
-import errno
 import functools
 import hashlib
 import io
 import json
-import mmap
-import os
 import pickle
 import pkgutil
-import shutil
-import struct
-import weakref
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
 from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
-from kedro_datasets._typing import PlotlyPreview, TablePreview
 from kedro_datasets.json import JSONDataset
 from sklearn.pipeline import Pipeline
 
 from parallel_trees.errors import DataError
+from parallel_trees.kedro_internals import PlotlyPreview, TablePreview
 
 # Separators a header row is searched for, in order of preference on a tie.
 SEPARATORS = (",", ";", "\t", "|")
@@ -197,7 +191,7 @@ class FigureDataset(JSONDataset):
         return PlotlyPreview(super().load())
 
 
-class CSVDataset(AbstractVersionedDataset[pd.DataFrame, pd.DataFrame]):
+class LocalCSVDataset(AbstractVersionedDataset[pd.DataFrame, pd.DataFrame]):
     """A table of the run in a CSV file of this machine, versioned: kedro-datasets'
     ``pandas.CSVDataset`` (the same ``load_args``, ``save_args`` and table preview).
 
@@ -245,98 +239,3 @@ class CSVDataset(AbstractVersionedDataset[pd.DataFrame, pd.DataFrame]):
         """The first ``nrows`` rows, as kedro-viz shows a table."""
         rows = pd.read_csv(self._get_load_path(), **{**self._load_args, "nrows": nrows})
         return TablePreview(rows.to_dict(orient="split"))
-
-
-# SharedFileDataset's file: the pickle's length, the pickle, then each buffer's offset
-# and length; buffers start on 64-byte boundaries, as numpy allocates its own arrays.
-_HEADER = struct.Struct("<Q")
-_ALIGN = 64
-
-
-def _keep(data: Any) -> None:
-    """Nothing: ``weakref.finalize`` keeps ``data`` alive until it calls this."""
-
-
-def _no_room(path: Path, size: int) -> str:
-    """What to do when the file system of the run's shared data is full."""
-    room = shutil.disk_usage(path.parent)
-    return (
-        f"No room for the run's shared data: {path.name} needs {size / 1e6:,.1f} MB in "
-        f"{path.parent.parent}, which has {room.free / 1e6:,.0f} MB free of "
-        f"{room.total / 1e6:,.0f} MB. Free space there, or use fewer rows; "
-        "--runner=SequentialRunner keeps the data in memory instead."
-    )
-
-
-class SharedFileDataset(AbstractDataset[Any, Any]):
-    """Data handed between nodes through one file that every process maps, without a copy.
-
-    ``save`` pickles the data (protocol 5) with its large buffers (numpy arrays,
-    pandas columns) out of band, each written once into ``path``; ``load`` maps
-    the file and unpickles the data around the mapped buffers, so arrays are
-    read-only views of the same pages in every process that loads them (a
-    loaded DataFrame or Series copies on write). Text, categories and other
-    objects are pickled as usual.
-
-    In memory for Kedro (``_EPHEMERAL``): it is the run's data, not a result.
-    Releasing it deletes the file; its pages are freed once no process maps them.
-    """
-
-    _EPHEMERAL = True
-
-    def __init__(self, path: str, metadata: dict[str, Any] | None = None):
-        self._path = Path(path)
-        self.metadata = metadata
-
-    def save(self, data: Any) -> None:
-        buffers: list[pickle.PickleBuffer] = []
-        pickled = pickle.dumps(data, protocol=5, buffer_callback=buffers.append)
-        views = [buffer.raw() for buffer in buffers]
-        places = []  # (offset, length) of each buffer in the file
-        end = _HEADER.size * (2 + 2 * len(views)) + len(pickled)
-        for view in views:
-            end += -end % _ALIGN
-            places.append((end, view.nbytes))
-            end += view.nbytes
-        # Written beside, then renamed: no process ever maps a file half-written.
-        partial = self._path.with_name(f"{self._path.name}.{os.getpid()}.partial")
-        index = struct.pack(f"<{2 * len(places)}Q", *(n for place in places for n in place))
-        try:
-            with partial.open("wb") as file:
-                file.write(_HEADER.pack(len(pickled)) + pickled + _HEADER.pack(len(views)))
-                file.write(index)
-                for (offset, _), view in zip(places, views, strict=True):
-                    file.seek(offset)
-                    file.write(view)
-        except OSError as error:
-            partial.unlink(missing_ok=True)
-            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
-                raise
-            raise OSError(_no_room(self._path, end)) from error
-        partial.replace(self._path)
-
-    def load(self) -> Any:
-        with self._path.open("rb") as file:
-            view = memoryview(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
-        (size,) = _HEADER.unpack_from(view)
-        (count,) = _HEADER.unpack_from(view, _HEADER.size + size)
-        places = struct.unpack_from(f"<{2 * count}Q", view, 2 * _HEADER.size + size)
-        buffers = [view[at : at + n] for at, n in zip(places[::2], places[1::2], strict=True)]
-        data = pickle.loads(view[_HEADER.size : _HEADER.size + size], buffers=buffers)
-        if not isinstance(data, pd.DataFrame | pd.Series):
-            return data
-        # pandas writes into a frame's arrays in place when no other frame shares
-        # them, and these are read-only: a view that keeps the loaded frame alive
-        # makes pandas copy on write instead, as it does for any shared arrays.
-        shared = data.copy(deep=False)
-        weakref.finalize(shared, _keep, data)
-        return shared
-
-    def _release(self) -> None:
-        self._path.unlink(missing_ok=True)
-
-    def _exists(self) -> bool:
-        return self._path.is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}

@@ -1,20 +1,47 @@
-"""The private Kedro API this project uses, in one place (written against Kedro 1.7).
+"""Every use of a private Kedro or kedro-datasets name, in one place (written against Kedro 1.7).
 
-Kedro has no public way to do any of these; an upgrade that changes them breaks
-``tests/unit/hooks/test_kedro_internals.py`` (``session_runner``: the ``max_workers=1``
-run of ``tests/end_to_end/test_training_run.py``), not a run.
+Kedro has no public way to do any of these. Each helper has a test in
+``tests/unit/test_kedro_internals.py`` whose failure names the helper and the
+Kedro version, so that an upgrade says at once what broke. The project's
+``ParallelRunner`` also overrides private methods of Kedro's
+(``PARALLEL_RUNNER_OVERRIDES``), checked there the same way.
 """
 
+import logging
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from kedro.config import OmegaConfigLoader
+from kedro.framework import project
+from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
 from kedro.framework.session import KedroSession
 from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
 from kedro.pipeline import Pipeline
-from kedro.runner import AbstractRunner
+from kedro.runner import AbstractRunner, Task
+from kedro.runner import ParallelRunner as KedroParallelRunner
+from kedro_datasets._typing import PlotlyPreview, TablePreview
 from omegaconf import OmegaConf
+from pluggy import PluginManager
+
+__all__ = ["PlotlyPreview", "TablePreview"]  # kedro-viz's preview types, from kedro-datasets
+
+# The methods of Kedro's ParallelRunner that the project's overrides or calls.
+PARALLEL_RUNNER_OVERRIDES = (
+    "__init__",
+    "__del__",
+    "_run",
+    "_get_executor",
+    "_set_manager_datasets",
+    "_validate_max_workers",
+)
+# The process name of Kedro's ParallelRunner's data manager: multiprocessing names a
+# manager's process after its class (kedro.runner.parallel_runner.ParallelRunnerManager).
+DATA_MANAGER = "ParallelRunnerManager"
+# The logger of Kedro's catalog, which warns when a dataset is replaced.
+CATALOG_LOGGER = "kedro.io.data_catalog"
 
 
 def saved_path(dataset: AbstractVersionedDataset) -> Path | None:
@@ -47,7 +74,7 @@ def filepath(dataset: AbstractDataset) -> str | None:
 
 
 def own_dataset_message(error: DatasetError) -> str | None:
-    """What a dataset of ``parallel_trees.datasets`` said when it failed to load or save,
+    """What a dataset of this project (``parallel_trees.*``) said when it failed to load or save,
     else ``None``.
 
     Kedro 1.7 wraps it as ``<name>: Failed while loading data from dataset
@@ -56,7 +83,7 @@ def own_dataset_message(error: DatasetError) -> str | None:
     ``__cause__``, does not).
     """
     first, _, message = str(error).partition("\n")
-    own = " dataset parallel_trees.datasets." in first
+    own = " dataset parallel_trees." in first
     return message if own and message else None
 
 
@@ -95,3 +122,65 @@ def parameter_files(config_loader: OmegaConfigLoader) -> list[dict[Path, dict[st
         {path: OmegaConf.to_container(content, resolve=False) for path, content in files.items()}
         for files in (env, base)
     ]
+
+
+def project_hook_manager(hooks: Iterable[Any]) -> PluginManager:
+    """A hook manager with ``hooks`` registered, as ``KedroSession`` makes one, less the
+    plugins' entry points."""
+    manager = _create_hook_manager()
+    _register_hooks(manager, hooks)
+    return manager
+
+
+def task_hook_manager() -> PluginManager:
+    """The hook manager that Kedro's ``Task`` makes in a parallel worker: the project's
+    hooks and the plugins'."""
+    return Task._run_node_synchronization()
+
+
+def suggest_resume(runner: AbstractRunner, pipeline: Pipeline, done: set, catalog: Any) -> None:
+    """Log Kedro's hint on how to resume a failed run (``kedro run --from-nodes ...``)."""
+    runner._suggest_resume_scenario(pipeline, done, catalog)
+
+
+def configure_like_forked(package_name: str | None, logging_config: dict[str, Any]) -> None:
+    """Configure the project in a spawned or forkserver worker as it is in a forked one.
+
+    Kedro's ``Task``, finding the package name set in such a worker, would
+    configure the project again for each node, with a logging config that then
+    refers to itself (a RecursionError on the worker's second node): it is
+    configured once, here, and the name unset again, as in a forked worker.
+    """
+    if package_name and project.PACKAGE_NAME is None:
+        project.configure_project(package_name)
+        project.configure_logging(logging_config)
+        project.PACKAGE_NAME = None
+
+
+def disable_plugin_hooks(*plugins: str) -> None:
+    """Leave the hooks of ``plugins`` out of the hook managers made in this process."""
+    disabled = project.settings.DISABLE_HOOKS_FOR_PLUGINS
+    project.settings.set("DISABLE_HOOKS_FOR_PLUGINS", (*disabled, *plugins))
+
+
+def skip_data_manager(runner: KedroParallelRunner, max_workers: int | None, is_async: bool) -> None:
+    """Initialise a subclass of Kedro's ``ParallelRunner`` without its data manager process."""
+    AbstractRunner.__init__(runner, is_async=is_async)
+    runner._max_workers = runner._validate_max_workers(max_workers)
+
+
+def is_data_manager(process_name: str) -> bool:
+    """Whether a child process is the data manager of Kedro's ``ParallelRunner``."""
+    return process_name.startswith(DATA_MANAGER)
+
+
+@contextmanager
+def no_replacing_warning() -> Iterator[None]:
+    """Replace datasets in a catalog without the catalog's "Replacing" warning."""
+    catalog_logger = logging.getLogger(CATALOG_LOGGER)
+    level = catalog_logger.level
+    catalog_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        catalog_logger.setLevel(level)

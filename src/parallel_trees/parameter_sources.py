@@ -7,7 +7,7 @@ from typing import Any
 
 from kedro.config import OmegaConfigLoader
 
-from parallel_trees.hooks.kedro_internals import parameter_files
+from parallel_trees.kedro_internals import parameter_files
 
 _ABSENT = object()
 # A value that is one interpolation of another key: "${n_estimators}".

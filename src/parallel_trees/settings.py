@@ -3,7 +3,13 @@
 import sys
 import warnings
 
-from parallel_trees.hooks import InputChecksHooks, RunContextHooks, RunGuardHooks, TrackingHooks
+from parallel_trees.hooks import (
+    InputChecksHooks,
+    NodeJournalHooks,
+    RunContextHooks,
+    RunGuardHooks,
+    TrackingHooks,
+)
 
 # kedro-viz 12.5 imports FastAPI's ORJSONResponse, deprecated in the FastAPI of
 # our lock: every `kedro viz` command would print an 18-line warning that is
@@ -22,7 +28,14 @@ warnings.filterwarnings("ignore", message="One or more dataset names contain '.'
 # Both open something in before_pipeline_run, trylast, and pluggy calls the trylast
 # hooks registered last, last: the guard's watchdog and journal start once the MLflow
 # run is open, so that a store that cannot be opened leaves nothing of the run started.
-HOOKS = (InputChecksHooks(), RunContextHooks(), TrackingHooks(), RunGuardHooks())
+RUN_GUARD = RunGuardHooks()
+HOOKS = (
+    InputChecksHooks(),
+    RunContextHooks(),
+    TrackingHooks(RUN_GUARD),  # reads the guard's verdict on a failed run
+    RUN_GUARD,
+    NodeJournalHooks(),
+)
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

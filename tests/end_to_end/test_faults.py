@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from parallel_trees.parallel_runner import shared_data_folders
+from parallel_trees.runners.handoff import shared_data_folders
 from tests.helpers.console import assert_one_error_line
 from tests.helpers.processes import (
     FOREST,

@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 
-from parallel_trees.tracking import HOST, PID
+from parallel_trees.mlflow_run import HOST, PID
 from tests.helpers.console import assert_one_error_line
 from tests.helpers.mlflow_store import EXPERIMENT, Store
 from tests.helpers.network import free_port

@@ -9,9 +9,9 @@ import pytest
 
 from parallel_trees.metrics import names
 from parallel_trees.models import MODELS
-from parallel_trees.parallel_runner import shared_data_folders
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES
 from parallel_trees.resources import available_cores
+from parallel_trees.runners.handoff import shared_data_folders
 from tests.helpers.console import imported
 from tests.helpers.runs import SLOW
 from tests.helpers.spans import most_at_once, overlap_in_two_processes

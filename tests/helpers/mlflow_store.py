@@ -4,7 +4,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# This process's own client is offline too, as tracking.MlflowRun makes every run's.
+# This process's own client is offline too, as mlflow_run.MlflowRun makes every run's.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 import mlflow  # noqa: E402 - after the opt-out
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from parallel_trees.parallel_runner import shared_data_folders
+from parallel_trees.runners.handoff import shared_data_folders
 from tests.helpers.project import ProjectCopy
 
 ALL_START_METHODS = ["fork", "spawn", "forkserver"]

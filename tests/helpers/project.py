@@ -268,3 +268,36 @@ def write_csv(project: ProjectCopy, name: str, table: pd.DataFrame, **options: A
     path = project.root / name
     table.to_csv(path, **({"index": False} | options))
     return path
+
+
+# A minimal Kedro project of someone else's: one node, one parameter, no hooks.
+_OTHER_PROJECT = {
+    "pyproject.toml": """[tool.kedro]
+package_name = "other"
+project_name = "other"
+kedro_init_version = "1.7.0"
+""",
+    "src/other/__init__.py": "",
+    "src/other/settings.py": "",
+    "src/other/pipeline_registry.py": """from kedro.pipeline import Pipeline, node
+
+
+def _hello(x):
+    return x
+
+
+def register_pipelines():
+    return {"__default__": Pipeline([node(_hello, "params:x", "y", name="hello")])}
+""",
+    "conf/base/parameters.yml": "x: 1\n",
+    "conf/base/catalog.yml": "y:\n  type: MemoryDataset\n",
+    "conf/local/.gitkeep": "",
+}
+
+
+def other_project(root: Path) -> Path:
+    """Write a minimal Kedro project (package ``other``) at ``root``; ``root``."""
+    for name, text in _OTHER_PROJECT.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root

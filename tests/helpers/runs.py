@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from parallel_trees.models import MODELS
-from parallel_trees.parallel_runner import shared_data_folder
+from parallel_trees.runners.handoff import shared_data_folder
 from tests.helpers.console import IMPORT_TIMES
 from tests.helpers.markers import starts_processes
 from tests.helpers.network import Offline

@@ -4,29 +4,22 @@ data to each other."""
 
 import hashlib
 import json
-import multiprocessing
-import os
 import pickle
 import re
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from kedro.io import DataCatalog, DatasetError, Version
+from kedro.io import DatasetError, Version
 
 from parallel_trees.datasets import (
-    CSVDataset,
     CSVTableDataset,
     FigureDataset,
-    SharedFileDataset,
+    LocalCSVDataset,
     TrainedModelDataset,
     separator,
 )
 from parallel_trees.errors import DataError
-from parallel_trees.hooks.run_guard import _explain
 
 
 def load_error(dataset) -> str:
@@ -152,7 +145,7 @@ class TestCSV:
             {"target": ["a", "b", "c"], "xgboost": ["a", "a", "c"]},
             index=pd.Index([7, 3, 9], name="row"),
         )
-        dataset = CSVDataset(  # test_predictions in conf/base/catalog.yml
+        dataset = LocalCSVDataset(  # test_predictions in conf/base/catalog.yml
             filepath=str(tmp_path / "predictions.csv"),
             load_args={"index_col": "row"},
             save_args={"index": True},
@@ -171,103 +164,6 @@ class TestCSV:
         }
 
     def test_without_save_args_no_index_is_written(self, tmp_path):
-        dataset = CSVDataset(filepath=str(tmp_path / "rows.csv"))
+        dataset = LocalCSVDataset(filepath=str(tmp_path / "rows.csv"))
         dataset.save(pd.DataFrame({"x": [1, 2]}, index=[5, 6]))
         assert (tmp_path / "rows.csv").read_text().splitlines() == ["x", "1", "2"]
-
-
-def mapped_from(array: np.ndarray, path: Path) -> bool:
-    """Whether ``array``'s data is in this process's mapping of the file ``path``."""
-    address = array.__array_interface__["data"][0]
-    for line in Path("/proc/self/maps").read_text().splitlines():
-        span, *_, name = line.split(maxsplit=5)
-        start, end = (int(x, 16) for x in span.split("-"))
-        if name == str(path) and start <= address < end:
-            return True
-    return False
-
-
-def load_in_another_process(path: Path) -> tuple[int, bool, float]:
-    """Load ``path``'s features there: its pid, whether they are mapped from the file, a sum."""
-    features = SharedFileDataset(str(path)).load()["features"]
-    return os.getpid(), mapped_from(features, path), float(features.sum())
-
-
-@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc")
-class TestSharedFile:
-    def test_arrays_are_read_only_views_of_the_file_in_every_process(self, tmp_path):
-        path = tmp_path / "split"
-        features = np.arange(60_000, dtype=np.float64).reshape(3_000, 20)
-        SharedFileDataset(str(path)).save({"features": features, "name": "x"})
-
-        loaded = SharedFileDataset(str(path)).load()["features"]
-        again = SharedFileDataset(str(path)).load()["features"]
-        np.testing.assert_array_equal(loaded, features)
-        assert mapped_from(loaded, path) and mapped_from(again, path)  # not copies
-        assert not loaded.flags.writeable
-        with pytest.raises(ValueError, match="read-only"):
-            loaded[0, 0] = 1.0
-        # Another process maps the same file (the same pages), whatever starts it.
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(1, mp_context=context) as pool:
-            pid, mapped, total = pool.submit(load_in_another_process, path).result()
-        assert pid != os.getpid() and mapped and total == features.sum()
-
-    def test_data_frames_keep_their_dtypes_text_categories_and_missing_values(self, tmp_path):
-        frame = pd.DataFrame(
-            {
-                "length": [1.5, np.nan, 3.25],
-                "count": np.array([1, 2, 3], dtype=np.int32),
-                "island": ["Biscoe", None, "Dream"],
-                "species": pd.Categorical(["a", "b", "a"]),
-                "seen": [True, False, True],
-            },
-            index=[10, 20, 30],
-        )
-        dataset = SharedFileDataset(str(tmp_path / "table"))
-        dataset.save(frame)
-        loaded = dataset.load()
-        pd.testing.assert_frame_equal(loaded, frame)
-        # pandas copies on write: changing a loaded frame changes a copy, never the file.
-        loaded.loc[10, "length"] = 0.0
-        assert dataset.load().loc[10, "length"] == 1.5
-
-    def test_plain_objects_and_empty_arrays_round_trip(self, tmp_path):
-        data = {"classes": ["setosa", "virginica"], "folds": [(np.arange(3), np.arange(0))]}
-        dataset = SharedFileDataset(str(tmp_path / "objects"))
-        dataset.save(data)
-        loaded = dataset.load()
-        assert loaded["classes"] == data["classes"]
-        np.testing.assert_array_equal(loaded["folds"][0][0], np.arange(3))
-        assert loaded["folds"][0][1].size == 0
-
-    def test_releasing_deletes_the_file_and_leaves_loaded_data_readable(self, tmp_path):
-        path = tmp_path / "split"
-        dataset = SharedFileDataset(str(path))
-        dataset.save(np.ones(1_000))
-        loaded = dataset.load()
-        assert dataset.exists()
-        dataset.release()
-        assert not path.exists() and not dataset.exists()
-        assert loaded.sum() == 1_000  # its pages stay until nothing maps them
-        assert list(tmp_path.iterdir()) == []  # nor a half-written file left
-
-    @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full (macOS)")
-    def test_a_full_file_system_is_one_message_and_leaves_no_file(self, tmp_path):
-        # The kernel's own "no space left on device": the file being written is /dev/full.
-        folder = tmp_path / "parallel-trees-data-1-0123456789ab"
-        folder.mkdir()
-        (folder / f"X_train.{os.getpid()}.partial").symlink_to("/dev/full")
-        catalog = DataCatalog({"X_train": SharedFileDataset(str(folder / "X_train"))})
-        with pytest.raises(DatasetError) as error:
-            catalog.save("X_train", np.ones((1_000, 20)))
-        # What crosses from a worker: the message, not the cause (as test_run_guard's).
-        explained = _explain(pickle.loads(pickle.dumps(error.value)), None, {})
-        assert str(explained).startswith(
-            f"No room for the run's shared data: X_train needs 0.2 MB in {tmp_path}, which has "
-        )
-        assert str(explained).endswith(
-            "Free space there, or use fewer rows; --runner=SequentialRunner keeps the data in "
-            "memory instead."
-        )
-        assert list(folder.iterdir()) == []  # neither the file nor a half-written one

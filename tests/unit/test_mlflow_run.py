@@ -1,4 +1,4 @@
-"""What a tracked run logs (``parallel_trees.tracking``), and its MLflow run on an SQLite store."""
+"""What a tracked run logs (``mlflow_run``), and its MLflow run on an SQLite store."""
 
 import os
 import re
@@ -10,8 +10,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from parallel_trees import tracking
-from parallel_trees.tracking import (
+from parallel_trees import mlflow_run
+from parallel_trees.mlflow_run import (
     OPENING,
     MlflowRun,
     flatten,
@@ -55,7 +55,7 @@ class TestWhatIsLogged:
         }
 
     def test_a_long_parameter_is_cut_to_mlflows_limit(self):
-        assert len(flatten({"long": "x" * 10_000})["long"]) == tracking.MAX_PARAM
+        assert len(flatten({"long": "x" * 10_000})["long"]) == mlflow_run.MAX_PARAM
 
     def test_scores_comparison_and_ranking_become_metrics_and_nones_are_left_out(self):
         assert run_metrics(METRICS) == {
@@ -175,14 +175,14 @@ class TestOpeningIsImpatient:
     def test_mlflows_http_retries_are_lowered_while_opening_then_given_back(self, monkeypatch):
         for name in OPENING:
             monkeypatch.delenv(name, raising=False)
-        with tracking._impatient():
+        with mlflow_run._impatient():
             assert {name: os.environ[name] for name in OPENING} == OPENING
         assert not set(OPENING) & set(os.environ)
 
     def test_a_users_own_setting_wins(self, monkeypatch):
         monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
         monkeypatch.delenv("MLFLOW_HTTP_REQUEST_TIMEOUT", raising=False)
-        with tracking._impatient():
+        with mlflow_run._impatient():
             assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "3"
             assert (
                 os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == OPENING["MLFLOW_HTTP_REQUEST_TIMEOUT"]

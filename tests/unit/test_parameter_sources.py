@@ -1,8 +1,8 @@
 import pytest
 from kedro.config import OmegaConfigLoader
 
-from parallel_trees.hooks.kedro_internals import parameter_files
-from parallel_trees.hooks.parameter_sources import ParameterSources
+from parallel_trees.kedro_internals import parameter_files
+from parallel_trees.parameter_sources import ParameterSources
 from parallel_trees.settings import CONFIG_LOADER_ARGS
 
 BASE = "n_estimators: 10\ncv_folds: 5\nforest:\n  n_estimators: ${n_estimators}\n  depth: 3\n"

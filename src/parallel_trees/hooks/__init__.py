@@ -7,11 +7,19 @@
 - ``RunGuardHooks``: a failed, interrupted or killed run ends cleanly and
   keeps nothing.
 - ``TrackingHooks``: when ``tracking`` is true, one MLflow run per Kedro run.
+- ``NodeJournalHooks``: which process runs which node, in every worker.
 """
 
 from parallel_trees.hooks.inputs import InputChecksHooks
+from parallel_trees.hooks.journal import NodeJournalHooks
 from parallel_trees.hooks.run_context import RunContextHooks
 from parallel_trees.hooks.run_guard import RunGuardHooks
 from parallel_trees.hooks.tracking import TrackingHooks
 
-__all__ = ["InputChecksHooks", "RunContextHooks", "RunGuardHooks", "TrackingHooks"]
+__all__ = [
+    "InputChecksHooks",
+    "NodeJournalHooks",
+    "RunContextHooks",
+    "RunGuardHooks",
+    "TrackingHooks",
+]

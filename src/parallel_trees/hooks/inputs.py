@@ -1,6 +1,5 @@
 """Checks of a run's input before any node runs: parameters, the CSV files, the nodes chosen."""
 
-import logging
 from typing import Any
 
 from kedro.framework.context import KedroContext
@@ -8,9 +7,9 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import UserError
-from parallel_trees.hooks.kedro_internals import filepath
-from parallel_trees.hooks.parameter_sources import ParameterSources
 from parallel_trees.hooks.run_context import RUN_CONTEXT
+from parallel_trees.kedro_internals import filepath, no_replacing_warning
+from parallel_trees.parameter_sources import ParameterSources
 from parallel_trees.parameters import validate_parameters
 
 NEW_ROWS = "new_rows"  # the predict pipeline's input (conf/base/catalog.yml)
@@ -43,13 +42,8 @@ def _replace(catalog: Any, name: str, data: Any) -> None:
 
     (Replacing a dataset is worth a warning in general; this hook means to.)
     """
-    catalog_logger = logging.getLogger("kedro.io.data_catalog")
-    level = catalog_logger.level
-    catalog_logger.setLevel(logging.ERROR)
-    try:
+    with no_replacing_warning():
         catalog[name] = data
-    finally:
-        catalog_logger.setLevel(level)
 
 
 def _chosen(run_params: dict[str, Any]) -> str:

@@ -6,13 +6,14 @@ reaches them whatever the runner and however its workers start.
 """
 
 import logging
+import sys
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 
-from parallel_trees.hooks.kedro_internals import pool_size, session_runner
+from parallel_trees.kedro_internals import pool_size, session_runner
 from parallel_trees.resources import available_cores, threads_per_model
 from parallel_trees.tags import FIT
 
@@ -21,16 +22,9 @@ logger = logging.getLogger(__name__)
 RUN_CONTEXT = "run_context"
 
 
-def runner_name(runner: str) -> str:
-    """The runner's class name from Kedro's ``run_params["runner"]``.
-
-    Kedro 1.7 records ``str(runner)`` there, e.g.
-    ``<kedro.runner.parallel_runner.ParallelRunner object at 0x...>``, and
-    ``"None"`` when the session ran its default, SequentialRunner.
-    """
-    if runner == "None":
-        return "SequentialRunner"
-    return runner.split(" object at ", maxsplit=1)[0].lstrip("<").rsplit(".", 1)[-1]
+def runner_name(runner: AbstractRunner | None) -> str:
+    """The runner's class name; the session's default, ``SequentialRunner``, when not seen."""
+    return "SequentialRunner" if runner is None else type(runner).__name__
 
 
 def runner_workers(runner: AbstractRunner | None, pipeline: Pipeline) -> int | None:
@@ -42,9 +36,11 @@ def runner_workers(runner: AbstractRunner | None, pipeline: Pipeline) -> int | N
     """
     if runner is None:
         return None
-    if type(runner).__name__ == "DaskRunner":
-        # DaskRunner's own attributes (parallel_trees.runners), read as they are.
-        return None if runner._address else runner._n_workers
+    # Not imported, the DaskRunner's module cannot have made this runner (and a run on
+    # another runner never imports Dask).
+    dask = sys.modules.get("parallel_trees.runners.dask")
+    if dask is not None and isinstance(runner, dask.DaskRunner):
+        return None if runner.address else runner.n_workers
     return pool_size(runner, pipeline)
 
 
@@ -88,11 +84,9 @@ class RunContextHooks:
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:
         """Compute the run's context once, before any node runs."""
+        runner = session_runner()
         context = run_context(
-            runner_name(str(run_params["runner"])),
-            pipeline,
-            available_cores(),
-            runner_workers(session_runner(), pipeline),
+            runner_name(runner), pipeline, available_cores(), runner_workers(runner, pipeline)
         )
         catalog[RUN_CONTEXT] = context
         if not any("training" in n.tags for n in pipeline.nodes):

@@ -2,6 +2,7 @@
 
 import logging
 import shutil
+from collections.abc import Generator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -10,13 +11,17 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DatasetError
 from kedro.pipeline import Pipeline
+from kedro.runner import ParallelRunner as KedroParallelRunner
 
 from parallel_trees.errors import InputError, UserError
-from parallel_trees.hooks.journal import Journal
-from parallel_trees.hooks.kedro_internals import own_dataset_message, versioned_outputs
-from parallel_trees.hooks.parameter_sources import ParameterSources
-from parallel_trees.hooks.run_context import runner_name
-from parallel_trees.hooks.supervision import INTERRUPTED, Interrupt, RunStopped, Stop, Watchdog
+from parallel_trees.kedro_internals import (
+    own_dataset_message,
+    session_runner,
+    versioned_outputs,
+)
+from parallel_trees.parameter_sources import ParameterSources
+from parallel_trees.runners.journal import Journal
+from parallel_trees.runners.supervision import INTERRUPTED, Interrupt, RunStopped, Stop, Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ class RunGuardHooks:
         self._watchdog: Watchdog | Interrupt | None = None
         self._journal: Journal | None = None
         self._config_loader: OmegaConfigLoader | None = None
+        self._verdict: tuple[Exception, UserError | None] | None = None
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
@@ -47,8 +53,10 @@ class RunGuardHooks:
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         """Start this run's journal and watchdog (in the main process)."""
-        self._journal = Journal(run_params["run_id"])
-        parallel = runner_name(str(run_params["runner"])) == "ParallelRunner"
+        self._journal = Journal(run_params["run_id"]).open()
+        self._verdict = None
+        # Kedro's ParallelRunner and the project's (a subclass) start worker processes.
+        parallel = isinstance(session_runner(), KedroParallelRunner)
         self._watchdog = (Watchdog() if parallel else Interrupt()).start()
 
     @hook_impl
@@ -56,18 +64,38 @@ class RunGuardHooks:
         """The run succeeded: nothing to undo."""
         self._finish()
 
-    @hook_impl
-    def on_pipeline_error(self, error: Exception, pipeline: Pipeline, catalog: Any) -> None:
+    def verdict(self, error: Exception) -> UserError | None:
+        """What the run's failure means for its user: the one ``UserError`` that explains
+        ``error``, or ``None`` when no explanation helps (a bug: its traceback shows).
+
+        Worked out once, by whichever hook asks first: other hooks read it here (the
+        tracking hook marks an interrupted run KILLED), whatever their order.
+        """
+        if self._verdict is None or self._verdict[0] is not error:
+            stop, lost = self._finish()
+            sources = (
+                None if self._config_loader is None else ParameterSources.of(self._config_loader)
+            )
+            self._verdict = (error, _explain(error, stop, lost, sources))
+        return self._verdict[1]
+
+    # A wrapper: every other hook's on_pipeline_error runs, in any order, before the
+    # explanation replaces the error.
+    @hook_impl(wrapper=True)
+    def on_pipeline_error(
+        self, error: Exception, pipeline: Pipeline, catalog: Any
+    ) -> Generator[None, None, None]:
         """Delete this run's saved versions, then explain the error if a user can act on it."""
-        stop, lost = self._finish()
+        explanation = self.verdict(error)
         discarded = _discard_saved_versions(pipeline, catalog)
         logger.debug("The run failed; its traceback:", exc_info=error)
         if discarded:
             logger.info("Deleted what this run saved: %s", ", ".join(discarded))
-        sources = None if self._config_loader is None else ParameterSources.of(self._config_loader)
-        explanation = _explain(error, stop, lost, sources)
-        if explanation is not None:
-            raise explanation from error
+        try:
+            return (yield)
+        finally:
+            if explanation is not None:
+                raise explanation from error
 
     def _finish(self) -> tuple[Stop | None, dict[str, int]]:
         """Stop watching; why the run was stopped, and the nodes it lost, with their pids."""

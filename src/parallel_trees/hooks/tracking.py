@@ -10,7 +10,6 @@ DaskRunner they run in other processes, where a hook's logging would race
 """
 
 import logging
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,10 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
 from parallel_trees.errors import UserError
-from parallel_trees.hooks.kedro_internals import saved_version, versioned_outputs
 from parallel_trees.hooks.run_context import runner_name
-from parallel_trees.hooks.supervision import INTERRUPTED
-from parallel_trees.models import MODELS
-from parallel_trees.tracking import (
+from parallel_trees.hooks.run_guard import RunGuardHooks
+from parallel_trees.kedro_internals import saved_version, session_runner, versioned_outputs
+from parallel_trees.mlflow_run import (
     GIT_COMMIT,
     MlflowRun,
     flatten,
@@ -33,6 +31,8 @@ from parallel_trees.tracking import (
     searches,
     tracking_uri,
 )
+from parallel_trees.models import MODELS
+from parallel_trees.runners.supervision import INTERRUPTED
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,9 @@ INPUT_EXAMPLE = "input_example"
 class TrackingHooks:
     """Remember every run in MLflow when the ``tracking`` parameter is true."""
 
-    def __init__(self) -> None:
+    def __init__(self, guard: RunGuardHooks | None = None) -> None:
+        """``guard``: the run guard whose verdict on a failed run says how to close it."""
+        self._guard = guard
         self._context: KedroContext | None = None
         self._run: MlflowRun | None = None
 
@@ -64,7 +66,7 @@ class TrackingHooks:
         settings = params["mlflow"]
         uri = tracking_uri(settings["tracking_uri"], project)
         tags = {
-            "runner": runner_name(str(run_params["runner"])),
+            "runner": runner_name(session_runner()),
             "dataset": str(params["dataset"]),
             "kedro_env": str(run_params.get("env") or self._context.env or "local"),
             "pipeline": ",".join(run_params.get("pipeline_names") or ["__default__"]),
@@ -113,20 +115,12 @@ class TrackingHooks:
         run.end("FINISHED")
         logger.info("Logged to MLflow: run %s (%s)", run.run_id, run.uri)
 
-    # A wrapper, so as to see the run guard's verdict on the error: an
-    # interrupted run (Ctrl-C) is KILLED, any other failure FAILED.
-    @hook_impl(wrapper=True)
-    def on_pipeline_error(self) -> Generator[None, None, None]:
-        """Close this run's MLflow run as FAILED, or KILLED when interrupted."""
-        status = "FAILED"
-        try:
-            return (yield)
-        except UserError as explained:
-            if explained.exit_code == INTERRUPTED:
-                status = "KILLED"
-            raise
-        finally:
-            self._abandon(status)
+    @hook_impl
+    def on_pipeline_error(self, error: Exception) -> None:
+        """Close this run's MLflow run as KILLED when the run guard's verdict is an
+        interrupted run (Ctrl-C), else FAILED."""
+        verdict = self._guard.verdict(error) if self._guard else None
+        self._abandon("KILLED" if verdict and verdict.exit_code == INTERRUPTED else "FAILED")
 
     def _abandon(self, status: str = "FAILED") -> None:
         if self._run is not None:

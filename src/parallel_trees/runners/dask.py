@@ -11,32 +11,31 @@ from __future__ import annotations
 
 import logging
 import operator
-import socket
-import ssl
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import zip_longest
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dask
-import rich.logging
 from dask.utils import parse_timedelta
-from distributed import Client, LocalCluster, get_worker, wait
-from distributed.comm.addressing import parse_address, parse_host_port
-from distributed.security import Security
+from distributed import Client, LocalCluster, wait
 from kedro.framework import project
-from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
 from kedro.io import MemoryDataset
 from kedro.runner import AbstractRunner, Task
 
-from parallel_trees.errors import UserError
+from parallel_trees.kedro_internals import project_hook_manager, suggest_resume
 from parallel_trees.resources import available_cores
+from parallel_trees.runners.connection import client_security, connect
+from parallel_trees.runners.log_forwarding import (
+    ToClient,
+    console_handlers,
+    print_forwarded,
+    run_topic,
+)
 
 if TYPE_CHECKING:
     from distributed import Future
@@ -54,72 +53,6 @@ logger = logging.getLogger(__name__)
 
 # In a worker process: each project's hook manager, made when the project is configured there.
 _hook_managers: dict[str, PluginManager] = {}
-# In a worker's thread that runs a node: the Dask topic of the node's run, which its client
-# subscribes to. What the node logs to the console goes there (see ToClient).
-_run_topic: ContextVar[str | None] = ContextVar("_run_topic", default=None)
-
-
-def console_handlers() -> dict[str, logging.Handler]:
-    """The handlers of this process's logging configuration that print to the terminal, by name.
-
-    Named handlers are those of the logging configuration (``conf/logging.yml``):
-    Dask's own handlers have no name.
-    """
-    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
-    handlers = {h for lg in loggers if isinstance(lg, logging.Logger) for h in lg.handlers}
-    return {
-        h.name: h
-        for h in handlers
-        # A plain StreamHandler writes to a stream, not a file (FileHandler is a subclass).
-        if h.name and (isinstance(h, rich.logging.RichHandler) or type(h) is logging.StreamHandler)
-    }
-
-
-class ToClient(logging.Filter):
-    """On a worker: send what a console handler is given while a node runs to its run's client.
-
-    The client prints each record with its own handler of the same name
-    (``print_forwarded``), so a node's lines appear in the terminal of
-    ``kedro run`` and not in the worker's; the worker's other handlers (its
-    ``info.log``) keep them too. Records outside a node (Dask's own, between
-    tasks) stay on the worker.
-    """
-
-    def __init__(self, handler: str):
-        super().__init__()
-        self._handler = handler
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Send the record to the node's client, if a node logged it; whether to print it here."""
-        topic = _run_topic.get()
-        if topic is None:
-            return True
-        get_worker().log_event(topic, [self._handler, _portable(record)])
-        return False
-
-
-def _portable(record: logging.LogRecord) -> dict[str, Any]:
-    """The record as plain values (as Dask's ``Client.forward_logging`` sends it)."""
-    if record.exc_info and not record.exc_text:
-        record.exc_text = logging.Formatter().formatException(record.exc_info)
-    attributes = record.__dict__ | {"msg": record.getMessage(), "args": None, "exc_info": None}
-    return {
-        key: value
-        for key, value in attributes.items()
-        if key != "message" and (value is None or isinstance(value, str | int | float | bool))
-    }
-
-
-def print_forwarded(handlers: dict[str, logging.Handler], event: tuple[float, Any]) -> None:
-    """In ``kedro run``: print a record that a node logged on a worker, with the handler it named.
-
-    Args:
-        handlers: This process's console handlers (``console_handlers``).
-        event: What Dask delivers for the run's topic: (time, [handler name, record]).
-    """
-    name, attributes = event[1]
-    if name in handlers:
-        handlers[name].handle(logging.makeLogRecord(attributes))
 
 
 def configure_worker(package_name: str, logging_config: dict[str, Any]) -> None:
@@ -138,11 +71,7 @@ def configure_worker(package_name: str, logging_config: dict[str, Any]) -> None:
     project.configure_logging(logging_config)
     for name, handler in console_handlers().items():
         handler.addFilter(ToClient(name))
-    # As KedroSession makes its hook manager, less the plugins' entry points: Kedro's
-    # private API, written against Kedro 1.7 (check it when upgrading Kedro).
-    hook_manager = _create_hook_manager()
-    _register_hooks(hook_manager, project.settings.HOOKS)
-    _hook_managers[package_name] = hook_manager
+    _hook_managers[package_name] = project_hook_manager(project.settings.HOOKS)
 
 
 def run_node(
@@ -178,11 +107,11 @@ def run_node(
     for name, data in inputs.items():
         catalog.save(name, data)
     hook_manager = _hook_managers[package_name]
-    token = _run_topic.set(topic)
+    token = run_topic.set(topic)
     try:
         Task(node, catalog, is_async, hook_manager=hook_manager, run_id=run_id).execute()
     finally:
-        _run_topic.reset(token)
+        run_topic.reset(token)
     return {name: catalog.load(name) for name in node.outputs if _is_in_memory(catalog, name)}
 
 
@@ -315,6 +244,16 @@ class DaskRunner(AbstractRunner):
         # Importing distributed set its loggers to INFO: the run's logging
         # configuration (conf/logging.yml) has the last word.
         project.configure_logging(dict(project.LOGGING))
+
+    @property
+    def address(self) -> str | None:
+        """The running cluster's scheduler; ``None``: the run starts a local cluster."""
+        return self._address
+
+    @property
+    def n_workers(self) -> int:
+        """The worker processes of the local cluster (one thread each)."""
+        return self._n_workers
 
     @property
     def _logger(self) -> logging.Logger:
@@ -454,7 +393,7 @@ class DaskRunner(AbstractRunner):
             try:
                 future.result()
             except Exception:
-                self._suggest_resume_scenario(pipeline, state.done, catalog)
+                suggest_resume(self, pipeline, state.done, catalog)
                 raise
             state.done.add(node)
             self._logger.info("Completed node: %s", node.name)
@@ -480,172 +419,3 @@ def _placements(client: Client, nthreads: dict[str, int], count: int) -> list[li
         return [[worker] for worker in by_free[:count]]
     idle = [worker for worker in by_free if free[worker] > 0]
     return [idle if 0 < len(idle) < len(free) else None]
-
-
-# The client's certificate, in Dask's configuration (and so in its environment variables).
-TLS_SETTINGS = {
-    "tls_ca_file": "DASK_DISTRIBUTED__COMM__TLS__CA_FILE",
-    "tls_client_cert": "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
-    "tls_client_key": "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY",
-}
-SCHEMES = ("tls", "tcp")
-
-
-def client_security(address: str | None, given: dict[str, str]) -> Security | None:
-    """The TLS settings of a client of ``address``, checked before any connection.
-
-    Args:
-        address: The scheduler's address; ``None`` for a local cluster.
-        given: The runner's ``tls_*`` parameters that were given; the others
-            come from Dask's configuration.
-
-    Returns:
-        The client's ``Security`` for a cluster given by address; ``None`` for a local one.
-
-    Raises:
-        UserError: The scheme is not tls or tcp; a tls address without a CA or
-            certificate; a file missing or unreadable; certificates for tcp.
-    """
-    if address is None:
-        if given:
-            raise UserError(
-                f"{', '.join(given)} given without an address: the local Dask cluster "
-                "listens on 127.0.0.1 only, without TLS. Give the TLS scheduler's address "
-                "too (--runner-params address=tls://<host>:8786,...)."
-            )
-        return None
-    scheme, location = parse_address(address)
-    if scheme not in SCHEMES:
-        raise UserError(
-            f"address = {address}: the scheme must be tls:// (a shared network, with "
-            "certificates) or tcp:// (a network only you use)."
-        )
-    security = Security(**given)
-    files = {name: getattr(security, name) for name in TLS_SETTINGS}
-    given_files = {name: value for name, value in files.items() if value}
-    if scheme == "tcp":
-        if given_files:
-            raise UserError(
-                f"address = {address} is plain tcp, so the certificate settings "
-                f"{', '.join(given_files)} (runner parameters, or Dask's configuration) would "
-                f"go unused and the connection unencrypted: connect to tls://{location}."
-            )
-        return security
-    missing = [name for name in ("tls_ca_file", "tls_client_cert") if not files[name]]
-    if missing:
-        raise UserError(
-            f"{address} is a TLS scheduler: it needs your certificate ({', '.join(missing)} "
-            "not given). Give tls_ca_file, tls_client_cert and tls_client_key with "
-            f"--runner-params, or set {', '.join(TLS_SETTINGS.values())} "
-            "(kedro dask-certs makes them)."
-        )
-    for name, value in given_files.items():
-        if "\n" not in value and not Path(value).is_file():  # Dask also takes PEM text
-            raise UserError(f"{name} = {value}: no such file.")
-    try:
-        security.get_connection_args("client")  # loads the CA, the certificate and its key
-    except (ssl.SSLError, OSError) as error:
-        names = ", ".join(f"{name} = {value}" for name, value in given_files.items())
-        raise UserError(
-            f"The client certificate does not load ({error.strerror or error}): {names}. "
-            "Give the CA's certificate, your certificate and its own key, in PEM."
-        ) from error
-    return security
-
-
-def connect(address: str, security: Security | None, timeout: float) -> Client:
-    """A client of the scheduler at ``address``, which has at least one worker.
-
-    Raises:
-        UserError: It cannot connect within ``timeout`` seconds, saying why
-            and what to fix; or the scheduler has no worker after as long.
-    """
-    try:
-        client = Client(address, security=security, timeout=timeout)
-    # Dask's CommClosedError and SSL errors are OSErrors; tornado raises a ValueError when
-    # a plain tcp server speaks before the TLS handshake begins.
-    except (OSError, ValueError) as error:
-        raise UserError(_why_not_connected(address, error, timeout)) from error
-    try:
-        client.wait_for_workers(1, timeout=timeout)
-    except TimeoutError:
-        client.close()
-        tls = " --tls-ca-file ca.pem --tls-cert worker.pem --tls-key worker-key.pem"
-        start = f"dask worker {address} --nthreads 1{tls if address.startswith('tls') else ''}"
-        raise UserError(
-            f"The Dask scheduler at {address} has no workers (waited {timeout:g} s). "
-            f"Start some ({start}), or wait longer (--runner-params timeout=<seconds>)."
-        ) from None
-    return client
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    """The error and the errors that caused it, outermost first.
-
-    Tornado's ``StreamClosedError`` keeps its cause as ``real_error``.
-    """
-    chain = []
-    while error is not None and error not in chain:
-        chain.append(error)
-        error = error.__cause__ or getattr(error, "real_error", None) or error.__context__
-    return chain
-
-
-def _refused(location: str) -> bool:
-    """Whether ``host:port`` refuses a connection now: nothing listens there.
-
-    (Dask retries refused connections until its timeout, and may then give no cause.)
-    """
-    try:
-        socket.create_connection(parse_host_port(location), timeout=5).close()
-    except ConnectionRefusedError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def _why_not_connected(address: str, error: Exception, timeout: float) -> str:
-    """What to fix, from how the connection failed (measured with distributed 2026.8)."""
-    causes = _causes(error)
-    scheme, location = parse_address(address)
-    tls = scheme == "tls"
-    other = f"{'tcp' if tls else 'tls'}://{location}"
-
-    def seen(kind: type[BaseException]) -> bool:
-        return any(isinstance(cause, kind) for cause in causes)
-
-    if seen(ConnectionRefusedError) or _refused(location):
-        return (
-            f"Nothing listens at {address}: the connection is refused. Start the Dask "
-            "scheduler there, or correct the address (--runner-params address=, or "
-            "DASK_SCHEDULER_ADDRESS)."
-        )
-    if seen(ssl.SSLCertVerificationError):
-        return (
-            f"The Dask scheduler at {address} has a certificate that tls_ca_file's CA did "
-            "not sign. Give the cluster's own CA certificate (its ca.pem) as tls_ca_file."
-        )
-    if any(
-        getattr(cause, "reason", None) == "WRONG_VERSION_NUMBER"
-        or "cannot convert to SSL" in str(cause)  # tornado: the server spoke first
-        for cause in causes
-    ):
-        return (
-            f"The Dask scheduler at {address} does not use TLS: it answered in plain text. "
-            f"Start it with --tls-ca-file, --tls-cert and --tls-key (see the README), or, "
-            f"on a network only you use, connect to {other}."
-        )
-    if tls and seen(ssl.SSLEOFError | ConnectionResetError | ssl.SSLError):
-        return (
-            f"The Dask scheduler at {address} refused your certificate: it trusts only "
-            "certificates signed by its own CA (its --tls-ca-file). Use a client "
-            "certificate and key signed by that CA (tls_client_cert, tls_client_key)."
-        )
-    if not tls and seen(ConnectionResetError):
-        return (
-            f"The Dask scheduler at {address} closed the connection at once, as a TLS "
-            f"scheduler does to a plain tcp:// client. Connect to {other} with your "
-            "certificate (tls_ca_file, tls_client_cert, tls_client_key)."
-        )
-    return f"No connection to the Dask scheduler at {address} within {timeout:g} s: {error}"

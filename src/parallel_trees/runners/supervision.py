@@ -1,18 +1,13 @@
 """Ctrl-C, and the death of a run's process, whatever way ParallelRunner starts its workers.
 
-- ``Watchdog`` (ParallelRunner) is a thread of the main process. Before the
-  run starts any worker, the main process ignores Ctrl-C (SIGINT): a process
-  inherits that, whether it is started by fork, spawn or forkserver, so that
-  no worker is ever interrupted half-way (a spawned one would print a
-  traceback). The watchdog still sees Ctrl-C (``_CtrlC``), and notices a
-  child process (a worker, or the data manager) that dies. Either way it
-  ends every child process: the pool sees its workers die and fails every
-  task, so the runner stops as it does on any error, through Kedro's own
-  error path.
-- ``Interrupt`` (the other runners, which run the nodes in the main process
-  or wait for a cluster): Ctrl-C raises ``RunStopped`` in the main thread, as
-  it would raise ``KeyboardInterrupt``, but as an ``Exception``, so that
-  Kedro calls the ``on_pipeline_error`` hooks.
+- ``Watchdog`` (ParallelRunner): a thread of the main process. The main process
+  ignores Ctrl-C before any worker starts, so that every worker inherits that
+  and none is interrupted half-way; the watchdog still sees Ctrl-C, and any
+  child (a worker, the data manager) that dies. Either way it ends every child:
+  the pool fails every task, and the run stops through Kedro's own error path.
+- ``Interrupt`` (the runners that run nodes in the main process, or wait for a
+  cluster): Ctrl-C raises ``RunStopped``, an ``Exception``, so that Kedro calls
+  the ``on_pipeline_error`` hooks.
 """
 
 import multiprocessing
@@ -27,10 +22,9 @@ from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 from types import FrameType
 
+from parallel_trees.kedro_internals import is_data_manager
+
 INTERRUPTED = 130  # the exit code of a process ended by Ctrl-C (128 + SIGINT)
-# The data manager of Kedro 1.7's ParallelRunner: multiprocessing names a
-# manager's process after its class (kedro.runner.parallel_runner).
-MANAGER = "ParallelRunnerManager"
 # How long a run whose only dead workers were terminated (SIGTERM) waits to see the
 # worker whose death made the pool terminate them (Watchdog._look).
 TERMINATED_WAIT = 1.0
@@ -52,7 +46,7 @@ def _ending(exitcode: int) -> str:
 
 
 def _died(process: multiprocessing.Process) -> Stop:
-    kind = "the data manager process" if process.name.startswith(MANAGER) else "a worker process"
+    kind = "the data manager process" if is_data_manager(process.name) else "a worker process"
     return Stop(False, f"{kind} (pid {process.pid})", _ending(process.exitcode))
 
 
@@ -121,7 +115,7 @@ class Watchdog:
         # Children from before the run are not the run's (a notebook's, an earlier
         # run's still ending), but for the data manager, which the runner starts.
         self._older = {
-            p.pid for p in multiprocessing.active_children() if not p.name.startswith(MANAGER)
+            p.pid for p in multiprocessing.active_children() if not is_data_manager(p.name)
         }
         # Blocked in every thread, an ignored signal stays pending (Linux): a
         # thread started before this one would take it and drop it.

@@ -1,10 +1,15 @@
 import os
+import subprocess
+import sys
 import tempfile
 from importlib.metadata import entry_points
 
 from kedro.pipeline import node
 
-from parallel_trees.hooks.journal import Journal, NodeJournalHooks
+from parallel_trees import settings
+from parallel_trees.hooks.journal import NodeJournalHooks
+from parallel_trees.runners.journal import Journal
+from tests.helpers.project import other_project
 
 
 def _step(x):
@@ -15,7 +20,9 @@ def test_a_node_is_in_the_journal_from_its_start_to_its_end(tmp_path, monkeypatc
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     hooks, step = NodeJournalHooks(), node(_step, "x", "y", name="step")
     journal = Journal("2026-11-29T06.13.39.123Z")
-    assert journal.running() == {}
+    hooks.before_node_run(step, "2026-11-29T06.13.39.123Z")
+    assert journal.running() == {}  # not opened by the run guard: not this machine's run
+    journal.open()
     hooks.before_node_run(step, "2026-11-29T06.13.39.123Z")
     assert journal.running() == {"step": os.getpid()}
     assert journal.folder.parent == tmp_path / "parallel-trees-running"
@@ -26,19 +33,11 @@ def test_a_node_is_in_the_journal_from_its_start_to_its_end(tmp_path, monkeypatc
 def test_a_node_that_raised_is_not_running(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     hooks, step = NodeJournalHooks(), node(_step, "x", "y", name="step")
+    Journal("run").open()
     hooks.before_node_run(step, "run")
+    assert Journal("run").running() == {"step": os.getpid()}
     hooks.on_node_error(step, "run")
     assert Journal("run").running() == {}
-
-
-def test_runs_do_not_share_a_journal_and_remove_forgets_one(tmp_path, monkeypatch):
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    first, second = Journal("run-1"), Journal("run/2")  # any run id is a safe folder name
-    first.start("a")
-    second.start("b")
-    assert (first.running(), second.running()) == ({"a": os.getpid()}, {"b": os.getpid()})
-    first.remove()
-    assert first.running() == {} and second.running() == {"b": os.getpid()}
 
 
 def test_a_node_run_outside_a_session_has_no_journal(tmp_path, monkeypatch):
@@ -47,6 +46,39 @@ def test_a_node_run_outside_a_session_has_no_journal(tmp_path, monkeypatch):
     assert not (tmp_path / "parallel-trees-running").exists()
 
 
-def test_the_journal_is_registered_for_every_worker_as_a_plugin_hook():
-    (entry,) = [e for e in entry_points(group="kedro.hooks") if e.name.startswith("parallel")]
-    assert isinstance(entry.load(), NodeJournalHooks)
+def test_the_journal_is_this_projects_hook_not_a_plugin_of_every_project():
+    assert sum(isinstance(hook, NodeJournalHooks) for hook in settings.HOOKS) == 1
+    assert not [e for e in entry_points(group="kedro.hooks") if "parallel_trees" in e.value]
+
+
+RUN_AND_SAY_WHAT_WAS_IMPORTED = """
+import sys
+from pathlib import Path
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+bootstrap_project(Path.cwd())
+with KedroSession.create(Path.cwd()) as session:
+    session.run()
+print(sorted({m.partition(".")[0] for m in sys.modules if m.startswith("parallel_trees")}))
+"""
+
+
+def test_another_kedro_project_beside_this_one_never_loads_it(tmp_path):
+    """Installed in the same environment, this project is not a plugin of the other."""
+    other_project(tmp_path / "other")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    environment = {**os.environ, "TMPDIR": str(temporary), "KEDRO_DISABLE_TELEMETRY": "1"}
+    ran = subprocess.run(
+        [sys.executable, "-c", RUN_AND_SAY_WHAT_WAS_IMPORTED],
+        cwd=tmp_path / "other",
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[-1] == "[]"
+    assert not (temporary / "parallel-trees-running").exists()

@@ -12,7 +12,9 @@ from parallel_trees.hooks.run_context import (
 from parallel_trees.models import MODELS
 from parallel_trees.pipelines.training import create_pipeline
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES
+from parallel_trees.resources import threads_per_model
 from parallel_trees.runners import DaskRunner
+from parallel_trees.runners import ParallelRunner as ProjectParallelRunner
 from parallel_trees.tags import FIT
 
 
@@ -38,18 +40,22 @@ def two_models() -> Pipeline:
     return sum(branches, Pipeline([node(_join, ["rf.z", "xgb.z"], "report", name="join")]))
 
 
+class MyDaskRunner(DaskRunner):
+    """A user's own subclass: recognised as a DaskRunner all the same."""
+
+
 @pytest.mark.parametrize(
-    ("recorded", "name"),
+    ("runner", "name"),
     [
-        ("<kedro.runner.parallel_runner.ParallelRunner object at 0x7f2d>", "ParallelRunner"),
-        ("<kedro.runner.thread_runner.ThreadRunner object at 0x7f2d>", "ThreadRunner"),
-        ("<parallel_trees.runners.DaskRunner object at 0x7f2d>", "DaskRunner"),
-        ("None", "SequentialRunner"),  # the session's default
-        ("SequentialRunner", "SequentialRunner"),
+        (lambda: ParallelRunner(max_workers=2), "ParallelRunner"),
+        (lambda: ProjectParallelRunner(max_workers=2), "ParallelRunner"),
+        (ThreadRunner, "ThreadRunner"),
+        (lambda: DaskRunner(n_workers=1), "DaskRunner"),
+        (lambda: None, "SequentialRunner"),  # not seen: the session's default
     ],
 )
-def test_runner_name_from_kedros_run_params(recorded, name):
-    assert runner_name(recorded) == name
+def test_runner_name(runner, name):
+    assert runner_name(runner()) == name
 
 
 class TestRunContext:
@@ -100,6 +106,8 @@ class TestRunnerWorkers:
             (SequentialRunner, 1),
             (lambda: DaskRunner(n_workers=3), 3),
             (lambda: DaskRunner(address="tcp://127.0.0.1:8786"), None),
+            (lambda: MyDaskRunner(n_workers=3), 3),
+            (lambda: ProjectParallelRunner(max_workers=2), 2),
         ],
     )
     def test_the_nodes_a_runner_runs_at_once_here(self, runner, workers):
@@ -109,18 +117,20 @@ class TestRunnerWorkers:
         assert runner_workers(None, two_models()) is None
 
 
-def test_the_hook_puts_run_context_in_the_catalog(caplog):
+def test_the_hook_puts_run_context_in_the_catalog(caplog, monkeypatch):
     catalog = DataCatalog()
-    params = {"runner": "<kedro.runner.parallel_runner.ParallelRunner object at 0x1>"}
+    # Outside a KedroSession no runner is seen: the session's is given here.
+    runner = ParallelRunner(max_workers=2)
+    monkeypatch.setattr("parallel_trees.hooks.run_context.session_runner", lambda: runner)
     with caplog.at_level("INFO", logger="parallel_trees"):
-        # Outside a KedroSession, the runner itself is not seen: one thread each.
-        RunContextHooks().before_pipeline_run(params, two_models(), catalog)
+        RunContextHooks().before_pipeline_run({}, two_models(), catalog)
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("parallel_trees")]
     context = catalog.load("run_context")
+    threads = threads_per_model(context["cores"], 2)
     assert context["runner"] == "ParallelRunner"
-    assert context["fits_at_once"] == 4
-    assert context["threads_per_model"] == 1
+    assert context["fits_at_once"] == 2  # of 4: max_workers=2
+    assert context["threads_per_model"] == threads
     assert messages == [
-        f"ParallelRunner: {context['cores']} core(s), 4 training node(s) at once, "
-        "n_jobs auto = 1 thread(s) each"
+        f"ParallelRunner: {context['cores']} core(s), 2 training node(s) at once, "
+        f"n_jobs auto = {threads} thread(s) each"
     ]

@@ -8,9 +8,10 @@ from kedro_datasets.json import JSONDataset
 
 from parallel_trees.datasets import CSVTableDataset
 from parallel_trees.errors import DataError, UserError
-from parallel_trees.hooks.parameter_sources import ParameterSources
 from parallel_trees.hooks.run_guard import RunGuardHooks, _explain
-from parallel_trees.hooks.supervision import RunStopped, Stop
+from parallel_trees.kedro_internals import project_hook_manager
+from parallel_trees.parameter_sources import ParameterSources
+from parallel_trees.runners.supervision import RunStopped, Stop
 
 KILLED = Stop(False, "a worker process (pid 7)", "was killed by SIGKILL")
 
@@ -90,7 +91,10 @@ def test_a_failed_run_deletes_what_it_saved_and_only_that(tmp_path, monkeypatch)
     catalog.save("metrics", {"run": 2})
     pipeline = Pipeline([node(_step, "x", "metrics", name="step")])
     guard = RunGuardHooks()
-    guard.before_pipeline_run({"run_id": "2026-02", "runner": "None"})
+    guard.before_pipeline_run({"run_id": "2026-02"})
+    hooks = project_hook_manager([guard]).hook
     with pytest.raises(UserError, match="nothing of it was kept"):
-        guard.on_pipeline_error(RunStopped(Stop(True)), pipeline, catalog)
+        hooks.on_pipeline_error(
+            error=RunStopped(Stop(True)), run_params={}, pipeline=pipeline, catalog=catalog
+        )
     assert sorted(p.name for p in (tmp_path / "metrics.json").iterdir()) == ["2026-01"]

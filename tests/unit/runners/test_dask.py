@@ -16,16 +16,13 @@ from kedro.pipeline import node, pipeline
 from kedro_datasets.json import JSONDataset
 
 from parallel_trees.errors import UserError
-from parallel_trees.runners import (
-    DaskRunner,
+from parallel_trees.runners.connection import client_security
+from parallel_trees.runners.dask import DaskRunner, _placements, _RunState, run_node
+from parallel_trees.runners.log_forwarding import (
     ToClient,
-    _placements,
     _portable,
-    _RunState,
-    client_security,
     console_handlers,
     print_forwarded,
-    run_node,
 )
 
 

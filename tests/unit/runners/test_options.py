@@ -2,8 +2,8 @@ import pytest
 from kedro.runner import ParallelRunner, SequentialRunner
 
 from parallel_trees.errors import UserError
-from parallel_trees.runner_options import check_runner_options, runner_class
 from parallel_trees.runners import DaskRunner
+from parallel_trees.runners.options import check_runner_options, runner_class
 
 
 class WideRunner(ParallelRunner):
@@ -25,7 +25,7 @@ def _refusal(runner, params) -> str:
         (None, SequentialRunner),
         ("ParallelRunner", ParallelRunner),
         ("parallel_trees.runners.DaskRunner", DaskRunner),
-        ("tests.unit.test_runner_options.WideRunner", WideRunner),
+        ("tests.unit.runners.test_options.WideRunner", WideRunner),
     ],
 )
 def test_runners_are_found_as_kedro_finds_them(runner, found):
@@ -46,7 +46,7 @@ def test_what_is_not_a_runner_is_refused_with_the_runners_known(runner):
         (None, {"is_async": True}),
         ("ParallelRunner", {"max_workers": 1, "is_async": False}),
         ("parallel_trees.runners.DaskRunner", {"address": "tcp://h:8786", "n_workers": 3}),
-        ("tests.unit.test_runner_options.WideRunner", {"label": "x", "max_workers": 2}),
+        ("tests.unit.runners.test_options.WideRunner", {"label": "x", "max_workers": 2}),
     ],
 )
 def test_good_options_pass(runner, params):
@@ -77,5 +77,5 @@ def test_a_count_of_workers_is_a_whole_number_of_at_least_one(value):
 
 def test_a_subclass_is_checked_by_its_own_arguments():
     assert "label = 3: Input should be a valid string." in _refusal(
-        "tests.unit.test_runner_options.WideRunner", {"label": 3}
+        "tests.unit.runners.test_options.WideRunner", {"label": 3}
     )

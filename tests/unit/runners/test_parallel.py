@@ -5,7 +5,6 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import shutil
 import sys
 import time
 
@@ -16,19 +15,11 @@ from kedro.pipeline import Pipeline, node
 from kedro_datasets.pickle import PickleDataset
 
 from parallel_trees.errors import UserError
-from parallel_trees.parallel_runner import (
-    ParallelRunner,
-    long_chains,
-    shared_data,
-    shared_data_folder,
-    shared_data_folders,
-    shared_data_root,
-    start_method,
-    worker_hook_manager,
-)
 from parallel_trees.pipeline_registry import register_pipelines
+from parallel_trees.runners.parallel import ParallelRunner, start_method
+from parallel_trees.runners.pool import long_chains, worker_hook_manager
 from parallel_trees.tags import LONG
-from tests.helpers.processes import START_METHODS, dead_pid
+from tests.helpers.processes import START_METHODS
 from tests.helpers.project import configure_logging, logging_taken_back
 
 pytestmark = pytest.mark.processes
@@ -91,6 +82,7 @@ def test_a_started_worker_is_configured_as_a_forked_one(configured, monkeypatch,
         "RunContextHooks",
         "TrackingHooks",
         "RunGuardHooks",
+        "NodeJournalHooks",
     ]
     assert inside["logging"] == ["results", "info_file_handler"]  # conf/logging.yml
     # Hidden from Kedro's Task, which would configure it again on every node, and fail.
@@ -140,36 +132,6 @@ def test_a_start_method_that_does_not_exist_is_named(monkeypatch):
 def test_start_method(monkeypatch, value, method):
     monkeypatch.setenv("KEDRO_MP_CONTEXT", value)
     assert start_method() == method
-
-
-class TestSharedData:
-    def test_each_run_has_a_folder_of_its_own_deleted_when_it_ends(self):
-        with shared_data() as first, shared_data() as second:
-            assert first != second
-            assert first.parent == second.parent == shared_data_root()
-            assert shared_data_folders(os.getpid()) == sorted([first, second])
-            (first / "X_train").write_bytes(b"data")
-        assert not first.exists() and not second.exists()
-
-    def test_the_folder_is_deleted_when_the_run_fails(self):
-        with pytest.raises(KeyboardInterrupt), shared_data() as folder:
-            (folder / "X_train").write_bytes(b"data")
-            raise KeyboardInterrupt
-        assert not folder.exists()
-
-    def test_folders_of_runs_that_were_killed_are_swept_and_others_kept(self):
-        killed = shared_data_folder(dead_pid(), "0123456789ab")
-        running = shared_data_folder(os.getppid(), "0123456789ab")
-        for folder in (killed, running):
-            folder.mkdir()
-            (folder / "X_train").write_bytes(b"data")
-        try:
-            with shared_data():
-                assert not killed.exists()
-                assert running.exists()
-        finally:
-            shutil.rmtree(killed, ignore_errors=True)
-            shutil.rmtree(running, ignore_errors=True)
 
 
 def test_no_data_manager_process_is_started(configured):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from parallel_trees.hooks.supervision import Interrupt, RunStopped, Stop, Watchdog
+from parallel_trees.runners.supervision import Interrupt, RunStopped, Stop, Watchdog
 from tests.helpers.processes import START_METHODS, in_a_fresh_process
 
 pytestmark = pytest.mark.processes
