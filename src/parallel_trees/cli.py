@@ -35,7 +35,7 @@ def cli() -> None:
 def run(ctx: click.Context, runner: str | None, **options: Any) -> dict[str, Any]:
     """Kedro's ``run``, with the project's runners for their short names, once
     ``--runner`` and ``--runner-params`` are known to work."""
-    runner = RUNNERS.get(runner, runner)
+    runner = RUNNERS.get(runner, runner) if runner else runner
     check_runner_options(runner, options["runner_params"])
     try:
         return ctx.invoke(kedro_run, runner=runner, **options)

@@ -79,7 +79,7 @@ class CSVTableDataset(AbstractDataset[None, Table]):
     def load(self) -> Table:
         return read_table(self._filepath)
 
-    def save(self, data: Table) -> None:
+    def save(self, data: None) -> None:
         raise DatasetError(f"{self._filepath} is the user's file: this project only reads it.")
 
     def _exists(self) -> bool:
@@ -147,7 +147,7 @@ class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
         display_name = metrics["models"][name]["display_name"]
         return TrainedModel(model, name, display_name, version, metrics["run"])
 
-    def save(self, data: TrainedModel) -> None:
+    def save(self, data: None) -> None:
         raise DatasetError("The trained models are saved by a training run (kedro run).")
 
     def _exists(self) -> bool:
@@ -186,7 +186,7 @@ class FigureDataset(JSONDataset):
 
         return go.Figure(super().load())
 
-    def preview(self) -> PlotlyPreview:  # type: ignore[override]
+    def preview(self) -> PlotlyPreview:
         """The figure as kedro-viz draws it."""
         return PlotlyPreview(super().load())
 

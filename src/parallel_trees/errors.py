@@ -11,6 +11,8 @@ from typing import IO, Any
 import click
 from kedro.framework.cli.utils import KedroCliError
 
+INTERRUPTED = 130  # the exit code of a process ended by Ctrl-C (128 + SIGINT)
+
 
 class UserError(KedroCliError):
     """Printed by the ``kedro`` CLI as ``Error: <message>``, with no traceback.
@@ -19,10 +21,6 @@ class UserError(KedroCliError):
     ``parallel_trees`` logger (see ``conf/logging.yml``).
     """
 
-    def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
-        self.exit_code = exit_code
-
     def show(self, file: IO[Any] | None = None) -> None:
         """Print the message alone: it says what is wrong, where, and how to fix it.
 
@@ -30,6 +28,12 @@ class UserError(KedroCliError):
         none left by the time click calls ``show``.)
         """
         click.secho(f"Error: {self.message}", file=file, fg="red", err=True)
+
+
+class RunInterrupted(UserError):
+    """A run stopped by Ctrl-C: ``kedro run`` exits as a process ended by SIGINT does."""
+
+    exit_code = INTERRUPTED
 
 
 class InputError(ValueError):

@@ -12,9 +12,9 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from kedro.config import OmegaConfigLoader
+from kedro.config import AbstractConfigLoader, OmegaConfigLoader
 from kedro.framework import project
 from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
 from kedro.framework.session import KedroSession
@@ -47,9 +47,10 @@ CATALOG_LOGGER = "kedro.io.data_catalog"
 def saved_path(dataset: AbstractVersionedDataset) -> Path | None:
     """Where ``dataset`` saves this run's version; ``None`` if it has no save version."""
     try:
-        return Path(dataset._get_versioned_path(dataset.resolve_save_version()))
+        version = dataset.resolve_save_version()
     except DatasetError:
         return None
+    return None if version is None else Path(dataset._get_versioned_path(version))
 
 
 def versioned_outputs(pipeline: Pipeline, catalog: Any) -> dict[str, tuple[Any, Path]]:
@@ -65,7 +66,7 @@ def versioned_outputs(pipeline: Pipeline, catalog: Any) -> dict[str, tuple[Any, 
 def saved_version(dataset: AbstractVersionedDataset) -> AbstractVersionedDataset:
     """``dataset`` pinned to load the version this run saved, whatever runs saved since."""
     version = dataset.resolve_save_version()
-    return dataset._copy(_version=Version(version, version))
+    return cast(AbstractVersionedDataset, dataset._copy(_version=Version(version, version)))
 
 
 def filepath(dataset: AbstractDataset) -> str | None:
@@ -111,12 +112,15 @@ def pool_size(runner: AbstractRunner, pipeline: Pipeline) -> int:
     return runner._get_required_workers_count(pipeline)
 
 
-def parameter_files(config_loader: OmegaConfigLoader) -> list[dict[Path, dict[str, Any]]]:
+def parameter_files(config_loader: AbstractConfigLoader) -> list[dict[Path, Any]]:
     """The parameter files of the run's environment, then of base: each file's
     content as written (interpolations such as ``${n_estimators}`` unresolved).
 
-    Found as Kedro finds them (its ``parameters`` patterns, hidden files left out).
+    Found as Kedro finds them (its ``parameters`` patterns, hidden files left out);
+    none for a config loader other than Kedro's ``OmegaConfigLoader``.
     """
+    if not isinstance(config_loader, OmegaConfigLoader):
+        return []
     base, env, *_ = config_loader._read_raw_config("parameters")
     return [
         {path: OmegaConf.to_container(content, resolve=False) for path, content in files.items()}

@@ -115,10 +115,13 @@ def _average(outcome: Outcome) -> dict[str, Any]:
 
 
 def _roc_auc(o: Outcome) -> float:
+    probabilities = o.probabilities
+    if probabilities is None:  # Metric.score asks for none of a model without them
+        raise ValueError("ROC AUC needs the predicted probabilities")
     if _binary(o):
-        return sk.roc_auc_score(o.truth == o.positive, o.probabilities[:, o.positive])
+        return sk.roc_auc_score(o.truth == o.positive, probabilities[:, o.positive])
     return sk.roc_auc_score(
-        o.truth, o.probabilities, multi_class="ovr", average="weighted", labels=range(o.classes)
+        o.truth, probabilities, multi_class="ovr", average="weighted", labels=range(o.classes)
     )
 
 

@@ -96,13 +96,16 @@ class ModelSpec:
     export: Callable[[BaseEstimator], dict[str, Any]] | None = None
     regressor: type[BaseEstimator] | None = None
 
-    def estimator_for(self, task: str) -> type[BaseEstimator] | None:
-        """The estimator class of ``task``: the classifier, or the regressor."""
-        return self.regressor if task == REGRESSION else self.estimator
-
     def tasks(self) -> list[str]:
         """The tasks the model has an estimator for."""
-        return [task for task in TASKS if self.estimator_for(task) is not None]
+        return [CLASSIFICATION] + ([REGRESSION] if self.regressor is not None else [])
+
+    def estimator_for(self, task: str) -> type[BaseEstimator]:
+        """The estimator class of ``task`` (one of ``tasks``): the classifier, or the regressor."""
+        estimator = self.regressor if task == REGRESSION else self.estimator
+        if estimator is None:
+            raise ValueError(f"{self.display_name} has no {task} estimator")
+        return estimator
 
     def parameter_names(self, task: str | None = None) -> set[str]:
         """The keyword arguments the estimator of ``task`` accepts (``None``: either)."""

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from kedro.config import OmegaConfigLoader
+from kedro.config import AbstractConfigLoader
 
 from parallel_trees.kedro_internals import parameter_files
 
@@ -45,7 +45,7 @@ class ParameterSources:
         self._layers = [list(layer) for layer in layers]
 
     @classmethod
-    def of(cls, config_loader: OmegaConfigLoader) -> "ParameterSources":
+    def of(cls, config_loader: AbstractConfigLoader) -> "ParameterSources":
         """The sources of the parameters ``config_loader`` loads."""
         project = Path(config_loader.conf_source).resolve().parent
         layers = [

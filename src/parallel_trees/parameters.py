@@ -9,7 +9,7 @@ once, against one schema, from the ``after_context_created`` hook.
 
 import difflib
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from kedro.validation import ParameterValidationError
 from pydantic import (
@@ -29,6 +29,19 @@ from parallel_trees.tasks import AUTO, TASKS
 from parallel_trees.tuning import PROGRESS_EVERY, Strict, bounds, parse_range
 
 DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "synthetic", "csv")
+
+# One of the values of a registry (pydantic checks the value at run time); to a type
+# checker, which cannot read a Literal built from a tuple, a string.
+if TYPE_CHECKING:
+    Dataset: TypeAlias = str
+    Task: TypeAlias = str
+    Role: TypeAlias = str
+    ModelChoice: TypeAlias = str
+else:
+    Dataset = Literal[DATASETS]
+    Task = Literal[(AUTO, *TASKS)]
+    Role = Literal[ROLES]
+    ModelChoice = Literal[("best", *MODELS)]
 MISSING = "missing; set it in conf/base/parameters.yml."
 
 
@@ -73,17 +86,17 @@ class MlflowParams(Strict):
 class SharedParams(Strict):
     """The knobs every model shares."""
 
-    dataset: Literal[DATASETS]
+    dataset: Dataset
     synthetic: SyntheticParams
     target_column: str = Field(min_length=1)
-    task: Literal[(AUTO, *TASKS)] = AUTO
-    column_roles: dict[str, Literal[ROLES]] = {}
+    task: Task = AUTO
+    column_roles: dict[str, Role] = {}
     # Only from --params: the catalog's raw_data reads it (conf/base/catalog.yml).
     csv_path: str | None = None
     # Only from --params, for the predict pipeline: the catalog's new_rows and
     # trained_model read them.
     predict_csv: str | None = None
-    model: Literal[("best", *MODELS)] = "best"
+    model: ModelChoice = "best"
     random_state: int = Field(ge=0, le=2**32 - 1)
     test_size: float = Field(ge=0, lt=1)
     cv_folds: int = Field(ge=2)
@@ -117,10 +130,11 @@ class SharedParams(Strict):
         return value
 
 
-Parameters = create_model(
-    "Parameters",
-    __base__=SharedParams,
-    **{name: (spec.schema, ...) for name, spec in MODELS.items()},
+# The shared knobs, and a section per model of MODELS (its schema). (Built from a dict,
+# which a type checker cannot match to one of create_model's overloads: hence the cast.)
+MODEL_SECTIONS: dict[str, Any] = {name: (spec.schema, ...) for name, spec in MODELS.items()}
+Parameters = cast(
+    "type[SharedParams]", create_model("Parameters", __base__=SharedParams, **MODEL_SECTIONS)
 )
 
 
@@ -141,7 +155,7 @@ def _unknown(key: str, known: set[str], where: str) -> str:
 
 def _fields_at(path: tuple[str, ...]) -> set[str]:
     """The keys allowed in the section at ``path`` (``()`` is the top level)."""
-    schema = Parameters
+    schema: Any = Parameters
     for part in path:
         schema = schema.model_fields[part].annotation
     return set(schema.model_fields)

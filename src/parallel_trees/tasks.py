@@ -8,7 +8,7 @@ classes, while counts, ages, hours and whole-unit prices run past that. A classi
 needs rows of every class in every fold, which 20 classes already strain on most tables.
 """
 
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,9 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 
-AUTO = "auto"
-CLASSIFICATION = "classification"
-REGRESSION = "regression"
+AUTO: Final = "auto"
+CLASSIFICATION: Final = "classification"
+REGRESSION: Final = "regression"
 TASKS = (CLASSIFICATION, REGRESSION)
 # More distinct whole numbers than this in a target: a quantity, regressed (task: auto).
 MAX_CLASS_CODES = 20

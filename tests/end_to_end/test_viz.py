@@ -28,7 +28,7 @@ from tests.helpers.network import Offline
 CHARTS = {"model_comparison", "run_timeline", "confusion_matrix", "feature_importance"}
 NAMESPACES = {"data_preparation", "random_forest", "xgboost", "baseline"}
 # Each model's nodes that fit it (tagged fit as well as training): they share no data.
-FIT_NODES = [*(f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)), "fit_model"]
+FIT_NODES = [*(f"cross_validate_{n}_of_5" for n in range(1, FOLD_NODES + 1)), "fit_model"]
 # kedro-viz's index.html links Google Fonts (the page falls back to local fonts);
 # nothing else may be asked of the outside, least of all a tracking script.
 ALLOWED_OUTSIDE = {"fonts.googleapis.com", "fonts.gstatic.com"}

@@ -32,9 +32,9 @@ SLOW_FOREST = "random_forest.n_estimators=30000"
 # Each of the forest's training nodes trains for minutes with SLOW_FOREST; the run
 # is signalled once the first of them is running, whichever it is.
 FOREST = "random_forest.fit_model"
-FOREST_NODE = r"random_forest\.(?:evaluate_folds_\d+|fit_model)"
+FOREST_NODE = r"random_forest\.(?:cross_validate_\d+_of_\d+|fit_model)"
 # A node of either model that searches, when the run tunes: an outer fold's, or the fit's.
-SEARCHING_NODE = r"\w+\.(?:evaluate_folds_\d+|fit_model)"
+SEARCHING_NODE = r"\w+\.(?:cross_validate_\d+_of_\d+|fit_model)"
 
 
 def dead_pid() -> int:

@@ -56,7 +56,8 @@ class TestTasks:
     def test_a_model_without_a_regressor_has_classification_only(self):
         spec = ModelSpec("KNN", KNeighborsClassifier)
         assert spec.tasks() == ["classification"]
-        assert spec.estimator_for("regression") is None
+        with pytest.raises(ValueError, match="KNN has no regression estimator"):
+            spec.estimator_for("regression")
 
     def test_the_exported_regressor_loads_as_an_xgb_regressor(self, tmp_path):
         import json  # noqa: PLC0415

@@ -6,14 +6,14 @@ from collections.abc import Generator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from kedro.config import OmegaConfigLoader
+from kedro.config import AbstractConfigLoader
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DatasetError
 from kedro.pipeline import Pipeline
 from kedro.runner import ParallelRunner as KedroParallelRunner
 
-from parallel_trees.errors import InputError, UserError
+from parallel_trees.errors import InputError, RunInterrupted, UserError
 from parallel_trees.kedro_internals import (
     own_dataset_message,
     session_runner,
@@ -21,7 +21,7 @@ from parallel_trees.kedro_internals import (
 )
 from parallel_trees.parameter_sources import ParameterSources
 from parallel_trees.runners.journal import Journal
-from parallel_trees.runners.supervision import INTERRUPTED, Interrupt, RunStopped, Stop, Watchdog
+from parallel_trees.runners.supervision import Interrupt, RunStopped, Stop, Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class RunGuardHooks:
     def __init__(self) -> None:
         self._watchdog: Watchdog | Interrupt | None = None
         self._journal: Journal | None = None
-        self._config_loader: OmegaConfigLoader | None = None
+        self._config_loader: AbstractConfigLoader | None = None
         self._verdict: tuple[Exception, UserError | None] | None = None
 
     @hook_impl
@@ -139,7 +139,7 @@ def _explain(
     if isinstance(error, RunStopped):
         stop = error.stop
     if stop is not None and stop.interrupted:
-        return UserError("Run interrupted (Ctrl-C); nothing of it was kept.", INTERRUPTED)
+        return RunInterrupted("Run interrupted (Ctrl-C); nothing of it was kept.")
     if stop is not None or isinstance(error, BrokenProcessPool):
         what = f"{stop.process} {stop.how}" if stop else "a worker process was killed"
         return UserError(

@@ -17,7 +17,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 
-from parallel_trees.errors import UserError
+from parallel_trees.errors import RunInterrupted, UserError
 from parallel_trees.hooks.run_context import runner_name
 from parallel_trees.hooks.run_guard import RunGuardHooks
 from parallel_trees.kedro_internals import saved_version, session_runner, versioned_outputs
@@ -32,7 +32,6 @@ from parallel_trees.mlflow_run import (
     tracking_uri,
 )
 from parallel_trees.models import MODELS
-from parallel_trees.runners.supervision import INTERRUPTED
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +58,17 @@ class TrackingHooks:
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         """Open this run's MLflow run, with its parameters and tags."""
-        params = self._context.params if self._context else {}
-        if not params.get("tracking"):
+        context = self._context
+        if context is None or not context.params.get("tracking"):
             return
-        project = Path(self._context.project_path)
+        params = context.params
+        project = Path(context.project_path)
         settings = params["mlflow"]
         uri = tracking_uri(settings["tracking_uri"], project)
         tags = {
             "runner": runner_name(session_runner()),
             "dataset": str(params["dataset"]),
-            "kedro_env": str(run_params.get("env") or self._context.env or "local"),
+            "kedro_env": str(run_params.get("env") or context.env or "local"),
             "pipeline": ",".join(run_params.get("pipeline_names") or ["__default__"]),
         }
         if commit := git_commit(project):
@@ -120,7 +120,7 @@ class TrackingHooks:
         """Close this run's MLflow run as KILLED when the run guard's verdict is an
         interrupted run (Ctrl-C), else FAILED."""
         verdict = self._guard.verdict(error) if self._guard else None
-        self._abandon("KILLED" if verdict and verdict.exit_code == INTERRUPTED else "FAILED")
+        self._abandon("KILLED" if isinstance(verdict, RunInterrupted) else "FAILED")
 
     def _abandon(self, status: str = "FAILED") -> None:
         if self._run is not None:

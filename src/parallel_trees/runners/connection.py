@@ -115,10 +115,11 @@ def _causes(error: BaseException) -> list[BaseException]:
 
     Tornado's ``StreamClosedError`` keeps its cause as ``real_error``.
     """
-    chain = []
-    while error is not None and error not in chain:
-        chain.append(error)
-        error = error.__cause__ or getattr(error, "real_error", None) or error.__context__
+    chain: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or getattr(cause, "real_error", None) or cause.__context__
     return chain
 
 
@@ -167,7 +168,7 @@ def _why_not_connected(address: str, error: Exception, timeout: float) -> str:
             f"Start it with --tls-ca-file, --tls-cert and --tls-key (see the README), or, "
             f"on a network only you use, connect to {other}."
         )
-    if tls and seen(ssl.SSLEOFError | ConnectionResetError | ssl.SSLError):
+    if tls and (seen(ssl.SSLError) or seen(ConnectionResetError)):  # SSLEOFError: an SSLError
         return (
             f"The Dask scheduler at {address} refused your certificate: it trusts only "
             "certificates signed by its own CA (its --tls-ca-file). Use a client "

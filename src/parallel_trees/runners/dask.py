@@ -322,7 +322,7 @@ class DaskRunner(AbstractRunner):
         with self._client() as client:
             client.subscribe_topic(topic, partial(print_forwarded, console_handlers()))
             try:
-                logger.info("Running on the Dask cluster at %s", client.scheduler.address)
+                logger.info("Running on the Dask cluster at %s", client.scheduler_info()["address"])
                 # Every worker imports the project now, side by side, rather
                 # than when its first node runs: nodes that run together start
                 # together, and a worker without the project fails the run now.

@@ -46,7 +46,7 @@ def shared_data_root() -> Path:
     return Path(tempfile.gettempdir())
 
 
-def shared_data_folder(pid: int, unique: str) -> Path:
+def shared_data_folder(pid: int | str, unique: str) -> Path:
     """The folder of shared data ``unique`` of the run whose main process is ``pid``.
 
     With ``unique`` "", the prefix of every folder of that run.

@@ -14,17 +14,19 @@ import multiprocessing
 import os
 import select
 import signal
+import sys
 import threading
 import time
 import warnings
 from dataclasses import dataclass
 from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
+from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any
 
 from parallel_trees.kedro_internals import is_data_manager
 
-INTERRUPTED = 130  # the exit code of a process ended by Ctrl-C (128 + SIGINT)
 # How long a run whose only dead workers were terminated (SIGTERM) waits to see the
 # worker whose death made the pool terminate them (Watchdog._look).
 TERMINATED_WAIT = 1.0
@@ -39,13 +41,15 @@ class Stop:
     how: str = ""  # e.g. "was killed by SIGKILL"
 
 
-def _ending(exitcode: int) -> str:
+def _ending(exitcode: int | None) -> str:
+    if exitcode is None:  # reaped by another thread at this very moment
+        return "ended"
     if exitcode < 0:
         return f"was killed by {signal.Signals(-exitcode).name}"
     return f"exited with code {exitcode}"
 
 
-def _died(process: multiprocessing.Process) -> Stop:
+def _died(process: BaseProcess) -> Stop:
     kind = "the data manager process" if is_data_manager(process.name) else "a worker process"
     return Stop(False, f"{kind} (pid {process.pid})", _ending(process.exitcode))
 
@@ -66,8 +70,8 @@ class _CtrlC:
     """
 
     def __init__(self) -> None:
-        self._kqueue = None
-        if hasattr(select, "kqueue"):
+        self._kqueue: Any = None
+        if sys.platform != "linux" and hasattr(select, "kqueue"):  # macOS, the BSDs
             self._kqueue = select.kqueue()
             event = select.kevent(signal.SIGINT, select.KQ_FILTER_SIGNAL, select.KQ_EV_ADD)
             self._kqueue.control([event], 0)
@@ -95,8 +99,8 @@ class Watchdog:
 
     def __init__(self, interval: float = 0.1):
         self._interval = interval
-        self._seen: dict[int, multiprocessing.Process] = {}
-        self._older: set[int] = set()
+        self._seen: dict[int | None, BaseProcess] = {}
+        self._older: set[int | None] = set()
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         self.stop: Stop | None = None
@@ -153,7 +157,7 @@ class Watchdog:
             if self._ctrl_c.came():
                 self._halt(Stop(True))
                 return
-            if self._look():
+            if self._look() and self.stop is not None:
                 self._halt(self.stop)
                 return
 
@@ -177,7 +181,7 @@ class Watchdog:
         self.stop = _died(dead[0])
         return True
 
-    def _dead(self) -> list[multiprocessing.Process]:
+    def _dead(self) -> list[BaseProcess]:
         """The watched processes that died; those that ended as they should are forgotten."""
         ended = {pid: p.exitcode for pid, p in self._seen.items() if p.exitcode is not None}
         for pid in [pid for pid, code in ended.items() if code == 0]:
@@ -217,7 +221,7 @@ class Interrupt:
     """Ctrl-C raises ``RunStopped`` in the main thread, for runners without worker processes."""
 
     def __init__(self) -> None:
-        self._previous = None
+        self._previous: Any = None  # the SIGINT handler before this one
         self.stop: Stop | None = None
 
     def start(self) -> "Interrupt":

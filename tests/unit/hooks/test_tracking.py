@@ -6,12 +6,12 @@ import pytest
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
-from parallel_trees.errors import UserError
+from parallel_trees.errors import INTERRUPTED, UserError
 from parallel_trees.hooks.run_guard import RunGuardHooks
 from parallel_trees.hooks.tracking import TrackingHooks
 from parallel_trees.kedro_internals import project_hook_manager
 from parallel_trees.mlflow_run import MlflowRun
-from parallel_trees.runners.supervision import INTERRUPTED, RunStopped, Stop
+from parallel_trees.runners.supervision import RunStopped, Stop
 
 FAILURES = {
     # the error, the MLflow status, the exit code of kedro run (None: the error's traceback)

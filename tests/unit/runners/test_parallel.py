@@ -170,7 +170,7 @@ class TestLongestFirst:
         for model in ("random_forest", "xgboost"):
             assert chains[f"{model}.fit_model"] == 2  # then explain_model
             assert chains[f"{model}.explain_model"] == 1
-            assert chains[f"{model}.evaluate_folds_1"] == 1
+            assert chains[f"{model}.cross_validate_1_of_5"] == 1
             assert chains[f"{model}.predict_test_rows"] == 0
         assert chains["data_preparation.load_dataset"] == 2
         assert chains["report_results"] == 0

@@ -547,9 +547,10 @@ def split_data(
     if test_size == 0:
         x_train, x_test, y_train, y_test = features, features.iloc[:0], target, target.iloc[:0]
     else:
-        counts = target.value_counts().to_numpy() if classes else None
         problem = (
-            _split_problem(counts, test_size) if classes else _rows_problem(len(target), test_size)
+            _split_problem(target.value_counts().to_numpy(), test_size)
+            if classes
+            else _rows_problem(len(target), test_size)
         )
         if problem:
             raise DataError(problem, settings=["test_size"])

@@ -8,6 +8,7 @@ every property, and the first one a process makes imports IPython through
 """
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _columns(rows: list[tuple[str, ...]]) -> list[str]:
+def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
     """Rows of cells as lines of aligned columns (the last column unpadded)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return ["  ".join([*map(str.ljust, row[:-1], widths), row[-1]]) for row in rows]
@@ -412,7 +413,11 @@ def plot_model_comparison(
                 "line": {"color": GREY, "dash": "dash", "width": 2},
             }
         )
-    bounded = metric.worst is not None and metric.best is not None
+    bounded = (
+        {}
+        if metric.worst is None or metric.best is None
+        else {"range": [metric.worst, metric.best + 0.05]}
+    )
     layout = {
         "title": _title(
             f"{_capital(metric.title)} per model ({metric.direction}): "
@@ -422,8 +427,7 @@ def plot_model_comparison(
         "barmode": "group",
         "scattermode": "group",
         "xaxis": {"title": _title("model")},
-        "yaxis": {"title": _title(metric.title)}
-        | ({"range": [metric.worst, metric.best + 0.05]} if bounded else {}),
+        "yaxis": {"title": _title(metric.title)} | bounded,
         "legend": {"orientation": "h", "y": -0.2},
     }
     return {"data": data, "layout": layout}

@@ -72,7 +72,9 @@ def held_out_outcome(held_out: dict[str, Any], model: str, yardstick: dict[str, 
 
 
 def _mean(values: list[float | None]) -> float | None:
-    return None if not values or any(v is None for v in values) else float(np.mean(values))
+    """The mean; ``None`` when there is no value, or one is missing."""
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if values and len(known) == len(values) else None
 
 
 def score_models(
@@ -149,7 +151,8 @@ def rank(scores: dict[str, Any], metric: Metric, tolerance: float) -> list[tuple
     The held-out rows play no part.
     """
     order = sorted(scores, key=lambda m: -metric.oriented(scores[m]["cv_mean"]))
-    ranked, place = [], 0
+    ranked: list[list[Any]] = []
+    place = 0
     for position, model in enumerate(order):
         previous = order[position - 1] if position else None
         same = previous is not None and _tied(
@@ -253,7 +256,7 @@ def compare_models(
     rows = [len(valid) for _, valid in cv_splits] if metric.counts_rows else None
     comparisons = [(best, m, "best") for m in models if m != best]
     comparisons += [(m, BASELINE, "baseline") for m in models if BASELINE in scores]
-    records = []
+    records: list[dict[str, Any]] = []
     held_out_tests = _HeldOut(held_out, yardstick, metric, confidence, random_state)
     for a, b, against in comparisons:
         cv = cv_test(
@@ -399,7 +402,7 @@ def _ranking(
             standing = "best"
         elif scores[model]["baseline"]:
             standing = "baseline"
-        elif against_best["cv"]["significant"]:
+        elif against_best is not None and against_best["cv"]["significant"]:
             standing = "worse"
         else:
             standing = "not significantly worse"

@@ -51,7 +51,7 @@ def left_out(model_name: str, yardstick: dict[str, Any]) -> str | None:
     """Why ``model_name`` sits this run out (no estimator for its task); ``None`` if it
     does not."""
     spec, task = MODELS[model_name], yardstick["task"]
-    if spec.estimator_for(task) is not None:
+    if task in spec.tasks():
         return None
     return f"{spec.display_name} ({model_name}) has no {task} estimator (its ModelSpec's regressor)"
 
@@ -175,6 +175,12 @@ def _span(node: str, started_at: float, cpu_started: float) -> dict[str, Any]:
     }
 
 
+def share_name(part: int, parts: int) -> str:
+    """The name of the node that scores share ``part`` (from 0) of the outer folds, of
+    ``parts``: folds ``part``, ``part + parts``... (none, when there are fewer folds)."""
+    return f"cross_validate_{part + 1}_of_{parts}"
+
+
 def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     x_train: pd.DataFrame,
     y_train: pd.Series,
@@ -186,6 +192,7 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
     random_state: int,
     run_context: dict[str, Any],
     model_name: str,
+    *,
     part: int,
     parts: int,
 ) -> dict[str, Any]:
@@ -221,7 +228,7 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
     """
     started_at, cpu_started = time.time(), time.process_time()
     if reason := left_out(model_name, yardstick):
-        span = _span(f"evaluate_folds_{part + 1}", started_at, cpu_started)
+        span = _span(share_name(part, parts), started_at, cpu_started)
         return {"folds": [], "timing": span, "left_out": reason}
     judge = Judge(yardstick)
     model = _Model(
@@ -259,7 +266,7 @@ def evaluate_folds(  # noqa: PLR0913 - a node's inputs, each a dataset or parame
         records.append(record | {"scores": scores})
     return {
         "folds": records,
-        "timing": _span(f"evaluate_folds_{part + 1}", started_at, cpu_started),
+        "timing": _span(share_name(part, parts), started_at, cpu_started),
     }
 
 
@@ -299,8 +306,8 @@ def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     if reason := left_out(model_name, yardstick):
         logger.info("Left out of this run: %s", reason)
         span = _span("fit_model", started_at, cpu_started)
-        fit = {"estimator": None, "hyperparameters": {}, "search": None, "timing": span}
-        return LeftOut(reason), fit | {"left_out": reason}
+        record = {"estimator": None, "hyperparameters": {}, "search": None, "timing": span}
+        return LeftOut(reason), record | {"left_out": reason}
     model = _Model(
         model_name, hyperparameters, tuning, feature_roles, random_state, run_context,
         Judge(yardstick),
@@ -310,7 +317,7 @@ def fit_model(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
     )
     setting = found["best_params"] if found else {}
     fitted = model.fit(setting, x_train, y_train)
-    fit = {
+    fit: dict[str, Any] = {
         "estimator": model.estimator.__name__,
         "hyperparameters": {**model.arguments, **setting},
         "search": found,
@@ -392,7 +399,10 @@ def export_model(model: Pipeline, model_name: str) -> dict[str, Any]:
     """
     if isinstance(model, LeftOut):
         return {"left_out": model.reason}
-    return MODELS[model_name].export(model[-1])
+    export = MODELS[model_name].export
+    if export is None:  # the template makes this node only for a model with an export
+        raise ValueError(f"{model_name} has no portable export")
+    return export(model[-1])
 
 
 def predict_test_rows(

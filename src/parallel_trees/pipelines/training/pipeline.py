@@ -25,11 +25,13 @@ from .nodes import (
     fit_model,
     predict_test_rows,
     record_training,
+    share_name,
 )
 
-# Nodes that share each model's outer folds: fold k is scored by node k % FOLD_NODES.
-# Kedro builds its pipelines before it reads the parameters, so this cannot follow
-# cv_folds; 5 is cv_folds' default, one fold per node.
+# Nodes that share each model's outer folds: fold k is scored by node k % FOLD_NODES,
+# cross_validate_<k % FOLD_NODES + 1>_of_5. Kedro builds its pipelines before it reads the
+# parameters, so this cannot follow cv_folds; 5 is cv_folds' default, one fold per node
+# (with cv_folds: 3, cross_validate_4_of_5 and 5_of_5 have no fold to score).
 FOLD_NODES = 5
 # The nodes that fit models are tagged FIT (the run's context gives each its share of the
 # cores); they and explain_model (permutation importance) are also LONG (parallel_trees.tags).
@@ -93,7 +95,7 @@ def create_branch(model_name: str) -> Pipeline:
                     FoldShare(part),
                     inputs=["X_train", "y_train", "cv_splits", *MODEL_INPUTS],
                     outputs=f"folds_{part + 1}",
-                    name=f"evaluate_folds_{part + 1}",
+                    name=share_name(part, FOLD_NODES),
                     tags=[FIT, LONG],
                 )
                 for part in range(FOLD_NODES)

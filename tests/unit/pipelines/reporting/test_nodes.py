@@ -85,12 +85,12 @@ def trainings():
     return {
         "random_forest": _training(
             "Random Forest",
-            ("evaluate_folds_1", 11, 100.0, 101.0, 1.0),
+            ("cross_validate_1_of_5", 11, 100.0, 101.0, 1.0),
             ("fit_model", 12, 100.0, 102.0, 2.0),
         ),
         "xgboost": _training(
             "XGBoost",
-            ("evaluate_folds_1", 11, 101.0, 103.0, 1.5),
+            ("cross_validate_1_of_5", 11, 101.0, 103.0, 1.5),
             ("fit_model", 12, 102.0, 102.5, 0.5),
         ),
     }
@@ -347,7 +347,7 @@ class TestRunTimeline:
         assert [forest.name, booster.name] == ["Random Forest", "XGBoost"]
         assert forest.orientation == booster.orientation == "h"
         assert list(forest.y) == list(booster.y) == ["pid 11", "pid 12"]  # a row per process
-        assert list(forest.text) == list(booster.text) == ["evaluate_folds_1", "fit_model"]
+        assert list(forest.text) == list(booster.text) == ["cross_validate_1_of_5", "fit_model"]
         assert list(forest.base) == [0.0, 0.0]  # seconds since the first start
         assert list(booster.base) == [1.0, 2.0]
         assert list(forest.x) == [1.0, 2.0]  # durations
@@ -367,12 +367,12 @@ class TestRunTimeline:
         trainings = {
             "random_forest": _training(
                 "Random Forest",
-                ("evaluate_folds_1", 10, 100.0, 101.0, 1.0),
+                ("cross_validate_1_of_5", 10, 100.0, 101.0, 1.0),
                 ("fit_model", 10, 101.0, 102.0, 1.0),
             ),
             "xgboost": _training(
                 "XGBoost",
-                ("evaluate_folds_1", 10, 102.0, 103.0, 1.0),
+                ("cross_validate_1_of_5", 10, 102.0, 103.0, 1.0),
                 ("fit_model", 10, 103.0, 104.0, 1.0),
             ),
         }

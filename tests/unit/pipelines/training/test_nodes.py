@@ -146,7 +146,7 @@ class TestEvaluateFolds:
     def test_records_its_span_in_this_process(self, iris_split, iris_folds):
         x_train, _, y_train, _ = iris_split
         span = evaluate(x_train, y_train, iris_folds, BOOSTER, "xgboost", 2)["timing"]
-        assert span["node"] == "evaluate_folds_3"
+        assert span["node"] == "cross_validate_3_of_5"
         assert span["pid"] == os.getpid()
         assert span["started_at"] <= span["finished_at"] <= time.time()
         assert span["cpu_seconds"] >= 0
@@ -300,7 +300,7 @@ class TestRecordTraining:
     def test_timing_is_a_span_per_training_node_fold_nodes_first(self, trained):
         timing = trained["xgboost"][1]["timing"]
         assert [s["node"] for s in timing] == [
-            *(f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)),
+            *(f"cross_validate_{n}_of_5" for n in range(1, FOLD_NODES + 1)),
             "fit_model",
         ]
         assert {s["pid"] for s in timing} == {os.getpid()}

@@ -11,7 +11,7 @@ from parallel_trees.pipelines.training.nodes import BASELINE
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES, create_branch
 from parallel_trees.tags import FIT, LONG
 
-FOLD_NODE_NAMES = [f"evaluate_folds_{n}" for n in range(1, FOLD_NODES + 1)]
+FOLD_NODE_NAMES = [f"cross_validate_{n}_of_5" for n in range(1, FOLD_NODES + 1)]
 FIT_NODES = [*FOLD_NODE_NAMES, "fit_model"]
 
 
