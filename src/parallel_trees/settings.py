@@ -28,11 +28,14 @@ warnings.filterwarnings("ignore", message="One or more dataset names contain '.'
 # Both open something in before_pipeline_run, trylast, and pluggy calls the trylast
 # hooks registered last, last: the guard's watchdog and journal start once the MLflow
 # run is open, so that a store that cannot be opened leaves nothing of the run started.
-RUN_GUARD = RunGuardHooks()
+# Hooks that read another's findings are given it: the guard's errors name where a
+# parameter is set (the input checks found it), the tracking hook reads the guard's verdict.
+INPUTS = InputChecksHooks()
+RUN_GUARD = RunGuardHooks(INPUTS)
 HOOKS = (
-    InputChecksHooks(),
+    INPUTS,
     RunContextHooks(),
-    TrackingHooks(RUN_GUARD),  # reads the guard's verdict on a failed run
+    TrackingHooks(RUN_GUARD),
     RUN_GUARD,
     NodeJournalHooks(),
 )

@@ -69,13 +69,14 @@ class InputChecksHooks:
     """Refuse a run whose parameters, CSV or chosen nodes cannot work, before any node runs."""
 
     def __init__(self) -> None:
-        self._sources: ParameterSources | None = None
+        # Where each parameter of the run is set (the run guard's errors name it too).
+        self.sources: ParameterSources | None = None
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         """Check the merged parameters (base, env and ``--params``)."""
-        self._sources = ParameterSources.of(context.config_loader)
-        validate_parameters(context.params, self._sources.where)
+        self.sources = ParameterSources.of(context.config_loader)
+        validate_parameters(context.params, self.sources.where)
 
     @hook_impl
     def after_catalog_created(
@@ -91,7 +92,7 @@ class InputChecksHooks:
             return
         if not catalog.exists("raw_data"):
             path = conf_catalog.get("raw_data", {}).get("filepath", "raw_data's file")
-            where = f" (set in {self._sources.where('dataset')})" if self._sources else ""
+            where = f" (set in {self.sources.where('dataset')})" if self.sources else ""
             raise UserError(
                 f"dataset: csv{where} reads the catalog's raw_data, and {path} does not exist. "
                 "Put your CSV file there, or point to it with --params csv_path=<path> "

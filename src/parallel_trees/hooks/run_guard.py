@@ -6,14 +6,13 @@ from collections.abc import Generator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from kedro.config import AbstractConfigLoader
-from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DatasetError
 from kedro.pipeline import Pipeline
 from kedro.runner import ParallelRunner as KedroParallelRunner
 
 from parallel_trees.errors import InputError, RunInterrupted, UserError
+from parallel_trees.hooks.inputs import InputChecksHooks
 from parallel_trees.kedro_internals import (
     own_dataset_message,
     session_runner,
@@ -38,16 +37,13 @@ class RunGuardHooks:
     Which node each process runs is noted by ``journal.NodeJournalHooks``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, inputs: InputChecksHooks | None = None) -> None:
+        """``inputs``: the input checks, whose sources of the parameters an error about a
+        setting names."""
+        self._inputs = inputs
         self._watchdog: Watchdog | Interrupt | None = None
         self._journal: Journal | None = None
-        self._config_loader: AbstractConfigLoader | None = None
         self._verdict: tuple[Exception, UserError | None] | None = None
-
-    @hook_impl
-    def after_context_created(self, context: KedroContext) -> None:
-        """Keep the run's configuration: an error about a setting names the file that set it."""
-        self._config_loader = context.config_loader
 
     # trylast: the checks of the other hooks come first; a run they refuse has nothing to guard.
     @hook_impl(trylast=True)
@@ -73,9 +69,7 @@ class RunGuardHooks:
         """
         if self._verdict is None or self._verdict[0] is not error:
             stop, lost = self._finish()
-            sources = (
-                None if self._config_loader is None else ParameterSources.of(self._config_loader)
-            )
+            sources = self._inputs.sources if self._inputs else None
             self._verdict = (error, _explain(error, stop, lost, sources))
         return self._verdict[1]
 
