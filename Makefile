@@ -58,8 +58,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The whole suite, on two pytest-xdist workers; the tests that share a run (or a module's
+# fixtures) share a worker (tests/conftest.py's xdist_groups), so that each run is made once.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The supported Pythons but .venv's X.Y (PYTHON's, before make install has made it; all of
 # them when it does not run).

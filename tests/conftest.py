@@ -1,7 +1,7 @@
 """The suite's setup: hermetic, its markers, small real data, and the shared runs.
 
 The suite never reads the user's ``conf/local``, ``data/`` or environment
-variables, nor writes in the project (``tests/test_suite.py`` checks it). The
+variables, nor writes in the project (checked once every test has run). The
 user's variables are removed here, before any module of the project or of Kedro
 is imported: Kedro reads some of them (``KEDRO_LOGGING_CONFIG``) as it is imported.
 
@@ -13,6 +13,7 @@ processes without that marker fails (``tests/helpers/project.py``).
 
 import importlib
 import importlib.util
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,25 +57,66 @@ _removed = {name: os.environ.pop(name) for name in user_variables(os.environ)}
 os.environ["KEDRO_LOGGING_CONFIG"] = str(
     Path(importlib.util.find_spec("kedro").origin).parent / "framework/project/rich_logging.yml"
 )
+logging.disable(logging.INFO)  # its "Using ... as logging configuration" line
 importlib.import_module("kedro.framework.project")
+logging.disable(logging.NOTSET)
 del os.environ["KEDRO_LOGGING_CONFIG"]
+
+
+# OpenMP threads (scikit-learn's, XGBoost's) that wait for work sleep rather than spin:
+# make test runs two pytest workers on a 2-core machine, CI its other Pythons beside it,
+# and spinning threads then burned the cores the others' processes needed (the suite under
+# pytest -n 2: 417 s at 178% CPU spinning, 287 s at 169% asleep). What a test checks does
+# not depend on it. Set before any module loads OpenMP, and inherited by every process.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     os.environ.update(_removed)
 
 
-# Runs last, to see what every other test left behind (tests/test_suite.py).
-LAST = "test_the_suite_writes_nothing_in_the_project"
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Once every test has run (on every pytest-xdist worker): fail the session if a run
+    wrote in the project rather than in its copy (``_project.written_by_runs``)."""
+    if hasattr(session.config, "workerinput"):  # a worker: the controller checks
+        return
+    written = _project.written_by_runs(_project.PROJECT)
+    if written:
+        session.config.get_terminal_writer().line(
+            f"The suite wrote in the project: {', '.join(written)} (runs write in copies)",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``processes`` every test that uses a fixture that starts worker processes;
-    put ``LAST`` last."""
+    group the tests for pytest-xdist (``xdist_groups``)."""
     for item in items:
         if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.processes)
-    items.sort(key=lambda item: getattr(item, "name", "") == LAST)
+    for item, group in xdist_groups(items).items():
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+# The shared runs that cost most to make (tests/helpers/runs.py), costliest first: under
+# make test's two workers, each is made by one worker only.
+COSTLY = ("tuned_runs", "slow_runs", "diabetes_runs")
+
+
+def xdist_groups(items: list[pytest.Item]) -> dict[pytest.Item, str]:
+    """Each test's group under ``pytest -n 2 --dist loadgroup`` (make test): the costliest
+    shared run it reads (``COSTLY``), else its file (whose module fixtures it shares).
+
+    A group runs on one worker: each costly run is made once, and the workers share the
+    rest. (A cheaper shared run may be made by both.)"""
+    return {
+        item: next(
+            (f"run {name}" for name in COSTLY if name in getattr(item, "fixturenames", ())),
+            item.nodeid.split("::")[0],
+        )
+        for item in items
+    }
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

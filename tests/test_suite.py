@@ -16,10 +16,10 @@ import sys
 
 import pytest
 
-from tests.conftest import pytest_collection_modifyitems, user_variables
+from tests.conftest import pytest_collection_modifyitems, user_variables, xdist_groups
 from tests.helpers import project as project_module
 from tests.helpers.markers import PROCESS_FIXTURES
-from tests.helpers.project import PROJECT
+from tests.helpers.project import PROJECT, written_by_runs
 
 TESTS = PROJECT / "tests"
 SOURCE = PROJECT / "src" / "parallel_trees"
@@ -112,20 +112,16 @@ class TestHermetic:
         ]
 
 
-def test_the_suite_writes_nothing_in_the_project():
-    """What a run writes (info.log, data/, mlflow.db, .viz) goes to the copies, never here."""
-    written = subprocess.run(
-        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if written.returncode != 0:
-        pytest.skip("not a git checkout")
-    made = [line[3:] for line in written.stdout.splitlines() if line.startswith(("??", "!!"))]
-    by_runs = ("info.log", "data/", "mlflow.db", "mlruns/", ".viz/", "build/")
-    assert not [path for path in made if path.startswith(by_runs)], made
+def test_what_runs_write_in_a_checkout_is_found(tmp_path):
+    """The check that ends every session (conftest's ``pytest_sessionfinish``) can fail."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("*.log\ndata/**\n")
+    (tmp_path / "data" / "08_reporting").mkdir(parents=True)
+    assert written_by_runs(tmp_path) == []
+    (tmp_path / "info.log").write_text("a run's log")
+    (tmp_path / "data" / "08_reporting" / "metrics.json").write_text("{}")
+    (tmp_path / "notes.txt").write_text("a user's own file")
+    assert written_by_runs(tmp_path) == ["data/08_reporting/metrics.json", "info.log"]
 
 
 # The source's layers, lowest first: a module imports from its own layer or those below,
@@ -233,7 +229,27 @@ class TestOrganisation:
         assert not re.search(r"tests/[\w/]*test_\w+\.py", script)  # no test file named
 
 
+class Item:
+    """What the collection hooks read of a pytest item."""
+
+    def __init__(self, nodeid: str, fixturenames: list[str]):
+        self.nodeid, self.fixturenames, self.markers = nodeid, fixturenames, []
+
+    def add_marker(self, marker) -> None:
+        self.markers.append(marker.name)
+
+
 class TestMarkers:
+    def test_the_tests_of_a_costly_run_share_a_pytest_xdist_group(self):
+        """make test's workers (-n 2 --dist loadgroup) make each costly run once."""
+        one = Item("tests/a.py::one", ["tuned_runs"])
+        two = Item("tests/b.py::two", ["tmp_path", "tuned_runs", "slow_runs"])
+        beside = Item("tests/b.py::beside", ["tmp_path"])
+        alone = Item("tests/b.py::alone", ["tmp_path"])
+        groups = xdist_groups([one, two, beside, alone])
+        assert groups[one] == groups[two] == "run tuned_runs"  # the costliest
+        assert groups[beside] == groups[alone] == "tests/b.py"
+
     def test_a_run_that_starts_workers_in_an_unmarked_test_is_refused(self, project, monkeypatch):
         monkeypatch.setattr(project_module, "current_markers", set())
         with pytest.raises(AssertionError, match="mark the test .* with pytest.mark.processes"):
@@ -246,16 +262,11 @@ class TestMarkers:
             project.in_process("run", "--runner=ParallelRunner")
 
     def test_a_test_that_uses_a_fixture_that_starts_workers_is_marked(self):
-        class Item:
-            def __init__(self, fixturenames: list[str]):
-                self.fixturenames, self.markers = fixturenames, []
-
-            def add_marker(self, marker) -> None:
-                self.markers.append(marker.name)
-
-        reads, plain = Item(["tmp_path", "iris_parallel"]), Item(["tmp_path", "project"])
+        reads = Item("tests/a.py::reads", ["tmp_path", "iris_parallel"])
+        plain = Item("tests/b.py::plain", ["tmp_path", "project"])
         pytest_collection_modifyitems([reads, plain])
-        assert reads.markers == ["processes"] and plain.markers == []
+        assert reads.markers == ["processes", "xdist_group"]
+        assert plain.markers == ["xdist_group"]
         assert {"iris_parallel", "slow_runs", "tuned_runs", "own_table", "dask_local"} <= (
             PROCESS_FIXTURES
         )

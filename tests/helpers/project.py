@@ -301,3 +301,21 @@ def other_project(root: Path) -> Path:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     return root
+
+
+# What runs write, which must go to their copies: never in the project itself.
+WRITTEN_BY_RUNS = ("info.log", "data/", "mlflow.db", "mlruns/", ".viz/", "build/")
+
+
+def written_by_runs(root: Path) -> list[str]:
+    """The files of the git checkout ``root`` that look written by a run (untracked or
+    ignored, under ``WRITTEN_BY_RUNS``); none outside a git checkout."""
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    made = [line[3:] for line in status.stdout.splitlines() if line.startswith(("??", "!!"))]
+    return [path for path in made if path.startswith(WRITTEN_BY_RUNS)]
