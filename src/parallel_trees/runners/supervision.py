@@ -30,6 +30,8 @@ from parallel_trees.kedro_internals import is_data_manager
 # How long a run whose only dead workers were terminated (SIGTERM) waits to see the
 # worker whose death made the pool terminate them (Watchdog._look).
 TERMINATED_WAIT = 1.0
+# How long the watchdog lets the pool's own thread read a dead process's exit code first.
+READER_WAIT = 0.5
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,33 @@ class Stop:
     interrupted: bool
     process: str = ""  # e.g. "a worker process (pid 123)"
     how: str = ""  # e.g. "was killed by SIGKILL"
+
+
+def _children() -> list[BaseProcess]:
+    """This process's children, as ``multiprocessing.active_children`` lists them, but
+    without polling them (``exit_code`` says why): its registry, read as it is."""
+    return list(vars(multiprocessing.process)["_children"])
+
+
+def exit_code(process: BaseProcess) -> int | None:
+    """``process.exitcode``, read so as not to race the process pool's own thread.
+
+    A child started by a forkserver has its exit code sent once, down a pipe, and
+    CPython's ``Popen.poll`` reads it without a lock: when two threads poll a process
+    that has just died, one reads the code and the other 255, and the 255 may stay
+    (Python 3.11 to 3.13, seen under load). The pool's thread polls its dead workers
+    at once, so the watchdog reads what it recorded, and polls only if it has not
+    within ``READER_WAIT`` (a process the pool does not watch: the data manager).
+    """
+    popen = vars(process).get("_popen")
+    if popen is None:
+        return None  # not started
+    if popen.returncode is None and not wait([process.sentinel], 0):
+        return None  # running
+    deadline = time.monotonic() + READER_WAIT
+    while popen.returncode is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return process.exitcode
 
 
 def _ending(exitcode: int | None) -> str:
@@ -51,7 +80,7 @@ def _ending(exitcode: int | None) -> str:
 
 def _died(process: BaseProcess) -> Stop:
     kind = "the data manager process" if is_data_manager(process.name) else "a worker process"
-    return Stop(False, f"{kind} (pid {process.pid})", _ending(process.exitcode))
+    return Stop(False, f"{kind} (pid {process.pid})", _ending(exit_code(process)))
 
 
 class RunStopped(Exception):
@@ -119,7 +148,10 @@ class Watchdog:
         # Children from before the run are not the run's (a notebook's, an earlier
         # run's still ending), but for the data manager, which the runner starts.
         self._older = {
-            p.pid for p in multiprocessing.active_children() if not is_data_manager(p.name)
+            # (No worker of the run yet, whose pool would poll them: active_children may.)
+            p.pid
+            for p in multiprocessing.active_children()
+            if not is_data_manager(p.name)
         }
         # Blocked in every thread, an ignored signal stays pending (Linux): a
         # thread started before this one would take it and drop it.
@@ -163,7 +195,7 @@ class Watchdog:
 
     def _look(self) -> bool:
         """Note new child processes; record the first death seen. Whether one died."""
-        for process in multiprocessing.active_children():
+        for process in _children():
             if process.pid not in self._older:
                 self._seen.setdefault(process.pid, process)
         dead = self._dead()
@@ -174,25 +206,26 @@ class Watchdog:
         # be reaping that one at this very moment, and while its waitpid holds it,
         # ours fails and its exit code reads None: give it a moment to show.
         deadline = time.monotonic() + TERMINATED_WAIT
-        while all(p.exitcode == -signal.SIGTERM for p in dead) and time.monotonic() < deadline:
+        while all(exit_code(p) == -signal.SIGTERM for p in dead) and time.monotonic() < deadline:
             time.sleep(0.01)
             dead = self._dead()
-        dead.sort(key=lambda p: p.exitcode == -signal.SIGTERM)
+        dead.sort(key=lambda p: exit_code(p) == -signal.SIGTERM)
         self.stop = _died(dead[0])
         return True
 
     def _dead(self) -> list[BaseProcess]:
         """The watched processes that died; those that ended as they should are forgotten."""
-        ended = {pid: p.exitcode for pid, p in self._seen.items() if p.exitcode is not None}
+        codes = {pid: exit_code(p) for pid, p in self._seen.items()}
+        ended = {pid: code for pid, code in codes.items() if code is not None}
         for pid in [pid for pid, code in ended.items() if code == 0]:
             del self._seen[pid]  # ended as it should (the pool's end)
         return [self._seen[pid] for pid, code in ended.items() if code != 0]
 
     def _halt(self, stop: Stop) -> None:
         self.stop = stop
-        for process in multiprocessing.active_children():
+        for process in _children():
             if process.pid not in self._older:
-                process.kill()  # nothing they do now would be kept
+                process.kill()  # nothing they do now would be kept (a dead one: no-op)
 
 
 def _end_blas_threads() -> None:
