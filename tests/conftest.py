@@ -75,14 +75,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     os.environ.update(_removed)
 
 
+# What runs had written in the project before the session (a user's own make run).
+_written_before: set[str] = set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller (or pytest alone)
+        _written_before.update(_project.written_by_runs(_project.PROJECT))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Once every test has run (on every pytest-xdist worker): fail the session if a run
     wrote in the project rather than in its copy (``_project.written_by_runs``)."""
     if hasattr(session.config, "workerinput"):  # a worker: the controller checks
         return
-    written = _project.written_by_runs(_project.PROJECT)
+    written = sorted(set(_project.written_by_runs(_project.PROJECT)) - _written_before)
     if written:
-        session.config.get_terminal_writer().line(
+        terminal = session.config.get_terminal_writer()
+        terminal.line()
+        terminal.line(
             f"The suite wrote in the project: {', '.join(written)} (runs write in copies)",
             red=True,
         )
