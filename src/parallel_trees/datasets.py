@@ -1,17 +1,16 @@
-"""The project's own datasets: a user's CSV file, the model of the last training run,
-the run's tables and charts, and the data one node hands to others in
-ParallelRunner's worker processes.
+"""The project's own datasets: a user's CSV file, a user's table from any dataset,
+the model of the last training run, and the run's tables and charts.
 
-The first two are read-only. What they cannot read becomes a ``DataError`` that
-names the file and what to change (the run guard shows it as one ``Error:`` line).
+The first three are read-only. What they cannot read becomes a ``DataError`` that
+names the source and what to change (the run guard shows it as one ``Error:`` line).
 """
 
 import functools
-import hashlib
 import io
 import json
 import pickle
 import pkgutil
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,19 +21,11 @@ from kedro_datasets.json import JSONDataset
 from sklearn.pipeline import Pipeline
 
 from parallel_trees.errors import DataError
-from parallel_trees.kedro_internals import PlotlyPreview, TablePreview
+from parallel_trees.kedro_internals import PlotlyPreview, TablePreview, description
+from parallel_trees.sources import Table, describe, fingerprint, type_name, where
 
 # Separators a header row is searched for, in order of preference on a tie.
 SEPARATORS = (",", ";", "\t", "|")
-
-
-@dataclass(frozen=True)
-class Table:
-    """A CSV file's rows, and which file it was, exactly: its path and a hash of its bytes."""
-
-    data: pd.DataFrame
-    path: str
-    sha256: str
 
 
 def separator(header: str) -> str:
@@ -45,7 +36,7 @@ def separator(header: str) -> str:
     return max(SEPARATORS, key=header.count)
 
 
-def read_table(path: str) -> Table:
+def read_table(path: str) -> pd.DataFrame:
     """Read a CSV file whose separator is a comma, semicolon, tab or bar.
 
     A semicolon-separated file is read with a decimal comma (``1,5``), as
@@ -66,17 +57,17 @@ def read_table(path: str) -> Table:
             f"{path} could not be read as a CSV file: {str(error).strip()}. It must be a "
             "text file of comma- (or semicolon-, tab-, bar-) separated values with a header row."
         ) from error
-    return Table(data, path, hashlib.sha256(raw).hexdigest())
+    return data
 
 
-class CSVTableDataset(AbstractDataset[None, Table]):
-    """A user's CSV file, read as a ``Table`` (separator detected from its header row)."""
+class CSVTableDataset(AbstractDataset[None, pd.DataFrame]):
+    """A user's CSV file, its separator found from its header row (``read_table``)."""
 
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None):
         self._filepath = filepath
         self.metadata = metadata
 
-    def load(self) -> Table:
+    def load(self) -> pd.DataFrame:
         return read_table(self._filepath)
 
     def save(self, data: None) -> None:
@@ -87,6 +78,64 @@ class CSVTableDataset(AbstractDataset[None, Table]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath}
+
+
+class UserTableDataset(AbstractDataset[None, Table]):
+    """A user's table, the catalog entry ``entry`` (``raw_data``, ``new_rows``), whatever
+    dataset reads it: loaded as a ``Table``, its rows numbered from 0, with its source.
+
+    The run's input checks put it in place of the entry's dataset (``hooks.inputs``).
+    What cannot be read, or is not one table, becomes a ``DataError`` that names the
+    entry and what it reads; a dataset's description, and so this one's, holds no
+    credentials.
+    """
+
+    def __init__(self, dataset: AbstractDataset, entry: str):
+        self._dataset = dataset
+        self.source = describe(entry, type_name(dataset), description(dataset))
+
+    def load(self) -> Table:
+        try:
+            data = self._dataset.load()
+        except Exception as error:  # noqa: BLE001 - whatever a dataset raises is named
+            raise self._failed(error) from error
+        entry = self.source["entry"]
+        if not isinstance(data, pd.DataFrame):
+            sheets = " (an Excel file's sheets: set load_args' sheet_name to one)"
+            raise DataError(
+                f"{entry} ({self.source['type']}) gave a {type(data).__name__}, not a table: "
+                f"point {entry} at a dataset that loads one pandas DataFrame"
+                f"{sheets if isinstance(data, dict) else ''}."
+            )
+        if not data.index.equals(pd.RangeIndex(len(data))):  # an index_col's, a Parquet's
+            data = data.reset_index(drop=True)
+        return Table(data, {**self.source, "sha256": fingerprint(data)})
+
+    def _failed(self, error: Exception) -> DataError:
+        """The error a failed load becomes: the first line of its cause, after the source."""
+        while isinstance(error, DatasetError) and isinstance(error.__cause__, Exception):
+            error = error.__cause__  # Kedro's "Failed while loading data from dataset ..."
+        if isinstance(error, DataError):  # the project's own CSV dataset's
+            return DataError(f"{self.source['entry']}: {error}")
+        reason = str(error).strip().partition("\n")[0] or type(error).__name__
+        # pandas' "Execution failed on sql '<query>': ", SQLAlchemy's "(psycopg.errors.X) ":
+        # the query is named already, the error's type says nothing to a user.
+        reason = re.sub(r"^Execution failed on sql '.*': ", "", reason)
+        reason = re.sub(r"^\([\w.]+\) ", "", reason)
+        return DataError(
+            f"{where(self.source)} could not be read ({self.source['type']}): {reason}."
+        )
+
+    def save(self, data: None) -> None:
+        raise DatasetError(
+            f"{self.source['entry']} is the user's table: this project only reads it."
+        )
+
+    def _exists(self) -> bool:
+        return self._dataset.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return dict(self.source)
 
 
 @dataclass(frozen=True)

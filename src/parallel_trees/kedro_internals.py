@@ -69,9 +69,10 @@ def saved_version(dataset: AbstractVersionedDataset) -> AbstractVersionedDataset
     return cast(AbstractVersionedDataset, dataset._copy(_version=Version(version, version)))
 
 
-def filepath(dataset: AbstractDataset) -> str | None:
-    """The file a file-based dataset reads and writes, as its ``repr`` shows it."""
-    return dataset._describe().get("filepath")
+def description(dataset: AbstractDataset) -> dict[str, Any]:
+    """What a dataset reads (its ``filepath``, ``table_name``, ``sql``...), as its ``repr``
+    shows it: kedro-datasets' SQL datasets leave their credentials out."""
+    return dataset._describe()
 
 
 def own_dataset_message(error: DatasetError) -> str | None:

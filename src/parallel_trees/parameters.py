@@ -28,7 +28,16 @@ from parallel_trees.preprocessing import ROLES
 from parallel_trees.tasks import AUTO, TASKS
 from parallel_trees.tuning import PROGRESS_EVERY, Strict, bounds, parse_range
 
-DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "synthetic", "csv")
+# dataset: the user's table, the catalog's raw_data (a CSV file, or any table dataset).
+RAW_DATA = "raw_data"
+OLD_NAMES = {"csv": RAW_DATA}  # a dataset's earlier names, which still work
+DATASETS = ("iris", "wine", "breast_cancer", "diabetes", "synthetic", RAW_DATA, *OLD_NAMES)
+
+
+def dataset_name(dataset: str) -> str:
+    """The ``dataset`` parameter's value by its current name (``csv`` is ``raw_data``)."""
+    return OLD_NAMES.get(dataset, dataset)
+
 
 # One of the values of a registry (pydantic checks the value at run time); to a type
 # checker, which cannot read a Literal built from a tuple, a string.
@@ -91,7 +100,7 @@ class SharedParams(Strict):
     target_column: str = Field(min_length=1)
     task: Task = AUTO
     column_roles: dict[str, Role] = {}
-    # Only from --params: the catalog's raw_data reads it (conf/base/catalog.yml).
+    # Only from --params: the catalog's raw_data reads it, when a CSV file (conf/base/catalog.yml).
     csv_path: str | None = None
     # Only from --params, for the predict pipeline: the catalog's new_rows and
     # trained_model read them.

@@ -1,7 +1,6 @@
 """End-to-end: the user's own table, straight in: text, gaps, odd columns; and bad tables,
 each refused in one message before any training, with nothing overwritten."""
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -10,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from parallel_trees.datasets import read_table
+from parallel_trees.sources import fingerprint
 from tests.helpers.processes import METHOD, START_METHODS
 from tests.helpers.tables import PENGUINS, iris_table, penguins
 
@@ -25,7 +26,7 @@ class TestATableWithTextAndGaps:
         assert all(m["test_score"] > 0.8 for m in own_table.metrics["models"].values())
 
     def test_the_run_says_what_it_left_out_and_why(self, own_table):
-        path = own_table.project.root / "penguins.csv"
+        path = f"raw_data ({own_table.project.root / 'penguins.csv'})"
         lines = own_table.run.output.splitlines()
         assert f"Dropped 2 of 150 rows of {path}: no label in 'species' (lines 12, 79)" in lines
         assert (
@@ -34,12 +35,14 @@ class TestATableWithTextAndGaps:
         )
         assert f"Column 'year' of {path} is left out: the same value on every row (2008)" in lines
 
-    def test_metrics_trace_the_run_to_its_file_and_its_columns(self, own_table):
+    def test_metrics_trace_the_run_to_its_table_and_its_columns(self, own_table):
         metrics = own_table.metrics
         path = own_table.project.root / "penguins.csv"
-        assert metrics["run"]["data_file"] == {
+        assert metrics["run"]["data_source"] == {
+            "entry": "raw_data",
+            "type": "parallel_trees.datasets.CSVTableDataset",
             "path": str(path),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "sha256": fingerprint(read_table(str(path))),  # of the table's content
         }
         assert metrics["run"]["target_column"] == "species"
         assert metrics["run"]["feature_roles"] == {
@@ -98,11 +101,11 @@ class TestYourOwnCsv:
         table = iris_table()
         table.to_csv(project.root / "data/01_raw/dataset.csv", index=False)
 
-        run = project.in_process("run", "--params", "dataset=csv,target_column=species")
+        run = project.in_process("run", "--params", "dataset=raw_data,target_column=species")
 
         assert run.returncode == 0, run.output
         (metrics,) = project.metrics()
-        assert metrics["run"]["dataset"] == "csv"
+        assert metrics["run"]["dataset"] == "raw_data"
         assert metrics["run"]["classes"] == ["setosa", "versicolor", "virginica"]
         assert metrics["run"]["rows"] == 150
         table = pd.read_csv(
@@ -122,6 +125,11 @@ class TestYourOwnCsv:
         assert run.returncode == 0, run.output
         (metrics,) = project.metrics()
         assert metrics["run"]["classes"] == [10.0, 20.0]
+        # csv, the earlier name of raw_data, still works, with one line saying so.
+        assert metrics["run"]["dataset"] == "raw_data"
+        assert run.output.splitlines()[0] == (
+            "dataset: csv (set in --params) is now called raw_data; csv still works."
+        )
 
 
 def _write(table: pd.DataFrame | None = None, raw: bytes | None = None) -> Callable:
@@ -139,19 +147,21 @@ BAD_INPUT = {
     "missing file": (
         _write(),
         "",
-        "data/01_raw/dataset.csv does not exist. Put your CSV file there",
+        "data/01_raw/dataset.csv does not exist. Put your table there, or point to it: "
+        "--params csv_path=<path> for a CSV file, or raw_data in conf/local/catalog.yml for "
+        "any other",
     ),
     "misspelled target column": (
         _write(IRIS),
         "target_column=specie",
-        "data/01_raw/dataset.csv. Did you mean 'species'? Its columns: sepal length (cm), "
+        "data/01_raw/dataset.csv). Did you mean 'species'? Its columns: sepal length (cm), "
         "sepal width (cm), petal length (cm), petal width (cm), species.",
     ),
     "infinite value": (
         _write(IRIS.assign(**{"sepal width (cm)": [1.0] * 5 + [float("inf")] + [1.0] * 144})),
         "",
         "has values the models cannot take, infinite or beyond ±3.4e+38 (float32, which the "
-        "models compute in): 'sepal width (cm)' in 1 rows (lines 7). Scale those columns",
+        "models compute in): 'sepal width (cm)' in 1 rows (line 7). Scale those columns",
     ),
     "single class": (
         _write(IRIS.assign(species="setosa")),
@@ -167,7 +177,7 @@ BAD_INPUT = {
     "class with a single row": (
         _write(IRIS.iloc[:101]),  # stratified splits and k-fold CV both need 2 rows
         "",
-        "data/01_raw/dataset.csv has classes with fewer than 2 rows: 'virginica' (1 row: line "
+        "data/01_raw/dataset.csv) has classes with fewer than 2 rows: 'virginica' (1 row: line "
         "102); cross-validation needs at least 2 rows of every class (cv_folds >= 2). Add rows "
         "of those classes, or drop their rows.",
     ),
@@ -181,7 +191,7 @@ BAD_INPUT = {
     "text target for task=regression": (
         _write(IRIS),
         "task=regression",
-        "data/01_raw/dataset.csv holds text such as 'setosa': only numbers can be regressed. "
+        "data/01_raw/dataset.csv) holds text such as 'setosa': only numbers can be regressed. "
         "Set task to classification (or auto), or choose a numeric target_column.",
     ),
     "empty file": (
@@ -206,7 +216,7 @@ def refuse(kept, case: str, parallel: bool = False):
     path = kept.project.root / "data/01_raw/dataset.csv"
     path.unlink(missing_ok=True)
     write(path)
-    params = ",".join(p for p in ("dataset=csv,target_column=species", extra) if p)
+    params = ",".join(p for p in ("dataset=raw_data,target_column=species", extra) if p)
     if parallel:
         return kept.project.kedro("run", "--runner=ParallelRunner", "--params", params)
     return kept.project.in_process("run", "--params", params)

@@ -93,7 +93,10 @@ def test_bad_new_rows_get_one_error_line_and_nothing_is_written(trained, lines, 
     new = _write(project, "bad.csv", lines(table))
     run = project.in_process("run", "--pipelines=predict", "--params", f"predict_csv={new}")
     assert run.returncode == 1, run.output
-    assert f"Error: {project.root / new}" in run.output and message in run.output
+    assert f"Error: new_rows ({project.root / new})" in run.output or (
+        f"Error: new_rows: {project.root / new}" in run.output
+    )
+    assert message in run.output
     assert len(run.errors()) == 1, run.output
     assert "Traceback" not in run.output
     assert project.versions(PREDICTIONS) == before

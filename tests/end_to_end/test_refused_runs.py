@@ -167,8 +167,10 @@ class TestWhereASettingIsSet:
         assert project.metrics() == []
 
     def test_dataset_csv_without_its_file_names_the_file_that_chose_csv(self, project):
-        output = self.refused(project, local="dataset: csv\n")
-        assert output.startswith("Error: dataset: csv (set in conf/local/parameters.yml) reads")
+        output = self.refused(project, local="dataset: raw_data\n")
+        assert output.startswith(
+            "Error: dataset: raw_data (set in conf/local/parameters.yml) reads"
+        )
 
 
 # Each bad setting of a search space, and the start of the one line that refuses it; all

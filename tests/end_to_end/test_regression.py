@@ -140,7 +140,7 @@ def _prices(rows: int = 80) -> pd.DataFrame:
 
 def _run(project: ProjectCopy, table: pd.DataFrame, target: str, extra: str = ""):
     write_csv(project, "table.csv", table)
-    params = f"dataset=csv,csv_path=table.csv,target_column={target}{extra}"
+    params = f"dataset=raw_data,csv_path=table.csv,target_column={target}{extra}"
     return project.in_process("run", "--params", params)
 
 
@@ -151,7 +151,7 @@ class TestTheTargetChoosesTheTask:
         assert "Task: regression (it predicts numbers), since target_column 'price' of " in (
             run.output
         )
-        assert "table.csv holds numbers that are not whole (e.g. 12161.8); set task=" in run.output
+        assert "table.csv) holds numbers that are not whole (e.g. 12161.8); set task=" in run.output
         assert re.search(r"always guessing the mean \(2\d{4}\)", run.output)  # 4 digits
         metrics = project.metrics()[-1]
         assert metrics["run"]["yardstick"]["task"] == "regression"
@@ -164,7 +164,7 @@ class TestTheTargetChoosesTheTask:
         run = _run(project, table.drop(columns="price"), "segment")
         assert run.returncode == 0, run.output
         assert (
-            "table.csv holds 2 distinct whole numbers: class codes; set task=regression to "
+            "table.csv) holds 2 distinct whole numbers: class codes; set task=regression to "
             "predict numbers." in run.output
         )
         assert project.metrics()[-1]["run"]["classes"] == [1, 2]

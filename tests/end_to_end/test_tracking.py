@@ -57,8 +57,8 @@ VERSION = re.compile(r"\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z")
 def raw_rows(metrics: dict, rows: list[int]) -> pd.DataFrame:
     """The held-out rows as the user's table holds them: every column but the label."""
     run = metrics["run"]
-    if run["dataset"] == "csv":
-        table = pd.read_csv(run["data_file"]["path"]).drop(columns=run["target_column"])
+    if run["dataset"] == "raw_data":
+        table = pd.read_csv(run["data_source"]["path"]).drop(columns=run["target_column"])
     else:
         table = load_iris(as_frame=True).data
     return table.iloc[rows]

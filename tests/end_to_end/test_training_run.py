@@ -104,7 +104,7 @@ class TestParallelAndSequentialRuns:
         metrics = runs["metrics"]["parallel"]
         assert metrics["run"] == {
             "dataset": "iris",
-            "data_file": None,
+            "data_source": None,
             "synthetic": None,
             "rows": 150,
             "train_rows": 120,
@@ -316,7 +316,7 @@ def test_params_override_shared_and_per_model_knobs(project):
     assert len(metrics["run"].pop("feature_roles")["numeric"]) == 13
     assert metrics["run"] == {
         "dataset": "wine",
-        "data_file": None,
+        "data_source": None,
         "synthetic": None,
         "rows": 178,
         "train_rows": 124,

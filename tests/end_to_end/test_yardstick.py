@@ -13,7 +13,7 @@ from tests.helpers.project import ProjectCopy
 from tests.helpers.runs import DASK, Shared
 
 TRAINING = ["random_forest", "xgboost"]
-NOISE = "csv_path=noise.csv,dataset=csv,target_column=label"
+NOISE = "csv_path=noise.csv,dataset=raw_data,target_column=label"
 
 
 def noise_table(rows: int = 240, seed: int = 0) -> pd.DataFrame:

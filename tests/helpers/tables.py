@@ -5,7 +5,7 @@ import pandas as pd
 from sklearn.datasets import load_iris
 
 # The runtime parameters of a run on penguins.csv in the project's folder.
-PENGUINS = "csv_path=penguins.csv,dataset=csv,target_column=species"
+PENGUINS = "csv_path=penguins.csv,dataset=raw_data,target_column=species"
 IRIS_COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
 # The default run's yardstick on iris (choose_yardstick's): accuracy, three classes.
 IRIS_YARDSTICK = {

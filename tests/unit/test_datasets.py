@@ -1,25 +1,27 @@
-"""The project's datasets: a user's CSV file, the model of the last training run, the
-charts and tables of a run, and the files through which ParallelRunner's workers hand
-data to each other."""
+"""The project's datasets: a user's CSV file, a user's table from any dataset, the model of
+the last training run, and the charts and tables of a run."""
 
-import hashlib
 import json
 import pickle
 import re
+import sqlite3
 
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from kedro.io import DatasetError, Version
+from kedro.io import DatasetError, MemoryDataset, Version
+from kedro_datasets.pandas import CSVDataset, ParquetDataset, SQLQueryDataset, SQLTableDataset
 
 from parallel_trees.datasets import (
     CSVTableDataset,
     FigureDataset,
     LocalCSVDataset,
     TrainedModelDataset,
+    UserTableDataset,
     separator,
 )
 from parallel_trees.errors import DataError
+from parallel_trees.sources import fingerprint
 
 
 def load_error(dataset) -> str:
@@ -48,15 +50,8 @@ class TestCSVTable:
         path = tmp_path / "penguins.csv"
         path.write_text("bill length;island;species\n39,1;Torgersen;Adelie\n46,5;Dream;Gentoo\n")
         table = CSVTableDataset(str(path)).load()
-        assert table.data.columns.tolist() == ["bill length", "island", "species"]
-        assert table.data["bill length"].tolist() == [39.1, 46.5]
-
-    def test_the_table_knows_its_file_and_the_hash_of_its_bytes(self, tmp_path):
-        path = tmp_path / "t.csv"
-        path.write_bytes(b"a,b\n1,x\n")
-        table = CSVTableDataset(str(path)).load()
-        assert table.path == str(path)
-        assert table.sha256 == hashlib.sha256(b"a,b\n1,x\n").hexdigest()
+        assert table.columns.tolist() == ["bill length", "island", "species"]
+        assert table["bill length"].tolist() == [39.1, 46.5]
 
     @pytest.mark.parametrize(
         ("content", "message"),
@@ -73,6 +68,101 @@ class TestCSVTable:
 
     def test_it_exists_when_its_file_does(self, tmp_path):
         assert not CSVTableDataset(str(tmp_path / "no.csv")).exists()
+
+
+FRAME = pd.DataFrame({"bill": [39.1, 46.5, None], "species": ["Adelie", "Gentoo", "Adelie"]})
+PASSWORD = "s3cret-Pa55"
+
+
+def _database(tmp_path) -> str:
+    """A SQLite file holding FRAME as the table penguins; its SQLAlchemy URL."""
+    path = tmp_path / "tables.db"
+    with sqlite3.connect(path) as connection:
+        FRAME.to_sql("penguins", connection, index=False)
+    return f"sqlite:///{path}"
+
+
+def table_error(dataset) -> str:
+    """The one-line ``DataError`` a ``UserTableDataset`` of ``dataset`` gives when loaded."""
+    message = load_error(UserTableDataset(dataset, "raw_data"))
+    assert "\n" not in message
+    return message
+
+
+class TestUserTable:
+    def test_any_dataset_of_a_dataframe_gives_a_table_fingerprinted_by_its_content(self, tmp_path):
+        FRAME.to_csv(tmp_path / "p.csv", index=False)
+        FRAME.to_parquet(tmp_path / "p.parquet")
+        url = _database(tmp_path)
+        datasets = {
+            "pandas.CSVDataset": CSVDataset(filepath=str(tmp_path / "p.csv")),
+            "pandas.ParquetDataset": ParquetDataset(filepath=str(tmp_path / "p.parquet")),
+            "pandas.SQLTableDataset": SQLTableDataset(
+                table_name="penguins", credentials={"con": url}
+            ),
+            "pandas.SQLQueryDataset": SQLQueryDataset(
+                sql="SELECT * FROM penguins", credentials={"con": url}
+            ),
+        }
+        reads = [("path", tmp_path / "p.csv"), ("path", tmp_path / "p.parquet")]
+        reads += [("table", "penguins"), ("query", "SELECT * FROM penguins")]
+        for (kind, dataset), (key, value) in zip(datasets.items(), reads, strict=True):
+            table = UserTableDataset(dataset, "raw_data").load()
+            pd.testing.assert_frame_equal(table.data, FRAME)
+            assert table.source == {
+                "entry": "raw_data",
+                "type": kind,
+                key: str(value),
+                "sha256": fingerprint(FRAME),  # the same rows: the same fingerprint
+            }
+
+    def test_rows_are_numbered_from_0_whatever_the_index(self):
+        indexed = FRAME.set_index(pd.Index([10, 20, 30], name="id"))
+        table = UserTableDataset(MemoryDataset(indexed), "new_rows").load()
+        assert table.data.index.tolist() == [0, 1, 2]
+        assert table.source["type"] == "MemoryDataset"
+
+    @pytest.mark.parametrize(
+        ("data", "gave"),
+        [({"Sheet1": FRAME}, "dict"), ([1, 2], "list"), (FRAME.to_numpy(), "ndarray")],
+    )
+    def test_a_dataset_that_gives_no_dataframe_is_one_error_naming_it(self, data, gave):
+        message = table_error(MemoryDataset(data, copy_mode="assign"))
+        assert message.startswith(
+            f"raw_data (MemoryDataset) gave a {gave}, not a table: point raw_data at a dataset "
+            "that loads one pandas DataFrame"
+        )
+
+    def test_a_missing_table_and_a_failed_query_are_one_error_each(self, tmp_path):
+        url = _database(tmp_path)
+        missing = SQLTableDataset(table_name="pengiuns", credentials={"con": url})
+        assert table_error(missing) == (
+            "raw_data (table 'pengiuns') could not be read (pandas.SQLTableDataset): Table "
+            "pengiuns not found."
+        )
+        failed = SQLQueryDataset(sql="SELECT bil FROM penguins", credentials={"con": url})
+        assert table_error(failed) == (
+            "raw_data (query 'SELECT bil FROM penguins') could not be read "
+            "(pandas.SQLQueryDataset): no such column: bil."
+        )
+
+    def test_credentials_are_in_no_description_and_no_error(self):
+        con = f"postgresql+psycopg://trees:{PASSWORD}@127.0.0.1:1/tables"
+        dataset = UserTableDataset(SQLTableDataset(table_name="t", credentials={"con": con}), "x")
+        assert PASSWORD not in repr(dataset) + str(dataset.source)
+        message = load_error(dataset)  # nothing listens on port 1
+        assert message.startswith("x (table 't') could not be read (pandas.SQLTableDataset): ")
+        assert PASSWORD not in message
+
+    def test_the_own_csv_datasets_errors_name_the_entry(self, tmp_path):
+        (tmp_path / "e.csv").write_bytes(b"")
+        assert table_error(CSVTableDataset(str(tmp_path / "e.csv"))).startswith(
+            f"raw_data: {tmp_path / 'e.csv'} is empty"
+        )
+
+    def test_it_only_reads(self):
+        with pytest.raises(DatasetError, match="is the user's table: this project only reads it"):
+            UserTableDataset(MemoryDataset(FRAME), "raw_data").save(FRAME)
 
 
 def _training_run(root, version, best, models):

@@ -20,15 +20,15 @@ from kedro.pipeline import Pipeline, node
 from kedro.runner import ParallelRunner as KedroParallelRunner
 from kedro.runner import SequentialRunner
 from kedro_datasets.json import JSONDataset
-from kedro_datasets.pandas import CSVDataset
+from kedro_datasets.pandas import CSVDataset, SQLQueryDataset, SQLTableDataset
 
 from parallel_trees import kedro_internals
 from parallel_trees.datasets import TrainedModelDataset
 from parallel_trees.kedro_internals import (
     PARALLEL_RUNNER_OVERRIDES,
     configure_like_forked,
+    description,
     disable_plugin_hooks,
-    filepath,
     is_data_manager,
     no_replacing_warning,
     own_dataset_message,
@@ -107,9 +107,16 @@ def test_saved_version(tmp_path):
         assert saved_version(mine).load() == {"run": 2}  # not the latest, v3
 
 
-def test_filepath(tmp_path):
-    with helper("filepath"):
-        assert Path(filepath(CSVDataset(filepath=str(tmp_path / "x.csv")))) == tmp_path / "x.csv"
+def test_description(tmp_path):
+    with helper("description"):
+        assert Path(description(CSVDataset(filepath=str(tmp_path / "x.csv")))["filepath"]) == (
+            tmp_path / "x.csv"
+        )
+        con = "postgresql+psycopg://trees:s3cret@127.0.0.1:1/tables"
+        table = description(SQLTableDataset(table_name="t", credentials={"con": con}))
+        query = description(SQLQueryDataset(sql="SELECT 1", credentials={"con": con}))
+        assert table["table_name"] == "t" and query["sql"] == "SELECT 1"
+        assert "s3cret" not in repr(table) + repr(query)
 
 
 def test_own_dataset_message(tmp_path):

@@ -82,7 +82,7 @@ class TestProblems:
             (
                 "dataset",
                 "mnist",
-                "'iris', 'wine', 'breast_cancer', 'diabetes', 'synthetic' or 'csv'",
+                "'iris', 'wine', 'breast_cancer', 'diabetes', 'synthetic', 'raw_data' or 'csv'",
             ),
             ("target_column", "", "target_column = '': String should have at least 1 character"),
             ("significance_level", 0.0, "significance_level = 0.0: Input should be greater than 0"),

@@ -1,18 +1,26 @@
-"""Checks of a run's input before any node runs: parameters, the CSV files, the nodes chosen."""
+"""Checks of a run's input before any node runs: parameters, the user's tables, the nodes
+chosen."""
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from kedro.io import DatasetError
 from kedro.pipeline import Pipeline
 
+from parallel_trees.datasets import UserTableDataset
 from parallel_trees.errors import UserError
 from parallel_trees.hooks.run_context import RUN_CONTEXT
-from parallel_trees.kedro_internals import filepath, no_replacing_warning
+from parallel_trees.kedro_internals import no_replacing_warning
 from parallel_trees.parameter_sources import ParameterSources
-from parallel_trees.parameters import validate_parameters
+from parallel_trees.parameters import OLD_NAMES, RAW_DATA, dataset_name, validate_parameters
+
+logger = logging.getLogger(__name__)
 
 NEW_ROWS = "new_rows"  # the predict pipeline's input (conf/base/catalog.yml)
+CONFIG_NOISE = ("An exception occurred when parsing config", "Hint: ")
 
 # What a run's options chose, as Kedro's run_params name them, and their flags.
 CHOSEN_BY = {
@@ -31,7 +39,7 @@ class _NotRead:
     """Stands in for ``raw_data`` when a built-in dataset is used."""
 
     def __repr__(self) -> str:
-        return "<raw_data: not read, the dataset parameter is not csv>"
+        return "<raw_data: not read, the dataset parameter is not raw_data>"
 
 
 NOT_READ = _NotRead()
@@ -66,37 +74,27 @@ def unmade_inputs(pipeline: Pipeline, catalog: Any) -> list[str]:
 
 
 class InputChecksHooks:
-    """Refuse a run whose parameters, CSV or chosen nodes cannot work, before any node runs."""
+    """Refuse a run whose parameters, tables or chosen nodes cannot work, before any node runs."""
 
     def __init__(self) -> None:
         # Where each parameter of the run is set (the run guard's errors name it too).
         self.sources: ParameterSources | None = None
+        self._dataset: str | None = None  # the dataset parameter, by its current name
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         """Check the merged parameters (base, env and ``--params``)."""
         self.sources = ParameterSources.of(context.config_loader)
         validate_parameters(context.params, self.sources.where)
-
-    @hook_impl
-    def after_catalog_created(
-        self, catalog: Any, conf_catalog: dict[str, Any], parameters: dict[str, Any]
-    ) -> None:
-        """Check the CSV exists, or stand in a placeholder for a built-in dataset.
-
-        ``parameters`` maps ``params:<key>`` (and ``parameters``) to values.
-        """
-        if parameters.get("params:dataset") != "csv":
-            # load_dataset takes raw_data in every run; only csv runs read it.
-            _replace(catalog, "raw_data", NOT_READ)
-            return
-        if not catalog.exists("raw_data"):
-            path = conf_catalog.get("raw_data", {}).get("filepath", "raw_data's file")
-            where = f" (set in {self.sources.where('dataset')})" if self.sources else ""
-            raise UserError(
-                f"dataset: csv{where} reads the catalog's raw_data, and {path} does not exist. "
-                "Put your CSV file there, or point to it with --params csv_path=<path> "
-                "(or raw_data's filepath in conf/local/catalog.yml)."
+        given = str(context.params["dataset"])  # validated: one of DATASETS
+        self._dataset = dataset_name(given)
+        if given in OLD_NAMES:
+            logger.warning(
+                "dataset: %s (set in %s) is now called %s; %s still works.",
+                given,
+                self.sources.where("dataset"),
+                self._dataset,
+                given,
             )
 
     # tryfirst: a run refused here has nothing for the other hooks to prepare.
@@ -104,13 +102,22 @@ class InputChecksHooks:
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:
-        """Refuse a part of the pipeline whose inputs only the rest of it makes,
-        and a prediction of new rows that are not there."""
-        if NEW_ROWS in pipeline.inputs() and not catalog.exists(NEW_ROWS):
-            raise UserError(
-                f"{filepath(catalog.get(NEW_ROWS))} does not exist: point predict_csv at the "
-                "CSV file of the rows to classify (--params predict_csv=<path>)."
-            )
+        """Refuse a part of the pipeline whose inputs only the rest of it makes, and a
+        table whose file is missing; read the user's tables as ``Table``s.
+
+        ``raw_data`` is read only when ``dataset`` is ``raw_data``; otherwise a
+        placeholder stands in for it (``load_dataset`` takes it in every run). Done
+        here, not when the catalog is made, so that ``kedro catalog`` shows the
+        catalog as declared.
+        """
+        inputs = pipeline.inputs()
+        if RAW_DATA in inputs:
+            if self._dataset == RAW_DATA:
+                _replace(catalog, RAW_DATA, self._table(catalog, RAW_DATA))
+            else:
+                _replace(catalog, RAW_DATA, NOT_READ)
+        if NEW_ROWS in inputs:
+            _replace(catalog, NEW_ROWS, self._table(catalog, NEW_ROWS))
         missing = unmade_inputs(pipeline, catalog)
         if missing:
             nodes = ",".join(sorted(n.name for n in pipeline.nodes))
@@ -119,3 +126,33 @@ class InputChecksHooks:
                 f"{', '.join(missing)}, which the nodes before it make in memory during "
                 f"a run. Run them too: kedro run --to-nodes={nodes}"
             )
+
+    def _table(self, catalog: Any, entry: str) -> UserTableDataset:
+        """The catalog's ``entry``, read as a user's table; refused when its file is missing."""
+        try:
+            dataset = catalog.get(entry)
+        except DatasetError as error:  # the entry's dataset cannot be made from its config
+            # Kedro's "An exception occurred when parsing config ...", then the reason,
+            # then a "Hint:" to install kedro-datasets.
+            lines = [line for line in str(error).splitlines() if line.strip()]
+            reason = next((line for line in lines if not line.startswith(CONFIG_NOISE)), "")
+            raise UserError(f"{entry}, in the catalog, cannot be read: {reason}") from error
+        if dataset is None:
+            raise UserError(f"{entry} is not in the catalog: declare it (conf/base/catalog.yml).")
+        table = UserTableDataset(dataset, entry)
+        path = table.source.get("path")
+        if path is None or "://" in path or Path(path).exists():  # a table, a query, a URL
+            return table
+        if entry == NEW_ROWS:
+            raise UserError(
+                f"{path} does not exist: point predict_csv at the CSV file of the rows to "
+                "predict (--params predict_csv=<path>), or new_rows in conf/local/catalog.yml "
+                "at their table."
+            )
+        set_in = f" (set in {self.sources.where('dataset')})" if self.sources else ""
+        raise UserError(
+            f"dataset: raw_data{set_in} reads the catalog's raw_data, and {path} does not "
+            "exist. Put your table there, or point to it: --params csv_path=<path> for a CSV "
+            "file, or raw_data in conf/local/catalog.yml for any other (README: Where your "
+            "table lives)."
+        )

@@ -32,6 +32,7 @@ from parallel_trees.mlflow_run import (
     tracking_uri,
 )
 from parallel_trees.models import MODELS
+from parallel_trees.parameters import dataset_name
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class TrackingHooks:
         uri = tracking_uri(settings["tracking_uri"], project)
         tags = {
             "runner": runner_name(session_runner()),
-            "dataset": str(params["dataset"]),
+            "dataset": dataset_name(str(params["dataset"])),
             "kedro_env": str(run_params.get("env") or context.env or "local"),
             "pipeline": ",".join(run_params.get("pipeline_names") or ["__default__"]),
         }
@@ -154,6 +155,10 @@ def _log_results(run: MlflowRun, pipeline: Pipeline, catalog: Any) -> None:
         if metrics["ranking"]:
             run.client.set_tag(run.run_id, "best_model", metrics["best"])
             run.client.set_tag(run.run_id, "metric", metrics["run"]["yardstick"]["metric"])
+        # The user's table: its entry, type, path, table or query, and content's SHA-256
+        # (sources.describe, which holds no credentials), as data_source.<key> tags.
+        for key, value in (metrics["run"].get("data_source") or {}).items():
+            run.client.set_tag(run.run_id, f"data_source.{key}", value)
 
     example = load(INPUT_EXAMPLE)
     for name in MODELS:

@@ -1,5 +1,7 @@
+import logging
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
@@ -9,6 +11,7 @@ from parallel_trees.errors import UserError
 from parallel_trees.hooks.inputs import NOT_READ, InputChecksHooks, unmade_inputs
 from parallel_trees.parameters import InvalidParametersError
 from parallel_trees.settings import CONFIG_LOADER_ARGS
+from parallel_trees.sources import fingerprint
 
 
 def _step(*inputs):
@@ -45,25 +48,6 @@ class TestChosenNodes:
         InputChecksHooks().before_pipeline_run({}, PIPELINE, catalog)
 
 
-class TestCsvSource:
-    def test_a_built_in_dataset_stands_in_a_placeholder_for_raw_data(self, tmp_path):
-        catalog = DataCatalog({"raw_data": MemoryDataset()})
-        InputChecksHooks().after_catalog_created(catalog, {}, {"params:dataset": "iris"})
-        assert repr(catalog.load("raw_data")) == repr(NOT_READ)  # MemoryDataset copies it
-
-    def test_a_missing_csv_is_named_with_how_to_give_one(self, tmp_path):
-        missing = tmp_path / "dataset.csv"
-        catalog = DataCatalog.from_config(
-            {"raw_data": {"type": "pandas.CSVDataset", "filepath": str(missing)}}
-        )
-        conf = {"raw_data": {"filepath": str(missing)}}
-        with pytest.raises(
-            UserError,
-            match=f"dataset: csv reads the catalog's raw_data, and {missing} does not exist",
-        ):
-            InputChecksHooks().after_catalog_created(catalog, conf, {"params:dataset": "csv"})
-
-
 class _Context:
     """What the hook reads of a KedroContext: its configuration, and the parameters merged."""
 
@@ -79,10 +63,75 @@ def test_parameters_are_checked_once_the_context_exists(project_root):
         InputChecksHooks().after_context_created(_Context(project_root / "conf", cv_folds=1))
 
 
-def test_a_missing_csv_names_the_file_that_chose_it(project_root, tmp_path):
+RAW = Pipeline([node(_step, ["raw_data", "params:dataset"], "features", name="load")])
+PREDICT = Pipeline([node(_step, ["new_rows"], "predictions", name="predict")])
+
+
+def _hooks(project_root: Path, **params) -> InputChecksHooks:
     hooks = InputChecksHooks()
-    hooks.after_context_created(_Context(project_root / "conf", dataset="csv"))
-    raw_data = {"type": "pandas.CSVDataset", "filepath": str(tmp_path / "x.csv")}
-    catalog = DataCatalog.from_config({"raw_data": raw_data})
-    with pytest.raises(UserError, match=r"^dataset: csv \(set in --params\) reads"):
-        hooks.after_catalog_created(catalog, {}, {"params:dataset": "csv"})
+    hooks.after_context_created(_Context(project_root / "conf", **params))
+    return hooks
+
+
+def _catalog(**entries) -> DataCatalog:
+    return DataCatalog.from_config({"params:dataset": {"type": "MemoryDataset"}, **entries})
+
+
+class TestUserTables:
+    def test_a_built_in_dataset_stands_in_a_placeholder_for_raw_data(self, project_root):
+        catalog = _catalog(raw_data={"type": "pandas.CSVDataset", "filepath": "nowhere.csv"})
+        _hooks(project_root, dataset="iris").before_pipeline_run({}, RAW, catalog)
+        assert repr(catalog.load("raw_data")) == repr(NOT_READ)  # MemoryDataset copies it
+
+    def test_any_table_dataset_is_read_as_a_table_with_its_source(self, project_root, tmp_path):
+        path = tmp_path / "flowers.parquet"
+        frame = pd.DataFrame({"x": [1.5, 2.5], "species": ["a", "b"]}, index=[7, 9])
+        frame.to_parquet(path)
+        catalog = _catalog(raw_data={"type": "pandas.ParquetDataset", "filepath": str(path)})
+        _hooks(project_root, dataset="raw_data").before_pipeline_run({}, RAW, catalog)
+        table = catalog.load("raw_data")
+        assert table.data.equals(frame.reset_index(drop=True))  # rows numbered from 0
+        assert table.source == {
+            "entry": "raw_data",
+            "type": "pandas.ParquetDataset",
+            "path": str(path),
+            "sha256": fingerprint(frame.reset_index(drop=True)),
+        }
+
+    def test_a_missing_file_is_named_with_how_to_give_one(self, project_root, tmp_path):
+        missing = tmp_path / "dataset.parquet"
+        catalog = _catalog(raw_data={"type": "pandas.ParquetDataset", "filepath": str(missing)})
+        hooks = _hooks(project_root, dataset="raw_data")
+        with pytest.raises(UserError) as refused:
+            hooks.before_pipeline_run({}, RAW, catalog)
+        assert str(refused.value).startswith(
+            f"dataset: raw_data (set in --params) reads the catalog's raw_data, and {missing} "
+            "does not exist. Put your table there, or point to it: --params csv_path=<path> "
+        )
+
+    def test_missing_new_rows_say_how_to_give_them(self, project_root, tmp_path):
+        missing = tmp_path / "new.csv"
+        catalog = _catalog(new_rows={"type": "pandas.CSVDataset", "filepath": str(missing)})
+        with pytest.raises(UserError, match=f"^{missing} does not exist: point predict_csv at"):
+            _hooks(project_root).before_pipeline_run({}, PREDICT, catalog)
+
+    def test_an_entry_that_cannot_be_made_is_one_line_naming_it(self, project_root):
+        catalog = _catalog(new_rows={"type": "pandas.ParquetDatasett", "filepath": "x.parquet"})
+        with pytest.raises(UserError) as refused:
+            _hooks(project_root).before_pipeline_run({}, PREDICT, catalog)
+        assert str(refused.value) == (
+            "new_rows, in the catalog, cannot be read: Dataset 'ParquetDatasett' not found in "
+            "'pandas'. Make sure the dataset name is correct."
+        )
+        assert "\n" not in str(refused.value)
+
+    def test_csv_still_works_with_a_line_pointing_to_the_new_name(self, project_root, caplog):
+        caplog.set_level(logging.WARNING, logger="parallel_trees")
+        missing = "nowhere.csv"
+        catalog = _catalog(raw_data={"type": "pandas.CSVDataset", "filepath": missing})
+        hooks = _hooks(project_root, dataset="csv")
+        with pytest.raises(UserError, match="^dataset: raw_data .* nowhere.csv does not exist"):
+            hooks.before_pipeline_run({}, RAW, catalog)  # csv reads raw_data
+        assert caplog.messages == [
+            "dataset: csv (set in --params) is now called raw_data; csv still works."
+        ]

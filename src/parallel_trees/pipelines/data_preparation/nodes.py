@@ -19,7 +19,9 @@ from sklearn.model_selection import train_test_split
 
 from parallel_trees.errors import DataError
 from parallel_trees.metrics import DEFAULT, chosen, names
+from parallel_trees.parameters import RAW_DATA, dataset_name
 from parallel_trees.preprocessing import MAX_ONE_HOT, first_text, inferred_role
+from parallel_trees.sources import EXAMPLES, Table, rows, rows_where, where
 from parallel_trees.tasks import AUTO, CLASSIFICATION, REGRESSION, folds, infer_task
 
 logger = logging.getLogger(__name__)
@@ -31,7 +33,6 @@ BUILT_IN = {
     "diabetes": load_diabetes,
 }
 NUMERIC_TARGETS = {"diabetes"}  # built-in datasets whose target is a number
-EXAMPLES = 3  # offending values or lines quoted in a message
 # The largest magnitude the models take: they compute in float32.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Rows of the input example logged beside each model (take_input_example).
@@ -45,45 +46,45 @@ def load_dataset(  # noqa: PLR0913 - a node's inputs, each a dataset or paramete
     synthetic: dict[str, Any],
     random_state: int,
     target_column: str,
-    raw_data: Any,
+    raw_data: Table | Any,
     task: str = AUTO,
 ) -> tuple[pd.DataFrame, pd.Series, list, dict[str, str], str]:
-    """Load a dataset shipped with scikit-learn, make a synthetic one, or take the user's CSV,
-    and decide what the run predicts: classes or numbers (``tasks.infer_task``).
+    """Load a dataset shipped with scikit-learn, make a synthetic one, or take the user's
+    table, and decide what the run predicts: classes or numbers (``tasks.infer_task``).
 
     Args:
-        dataset: ``iris``, ``wine``, ``breast_cancer``, ``diabetes``, ``synthetic`` or ``csv``.
+        dataset: ``iris``, ``wine``, ``breast_cancer``, ``diabetes``, ``synthetic`` or
+            ``raw_data`` (the user's table; ``csv``, its earlier name, too).
         synthetic: ``n_samples``, ``n_features``, ``n_informative``, ``n_classes`` and
             ``noise`` (regression) of the synthetic dataset.
         random_state: Seed of the synthetic dataset.
-        target_column: The column of the CSV that holds the target.
-        raw_data: The CSV file's ``Table`` (read only when ``dataset`` is ``csv``).
+        target_column: The column of the user's table that holds the target.
+        raw_data: The user's ``Table`` (read only when ``dataset`` is ``raw_data``).
         task: ``auto`` (the target decides; a synthetic dataset is classes),
             ``classification`` or ``regression``.
 
     Returns:
-        The features; the target of each row (named ``target``, or as the CSV's
+        The features; the target of each row (named ``target``, or as the table's
         column): a class code ``0..k-1``, or a number; the k class names, code ``i``
-        naming ``classes[i]`` (none for a regression); the CSV file read (its ``path``
-        and ``sha256``), empty for a built-in dataset (Kedro saves no ``None``); and
-        the task, ``classification`` or ``regression``.
+        naming ``classes[i]`` (none for a regression); the table's source
+        (``sources.describe``: its catalog entry, type, path, table or query, and
+        the ``sha256`` of its content), empty for a built-in dataset (Kedro saves no
+        ``None``); and the task, ``classification`` or ``regression``.
 
     Raises:
-        DataError: If the CSV cannot be used as it is (see ``check_table``), a class
+        DataError: If the table cannot be used as it is (see ``check_table``), a class
             has too few rows to cross-validate (``check_class_sizes``), or a target
             that is not numbers is to be regressed.
     """
-    if dataset == "csv":
-        source = {"path": raw_data.path, "sha256": raw_data.sha256}
-        features, target, classes, task = encode_table(
-            raw_data.data, target_column, task, raw_data.path
-        )
+    if dataset_name(dataset) == RAW_DATA:
+        source = raw_data.source
+        features, target, classes, task = encode_table(raw_data.data, target_column, task, source)
         return as_float32(features), target, classes, source, task
     if dataset == "synthetic":
         features, target, classes, task = _synthetic(synthetic, random_state, task)
         return as_float32(features), target, classes, {}, task
     if dataset not in BUILT_IN:
-        allowed = ", ".join([*BUILT_IN, "synthetic", "csv"])
+        allowed = ", ".join([*BUILT_IN, "synthetic", RAW_DATA])
         raise ValueError(f"dataset: unknown '{dataset}'; allowed: {allowed}")
     bunch = BUILT_IN[dataset](as_frame=True)
     natural = REGRESSION if dataset in NUMERIC_TARGETS else CLASSIFICATION
@@ -160,7 +161,7 @@ def as_float32(features: pd.DataFrame) -> pd.DataFrame:
 
 
 def encode_table(
-    table: pd.DataFrame, target_column: str, task: str, path: str
+    table: pd.DataFrame, target_column: str, task: str, source: dict[str, str]
 ) -> tuple[pd.DataFrame, pd.Series, list, str]:
     """Split a checked table into features and its target, as the task takes it.
 
@@ -171,7 +172,7 @@ def encode_table(
         target_column: The column holding the target: class labels (strings or
             integers), or the numbers to predict.
         task: ``auto`` (``tasks.infer_task``), ``classification`` or ``regression``.
-        path: The CSV file the table was read from (for messages).
+        source: Where the table was read from (``sources.describe``; for messages).
 
     Returns:
         As ``load_dataset``: features, the target (class codes of the sorted class
@@ -181,40 +182,40 @@ def encode_table(
         DataError: If ``check_table`` or ``check_class_sizes`` finds a problem, or a
             target that is not numbers is to be regressed.
     """
-    check_table(table, target_column, path)
+    check_table(table, target_column, source)
     unlabelled = table[target_column].isna()
     if unlabelled.any():
         logger.warning(
-            "Dropped %d of %d rows of %s: no label in '%s' (lines %s)",
+            "Dropped %d of %d rows of %s: no label in '%s' (%s)",
             unlabelled.sum(),
             len(table),
-            path,
+            where(source),
             target_column,
-            _lines(unlabelled),
+            rows_where(source, unlabelled),
         )
         table = table[~unlabelled]
-    where = f"target_column '{target_column}' of {path}"
+    column = f"target_column '{target_column}' of {where(source)}"
     set_task = task
     task, why = infer_task(table[target_column], task)
-    _log_task(task, why if set_task == AUTO else None, where)
+    _log_task(task, why if set_task == AUTO else None, column)
     features = table.drop(columns=target_column)
     if task == REGRESSION:
-        return features, _numbers(table[target_column], where), [], task
-    _check_two_classes(table[target_column], where)
+        return features, _numbers(table[target_column], column, source), [], task
+    _check_two_classes(table[target_column], column)
     target, classes = _class_codes(
-        table[target_column], where, "Add rows of those classes, or drop their rows.", lines=True
+        table[target_column], column, "Add rows of those classes, or drop their rows.", source
     )
     return features, target, classes, task
 
 
 def _class_codes(
-    labels: pd.Series, where: str, fix: str, lines: bool = False
+    labels: pd.Series, where: str, fix: str, source: dict[str, str] | None = None
 ) -> tuple[pd.Series, list]:
     """Each row's class code, by the sorted class names, and the names; classes too small
     to cross-validate refused (``check_class_sizes``)."""
     codes, classes = pd.factorize(labels, sort=True)
     target = pd.Series(codes, index=labels.index, name=labels.name)
-    check_class_sizes(target, classes.tolist(), where, fix, lines=lines)
+    check_class_sizes(target, classes.tolist(), where, fix, source=source)
     return target, classes.tolist()
 
 
@@ -228,7 +229,7 @@ def _check_two_classes(labels: pd.Series, where: str) -> None:
         )
 
 
-def _numbers(values: pd.Series, where: str) -> pd.Series:
+def _numbers(values: pd.Series, where: str, source: dict[str, str]) -> pd.Series:
     """The target as the numbers a regression predicts; refused when it holds text, values
     that are not finite, or a single value."""
     truth_values = pd.api.types.is_bool_dtype(values)
@@ -246,8 +247,8 @@ def _numbers(values: pd.Series, where: str) -> pd.Series:
     infinite = ~np.isfinite(numbers)
     if infinite.any():
         raise DataError(
-            f"{where} has infinite values (lines {_lines(infinite)}): a regression needs finite "
-            "numbers. Fix or drop those rows.",
+            f"{where} has infinite values ({rows_where(source, infinite)}): a regression "
+            "needs finite numbers. Fix or drop those rows.",
             settings=["target_column"],
         )
     if numbers.nunique() < 2:  # noqa: PLR2004 - a model learns how the target varies
@@ -258,17 +259,8 @@ def _numbers(values: pd.Series, where: str) -> pd.Series:
     return numbers
 
 
-def _lines(mask: pd.Series) -> str:
-    """The file lines (header = line 1) of the first rows where ``mask`` holds.
-
-    Rows are counted by their index in the table as read (kept when rows are dropped).
-    """
-    lines = [str(row + 2) for row in mask.index[mask.to_numpy()][:EXAMPLES]]
-    return ", ".join(lines) + (", ..." if mask.sum() > EXAMPLES else "")
-
-
 def check_class_sizes(
-    target: pd.Series, classes: list, where: str, fix: str, lines: bool = False
+    target: pd.Series, classes: list, where: str, fix: str, source: dict[str, str] | None = None
 ) -> None:
     """Refuse classes with fewer rows than cross-validation needs (``TRAIN_ROWS``).
 
@@ -277,7 +269,8 @@ def check_class_sizes(
         classes: The class names, by code.
         where: What holds the classes, for the message.
         fix: What to change, for the message.
-        lines: Quote the file line of each class's rows (a CSV's).
+        source: The user's table the rows were read from: quote each class's rows as
+            its user finds them (``sources.rows``).
 
     Raises:
         DataError: Naming the first such classes, their row counts and lines.
@@ -288,7 +281,7 @@ def check_class_sizes(
         return
     named = ", ".join(
         f"{classes[code]!r} ({counts[code]} row{'' if counts[code] == 1 else 's'}"
-        + (f": line {_lines(target == code)})" if lines and counts[code] else ")")
+        + (f": {rows_where(source, target == code)})" if source and counts[code] else ")")
         for code in few[:EXAMPLES]
     )
     more = (
@@ -303,7 +296,7 @@ def check_class_sizes(
     )
 
 
-def check_table(table: pd.DataFrame, target_column: str, path: str) -> None:
+def check_table(table: pd.DataFrame, target_column: str, source: dict[str, str]) -> None:
     """Refuse a table no model can be trained on, saying what to change.
 
     Text and missing values are welcome (each model encodes them); rows with
@@ -312,12 +305,13 @@ def check_table(table: pd.DataFrame, target_column: str, path: str) -> None:
     Args:
         table: The user's table.
         target_column: The column holding the class labels.
-        path: The CSV file the table was read from (for messages).
+        source: Where the table was read from (``sources.describe``; for messages).
 
     Raises:
         DataError: No rows; no such target column (the columns that exist
             are named); no feature column; no target value on any row.
     """
+    path = where(source)
     columns = [str(c) for c in table.columns]
     if target_column not in table.columns:
         close = difflib.get_close_matches(target_column, columns, n=1)
@@ -356,7 +350,7 @@ def infer_column_roles(
         x_train: The training rows' features.
         x_test: The held-out rows' features (checked, not learned from).
         column_roles: Roles set by the user, by column name.
-        data_source: The CSV file read (for messages), empty for a built-in dataset.
+        data_source: The user's table's source (for messages), empty for a built-in dataset.
 
     Returns:
         ``numeric`` and ``categorical``: lists of columns, in the table's
@@ -369,12 +363,12 @@ def infer_column_roles(
             set for a column that holds text; numbers beyond float32; no
             column left to learn from.
     """
-    where = data_source["path"] if data_source else "the dataset"
+    name = where(data_source)
     unknown = [c for c in column_roles if c not in x_train.columns]
     if unknown:
         raise DataError(
             f"column_roles sets {', '.join(map(repr, unknown))}, not a feature column of "
-            f"{where}; its feature columns: {', '.join(map(str, x_train.columns))}."
+            f"{name}; its feature columns: {', '.join(map(str, x_train.columns))}."
         )
     roles: dict[str, Any] = {"numeric": [], "categorical": [], "excluded": {}}
     for column in x_train.columns:
@@ -383,40 +377,42 @@ def infer_column_roles(
             role, why = column_roles[column], "set in column_roles"
         if role == "excluded":
             roles["excluded"][column] = why
-            logger.info("Column '%s' of %s is left out: %s", column, where, why)
+            logger.info("Column '%s' of %s is left out: %s", column, name, why)
         else:
             roles[role].append(column)
     roles["many_levels"] = [c for c in roles["categorical"] if x_train[c].nunique() > MAX_ONE_HOT]
-    _check_numeric(pd.concat([x_train, x_test])[roles["numeric"]], where)
+    _check_numeric(pd.concat([x_train, x_test])[roles["numeric"]], data_source)
     if not roles["numeric"] and not roles["categorical"]:
         raise DataError(
-            f"{where} has no column to learn from: every feature column is left out "
+            f"{name} has no column to learn from: every feature column is left out "
             f"({'; '.join(f'{c}: {why}' for c, why in roles['excluded'].items())}). "
             "Set a column's role in column_roles, or add columns."
         )
     return roles
 
 
-def _check_numeric(numeric: pd.DataFrame, where: str) -> None:
-    """Refuse text in a numeric column, and numbers the models cannot take."""
+def _check_numeric(numeric: pd.DataFrame, source: dict[str, str]) -> None:
+    """Refuse text in a numeric column, and numbers the models cannot take; rows are
+    named by their index in the table as read."""
+    name = where(source)
     for column in numeric.columns:
         values = numeric[column]
         first = first_text(values)
         if first is not None:
             raise DataError(
-                f"column_roles makes '{column}' of {where} numeric, but it holds text: "
-                f"{values.iloc[first]!r} on line {first + 2}. Fix those rows, or make it "
-                "categorical."
+                f"column_roles makes '{column}' of {name} numeric, but it holds text: "
+                f"{values.iloc[first]!r} on {rows(source, [values.index[first]])}. Fix those "
+                "rows, or make it categorical."
             )
     huge = numeric.apply(pd.to_numeric).astype(float).abs() > FLOAT32_MAX  # infinite too
     if huge.to_numpy().any():
         at = "; ".join(
-            f"'{c}' in {int(huge[c].sum())} rows (lines {_lines(huge[c])})"
+            f"'{c}' in {int(huge[c].sum())} rows ({rows_where(source, huge[c])})"
             for c in huge.columns
             if huge[c].any()
         )
         raise DataError(
-            f"{where} has values the models cannot take, infinite or beyond "
+            f"{name} has values the models cannot take, infinite or beyond "
             f"±{FLOAT32_MAX:.2g} (float32, which the models compute in): {at}. "
             "Scale those columns, or fix or drop those rows."
         )

@@ -6,9 +6,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from parallel_trees.datasets import Table, TrainedModel
+from parallel_trees.datasets import TrainedModel
 from parallel_trees.errors import DataError
 from parallel_trees.preprocessing import first_text, used_columns
+from parallel_trees.sources import Table, rows, where
 
 logger = logging.getLogger(__name__)
 
@@ -20,23 +21,23 @@ def check_new_rows(table: Table, roles: dict) -> None:
         DataError: No rows; a column the model reads is missing; text in a
             column that was numeric in training (its line and value).
     """
-    rows = table.data
-    if rows.empty:
-        raise DataError(f"{table.path} has a header row but no data rows: nothing to predict.")
-    missing = [c for c in used_columns(roles) if c not in rows.columns]
+    data, name = table.data, where(table.source)
+    if data.empty:
+        raise DataError(f"{name} has a header row but no data rows: nothing to predict.")
+    missing = [c for c in used_columns(roles) if c not in data.columns]
     if missing:
         raise DataError(
-            f"{table.path} lacks the column{'s' if len(missing) > 1 else ''} "
+            f"{name} lacks the column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(map(repr, missing))}, which the model reads. It needs: "
             f"{', '.join(used_columns(roles))}."
         )
     for column in roles["numeric"]:
-        values = rows[column]
+        values = data[column]
         first = first_text(values)
         if first is None:
             continue
         raise DataError(
-            f"{table.path}: column '{column}' was numeric in training, but line {first + 2} "
+            f"{name}: column '{column}' was numeric in training, but {rows(table.source, [first])} "
             f"holds {values.iloc[first]!r}. Fix that value, or leave it empty."
         )
 
@@ -78,7 +79,7 @@ def predict_new_rows(new_rows: Table, trained_model: TrainedModel) -> pd.DataFra
     logger.info(
         "Predicted %d rows of %s with %s (%s) of the training run %s",
         len(rows),
-        new_rows.path,
+        where(new_rows.source),
         trained_model.display_name,
         trained_model.name,
         trained_model.version,

@@ -9,13 +9,13 @@ every property, and the first one a process makes imports IPython through
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from parallel_trees.metrics import METRICS, PRINTED, Metric, chosen
 from parallel_trees.pipelines.scoring.nodes import p_value_text
+from parallel_trees.sources import title
 from parallel_trees.tasks import REGRESSION
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def format_report(metrics: dict[str, Any]) -> str:
     """
     run, metric = metrics["run"], _metric(metrics)
     judged = [*metrics["models"].values(), *([metrics["baseline"]] if metrics["baseline"] else [])]
-    table = Path(run["data_file"]["path"]).name if run.get("data_file") else run["dataset"]
+    table = title(run["data_source"]) if run.get("data_source") else run["dataset"]
     repeats = run.get("cv_repeats", 1)
     cv = f"{run['cv_folds']}-fold CV" + (f" repeated {repeats} times" if repeats > 1 else "")
     lines = [

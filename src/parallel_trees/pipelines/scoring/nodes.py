@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from parallel_trees.metrics import Metric, Outcome, chosen, panel, per_class
+from parallel_trees.parameters import dataset_name
 from parallel_trees.pipelines.training.nodes import BASELINE, PROBABILITY
 from parallel_trees.stats import (
     MCNEMAR,
@@ -543,8 +544,9 @@ def build_metrics(
         y_train: Training labels (counted).
         y_test: Held-out labels (counted).
         classes: The class names.
-        data_source: The CSV file read (``path``, ``sha256``), empty for a
-            built-in dataset.
+        data_source: The user's table's source (``sources.describe``: its catalog
+            entry, type, path, table or query, and its content's ``sha256``), empty
+            for a built-in dataset.
         feature_roles: Each column's role.
         yardstick: The run's metric and classes (``choose_yardstick``).
         dataset: Name of the dataset.
@@ -562,14 +564,14 @@ def build_metrics(
         **trainings: Each model's training record (the baseline's too), by model name.
 
     Returns:
-        ``run`` (settings, sizes, the file read and its columns, the yardstick),
+        ``run`` (settings, sizes, the table read and its columns, the yardstick),
         ``models`` (each model's training record and scores), ``baseline`` (its record
         and scores), ``comparison`` (with the untuned verdict as ``comparison.untuned``,
         null when not tuned), ``ranking`` and ``best`` (the model ``predict`` uses).
     """
     run = {
-        "dataset": dataset,
-        "data_file": data_source or None,
+        "dataset": dataset_name(dataset),
+        "data_source": data_source or None,
         "synthetic": synthetic if dataset == "synthetic" else None,
         "rows": len(y_train) + len(y_test),
         "train_rows": len(y_train),

@@ -7,7 +7,6 @@ import pytest
 from sklearn.datasets import make_regression
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from parallel_trees.datasets import Table
 from parallel_trees.errors import DataError
 from parallel_trees.pipelines.data_preparation.nodes import (
     choose_yardstick,
@@ -18,15 +17,24 @@ from parallel_trees.pipelines.data_preparation.nodes import (
     split_data,
     take_input_example,
 )
+from parallel_trees.sources import Table
 
 SYNTHETIC = {"n_samples": 200, "n_features": 6, "n_informative": 3, "n_classes": 4}
 CLASSES = ["setosa", "versicolor", "virginica"]
 PATH = "data/01_raw/flowers.csv"
+# The source of a table read from PATH by the catalog's raw_data; NAME: it in messages.
+SOURCE = {
+    "entry": "raw_data",
+    "type": "parallel_trees.datasets.CSVTableDataset",
+    "path": PATH,
+    "sha256": "0f1e",
+}
+NAME = f"raw_data ({PATH})"
 
 
 def load(dataset, random_state=21, table=None, target_column="target", task="auto"):
     """``load_dataset``'s features, labels and class names."""
-    raw = Table(table, PATH, "0f1e") if isinstance(table, pd.DataFrame) else table
+    raw = Table(table, SOURCE) if isinstance(table, pd.DataFrame) else table
     return load_dataset(dataset, SYNTHETIC, random_state, target_column, raw, task)[:3]
 
 
@@ -43,13 +51,13 @@ class TestLoadDataset:
         assert len(target) == rows
         assert len(names) == classes and all(isinstance(n, str) for n in names)
 
-    @pytest.mark.parametrize("name", ["iris", "synthetic", "csv"])
+    @pytest.mark.parametrize("name", ["iris", "synthetic", "raw_data"])
     def test_float_columns_are_float32_as_the_models_compute(self, name):
         table = _table()
         features, *_ = load(name, table=table, target_column="species")
         floats = features.select_dtypes("floating").dtypes
         assert len(floats) and set(floats) == {np.dtype("float32")}
-        if name == "csv":  # the other columns as they were
+        if name == "raw_data":  # the other columns as they were
             assert features.dtypes.drop(floats.index).equals(table.dtypes[["width", "flag"]])
 
     def test_synthetic_is_sized_by_its_parameters_and_seeded(self):
@@ -63,7 +71,7 @@ class TestLoadDataset:
 
     def test_unknown_dataset_names_the_allowed_ones(self):
         with pytest.raises(
-            ValueError, match="mnist.*iris, wine, breast_cancer, diabetes, synthetic, csv"
+            ValueError, match="mnist.*iris, wine, breast_cancer, diabetes, synthetic, raw_data"
         ):
             load("mnist")
 
@@ -94,6 +102,23 @@ class TestLoadDataset:
         features, *_ = load("iris", table=object())
         assert features.shape == (150, 4)
 
+    def test_csv_the_earlier_name_of_raw_data_still_reads_the_table(self):
+        old, new = (
+            load(name, table=_table(), target_column="species") for name in ("csv", "raw_data")
+        )
+        for before, now in zip(old, new, strict=True):
+            assert before.equals(now) if hasattr(before, "equals") else before == now
+
+    def test_a_table_of_a_database_quotes_its_rows_not_lines(self):
+        table = _table().assign(species=["setosa"] * 15 + ["versicolor"] * 14 + ["virginica"])
+        source = {"entry": "raw_data", "type": "pandas.SQLTableDataset", "table": "flowers"}
+        with pytest.raises(DataError) as error:
+            load_dataset("raw_data", SYNTHETIC, 21, "species", Table(table, source))
+        assert "target_column 'species' of raw_data (table 'flowers') has classes with fewer " in (
+            str(error.value)
+        )
+        assert "'virginica' (1 row: row 30)" in str(error.value)  # the 30th row read
+
 
 def _table(rows=30):
     """A small user table: numeric features, string classes."""
@@ -111,7 +136,7 @@ def _table(rows=30):
 class TestCsv:
     def test_labels_are_encoded_in_sorted_order_and_named(self):
         table = _table()
-        features, target, classes = load("csv", table=table, target_column="species")
+        features, target, classes = load("raw_data", table=table, target_column="species")
         assert classes == CLASSES
         assert list(features.columns) == ["length", "width", "flag"]
         assert [classes[code] for code in target] == table["species"].tolist()
@@ -119,38 +144,38 @@ class TestCsv:
 
     def test_integer_labels_keep_their_values_as_names(self):
         table = _table().assign(species=[7, 3, 5] * 10)
-        _, target, classes = load("csv", table=table, target_column="species")
+        _, target, classes = load("raw_data", table=table, target_column="species")
         assert classes == [3, 5, 7]
         assert target.tolist()[:3] == [2, 0, 1]
 
     def test_the_table_is_not_modified(self):
         table = _table()
         before = table.copy()
-        load("csv", table=table, target_column="species")
+        load("raw_data", table=table, target_column="species")
         pd.testing.assert_frame_equal(table, before)
 
     def test_the_file_read_is_named_by_its_path_and_hash(self):
-        *_, source, _ = load_dataset("csv", SYNTHETIC, 21, "species", Table(_table(), PATH, "0f1e"))
-        assert source == {"path": PATH, "sha256": "0f1e"}
+        *_, source, _ = load_dataset("raw_data", SYNTHETIC, 21, "species", Table(_table(), SOURCE))
+        assert source == SOURCE
         assert load_dataset("iris", SYNTHETIC, 21, "target", None)[3] == {}
 
     def test_the_labels_keep_the_name_of_their_column(self):
-        _, target, _ = load("csv", table=_table(), target_column="species")
+        _, target, _ = load("raw_data", table=_table(), target_column="species")
         assert target.name == "species"
 
     def test_text_and_missing_values_are_kept_for_the_models(self):
         table = _table().assign(colour=["red", None, "blue"] * 10, width=[None, 1.0, 2.0] * 10)
-        features, *_ = load("csv", table=table, target_column="species")
+        features, *_ = load("raw_data", table=table, target_column="species")
         expected = table.drop(columns="species").astype({"length": "float32", "width": "float32"})
         pd.testing.assert_frame_equal(features, expected)
 
     def test_rows_with_no_label_are_dropped_with_a_note(self, caplog):
         table = _table().assign(species=[*CLASSES * 9, None, "setosa", None])
-        features, target, classes = load("csv", table=table, target_column="species")
+        features, target, classes = load("raw_data", table=table, target_column="species")
         assert len(features) == len(target) == 28
         assert classes == CLASSES
         assert target.index.tolist() == [*range(27), 28]  # the table's own row numbers
-        assert f"Dropped 2 of 30 rows of {PATH}: no label in 'species' (lines 29, 31)" in (
+        assert f"Dropped 2 of 30 rows of {NAME}: no label in 'species' (lines 29, 31)" in (
             caplog.text
         )
 
@@ -159,10 +184,10 @@ class TestCsv:
         [
             (
                 lambda t: t,
-                f"target_column = 'specie' is not a column of {PATH}. Did you mean 'species'? "
+                f"target_column = 'specie' is not a column of {NAME}. Did you mean 'species'? "
                 "Its columns: length, width, flag, species.",
             ),
-            (lambda t: t.iloc[:0], f"{PATH} has a header row but no data rows"),
+            (lambda t: t.iloc[:0], f"{NAME} has a header row but no data rows"),
             (lambda t: t[["species"]], "no feature columns besides 'species'"),
             (
                 lambda t: t.assign(species="setosa"),
@@ -170,11 +195,11 @@ class TestCsv:
             ),
             (
                 lambda t: t.assign(species=None),
-                f"target_column 'species' of {PATH} has no label on any row",
+                f"target_column 'species' of {NAME} has no label on any row",
             ),
             (
                 lambda t: t.assign(species=CLASSES[:2] * 14 + ["virginica", "setosa"]),
-                f"target_column 'species' of {PATH} has classes with fewer than 2 rows: "
+                f"target_column 'species' of {NAME} has classes with fewer than 2 rows: "
                 "'virginica' (1 row: line 30); cross-validation needs at least 2 rows of every "
                 "class (cv_folds >= 2). Add rows of those classes, or drop their rows.",
             ),
@@ -183,7 +208,7 @@ class TestCsv:
     def test_unusable_tables_are_refused_saying_what_to_change(self, change, message):
         target_column = "specie" if "specie'" in message else "species"
         with pytest.raises(DataError) as error:
-            load("csv", table=change(_table()), target_column=target_column)
+            load("raw_data", table=change(_table()), target_column=target_column)
         assert message in str(error.value)
 
 
@@ -193,13 +218,13 @@ class TestTask:
     def test_numbers_that_are_not_whole_are_regressed_saying_so(self, caplog):
         caplog.set_level("INFO", logger="parallel_trees")
         table = _table().assign(species=self.MEASURED)
-        features, target, classes = load("csv", table=table, target_column="species")
+        features, target, classes = load("raw_data", table=table, target_column="species")
         assert classes == []
         assert target.dtype == float and target.tolist() == self.MEASURED
         assert len(features.columns) == 3
         assert (
             "Task: regression (it predicts numbers), since target_column 'species' of "
-            f"{PATH} holds numbers that are not whole (e.g. 0.5); set task=classification "
+            f"{NAME} holds numbers that are not whole (e.g. 0.5); set task=classification "
             "to predict classes." in caplog.text
         )
 
@@ -207,7 +232,7 @@ class TestTask:
         caplog.set_level("INFO", logger="parallel_trees")
         table = _table().assign(species=self.MEASURED)
         with pytest.raises(DataError) as error:
-            load("csv", table=table, target_column="species", task="classification")
+            load("raw_data", table=table, target_column="species", task="classification")
         assert (
             "has classes with fewer than 2 rows: 1.0 (1 row: line 4), 1.5 (1 row: line 5), "
             "2.0 (1 row: line 6) and 23 more of the 28 classes;" in str(error.value)
@@ -218,9 +243,9 @@ class TestTask:
 
     def test_text_cannot_be_regressed_one_error_naming_the_column(self):
         with pytest.raises(DataError) as error:
-            load("csv", table=_table(), target_column="species", task="regression")
+            load("raw_data", table=_table(), target_column="species", task="regression")
         assert str(error.value) == (
-            f"task = regression, but target_column 'species' of {PATH} holds text such as "
+            f"task = regression, but target_column 'species' of {NAME} holds text such as "
             "'setosa': only numbers can be regressed. Set task to classification (or auto), "
             "or choose a numeric target_column."
         )
@@ -306,31 +331,29 @@ def roles_of(table: pd.DataFrame, overrides: dict, source: dict) -> dict:
 
 
 class TestInferColumnRoles:
-    SOURCE = {"path": PATH, "sha256": "0f1e"}
-
     def test_roles_come_from_the_training_rows_alone(self):
         # The held-out rows take no part: a column constant on the training rows is left
         # out whatever the held-out ones hold, and one that varies there is kept.
         table = _real_table(60)
         train, test = table.iloc[:40].assign(year=2007), table.iloc[40:].assign(year=2008)
-        roles = infer_column_roles(train, test, {}, self.SOURCE)
+        roles = infer_column_roles(train, test, {}, SOURCE)
         assert roles["excluded"]["year"] == "the same value on every row (2007)"
         # 15 levels on the training rows, 20 more held out: one-hot (at most 20), not the
         # target encoding that all 35 would call for.
         codes = [f"c{i % 15}" for i in range(40)] + [f"new{i}" for i in range(20)]
         levels = table.assign(code=codes)
-        roles = infer_column_roles(levels.iloc[:40], levels.iloc[40:], {}, self.SOURCE)
+        roles = infer_column_roles(levels.iloc[:40], levels.iloc[40:], {}, SOURCE)
         assert "code" in roles["categorical"] and roles["many_levels"] == []
-        assert roles_of(levels, {}, self.SOURCE)["many_levels"] == ["code"]
+        assert roles_of(levels, {}, SOURCE)["many_levels"] == ["code"]
 
     def test_the_held_out_rows_values_are_checked_too(self):
         table = _real_table().assign(bill=[*np.linspace(30, 50, 39), np.inf])
         with pytest.raises(DataError, match="'bill' in 1 rows"):
-            infer_column_roles(table.iloc[:30], table.iloc[30:], {}, self.SOURCE)
+            infer_column_roles(table.iloc[:30], table.iloc[30:], {}, SOURCE)
 
     def test_each_column_gets_its_role_and_each_excluded_one_a_log_line(self, caplog):
         caplog.set_level("INFO", logger="parallel_trees")
-        roles = roles_of(_real_table(), {}, self.SOURCE)
+        roles = roles_of(_real_table(), {}, SOURCE)
         assert roles == {
             "numeric": ["bill", "flippers"],
             "categorical": ["island", "male"],
@@ -341,7 +364,7 @@ class TestInferColumnRoles:
                 "notes": "empty on every row",
             },
         }
-        assert f"Column 'year' of {PATH} is left out: the same value on every row (2007)" in (
+        assert f"Column 'year' of {NAME} is left out: the same value on every row (2007)" in (
             caplog.messages
         )
         assert sum("is left out" in m for m in caplog.messages) == 3
@@ -353,18 +376,18 @@ class TestInferColumnRoles:
 
     def test_a_pandas_category_column_is_categorical(self):
         table = _real_table().astype({"island": "category"})
-        assert "island" in roles_of(table, {}, self.SOURCE)["categorical"]
+        assert "island" in roles_of(table, {}, SOURCE)["categorical"]
 
     def test_the_parameters_set_a_role_over_the_inferred_one(self):
         overrides = {"flippers": "categorical", "island": "excluded", "year": "numeric"}
-        roles = roles_of(_real_table(), overrides, self.SOURCE)
+        roles = roles_of(_real_table(), overrides, SOURCE)
         assert roles["numeric"] == ["bill", "year"]
         assert roles["categorical"] == ["male", "flippers"]
         assert roles["excluded"]["island"] == "set in column_roles"
 
     def test_many_levels_are_marked_for_target_encoding(self):
         table = _real_table(60).assign(code=[f"c{i % 30}" for i in range(60)])
-        assert roles_of(table, {}, self.SOURCE)["many_levels"] == ["code"]
+        assert roles_of(table, {}, SOURCE)["many_levels"] == ["code"]
 
     @pytest.mark.parametrize(
         ("table", "overrides", "message"),
@@ -372,32 +395,32 @@ class TestInferColumnRoles:
             (
                 _real_table(),
                 {"islands": "categorical"},
-                f"column_roles sets 'islands', not a feature column of {PATH}; its feature "
+                f"column_roles sets 'islands', not a feature column of {NAME}; its feature "
                 "columns: Unnamed: 0, island, bill, male, year, notes, flippers.",
             ),
             (
                 _real_table(),
                 {"island": "numeric"},
-                f"column_roles makes 'island' of {PATH} numeric, but it holds text: 'Dream' "
+                f"column_roles makes 'island' of {NAME} numeric, but it holds text: 'Dream' "
                 "on line 2.",
             ),
             (
                 _real_table()[["year", "notes"]],
                 {},
-                f"{PATH} has no column to learn from: every feature column is left out (year: "
+                f"{NAME} has no column to learn from: every feature column is left out (year: "
                 "the same value on every row (2007); notes: empty on every row).",
             ),
             (  # the models grow their trees on float32
                 _real_table().assign(bill=[np.inf, -np.inf] + [1.0] * 38),
                 {},
-                f"{PATH} has values the models cannot take, infinite or beyond ±3.4e+38 "
+                f"{NAME} has values the models cannot take, infinite or beyond ±3.4e+38 "
                 "(float32, which the models compute in): 'bill' in 2 rows (lines 2, 3).",
             ),
         ],
     )
     def test_roles_that_cannot_work_are_refused(self, table, overrides, message):
         with pytest.raises(DataError) as error:
-            roles_of(table, overrides, self.SOURCE)
+            roles_of(table, overrides, SOURCE)
         assert message in str(error.value)
 
 

@@ -2,16 +2,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parallel_trees.datasets import Table, TrainedModel
+from parallel_trees.datasets import TrainedModel
 from parallel_trees.errors import DataError
 from parallel_trees.pipelines.data_preparation.nodes import infer_column_roles
 from parallel_trees.pipelines.predict.nodes import predict_new_rows
 from parallel_trees.pipelines.training.nodes import fit_model
+from parallel_trees.sources import Table
 
 UNTUNED = {"trials": 0, "inner_folds": 3}
 CONTEXT = {"runner": "SequentialRunner", "cores": 1, "fits_at_once": 1, "threads_per_model": 1}
 CLASSES = ["Adelie", "Gentoo"]
 PATH = "new.csv"
+SOURCE = {"entry": "new_rows", "type": "parallel_trees.datasets.CSVTableDataset", "path": PATH}
+NAME = f"new_rows ({PATH})"  # the rows' source, in messages
 
 
 def _rows(n=60, seed=0):
@@ -39,7 +42,7 @@ class TestPredict:
     def test_each_row_gets_its_class_name_and_every_class_probability(self, trained, caplog):
         caplog.set_level("INFO", logger="parallel_trees")
         new = _rows(5, seed=1).drop(columns="species").assign(note="extra")
-        predicted = predict_new_rows(Table(new, PATH, "ab"), trained)
+        predicted = predict_new_rows(Table(new, SOURCE), trained)
         assert predicted.columns.tolist() == [
             "island",
             "bill",
@@ -54,31 +57,31 @@ class TestPredict:
         np.testing.assert_allclose(predicted.filter(like="probability_").sum(axis=1), 1)
         assert "Ignored the columns the model does not read: note" in caplog.messages
         assert (
-            f"Predicted 5 rows of {PATH} with Random Forest (random_forest) of the training run "
+            f"Predicted 5 rows of {NAME} with Random Forest (random_forest) of the training run "
             "2026-01-01T10.00.00.000Z" in caplog.messages
         )
 
     def test_an_unseen_level_and_missing_values_are_predicted(self, trained):
         new = pd.DataFrame({"island": ["Torgersen", None], "bill": [np.nan, 40.0]})
-        assert len(predict_new_rows(Table(new, PATH, "ab"), trained)) == 2
+        assert len(predict_new_rows(Table(new, SOURCE), trained)) == 2
 
     @pytest.mark.parametrize(
         ("rows", "message"),
         [
             (
                 _rows(3).drop(columns="bill"),
-                f"{PATH} lacks the column 'bill', which the model reads",
+                f"{NAME} lacks the column 'bill', which the model reads",
             ),
             (
                 _rows(3).astype({"bill": object}).assign(bill=["39.5", "n/a", "40"]),
-                f"{PATH}: column 'bill' was numeric in training, but line 3 holds 'n/a'.",
+                f"{NAME}: column 'bill' was numeric in training, but line 3 holds 'n/a'.",
             ),
-            (_rows(3).iloc[:0], f"{PATH} has a header row but no data rows: nothing to predict."),
+            (_rows(3).iloc[:0], f"{NAME} has a header row but no data rows: nothing to predict."),
         ],
     )
     def test_rows_the_model_cannot_read_are_refused(self, trained, rows, message):
         with pytest.raises(DataError) as error:
-            predict_new_rows(Table(rows, PATH, "ab"), trained)
+            predict_new_rows(Table(rows, SOURCE), trained)
         assert message in str(error.value)
 
 
@@ -97,7 +100,7 @@ def test_a_regressor_writes_a_number_per_row_and_no_probabilities():
         model, "random_forest", "Random Forest", "2026-01-01T10.00.00.000Z", run
     )
     new = _rows(5, seed=1).drop(columns="species")
-    predicted = predict_new_rows(Table(new, PATH, "ab"), regressor)
+    predicted = predict_new_rows(Table(new, SOURCE), regressor)
     assert predicted.columns.tolist() == ["island", "bill", "prediction"]
     assert predicted["prediction"].tolist() == pytest.approx(model.predict(new).tolist())
 
@@ -106,5 +109,5 @@ def test_numbers_held_as_text_in_a_numeric_column_are_not_refused(trained):
     """The check once indexed the first text value without asking if there was one."""
     new = _rows(3, seed=2).drop(columns="species")
     new["bill"] = new["bill"].map(str).astype(object)
-    predicted = predict_new_rows(Table(new, PATH, "ab"), trained)
+    predicted = predict_new_rows(Table(new, SOURCE), trained)
     assert len(predicted) == 3

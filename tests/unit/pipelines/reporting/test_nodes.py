@@ -193,8 +193,9 @@ class TestReport:
         assert not any(line.startswith(("  held out", "Every metric", "  class")) for line in lines)
         assert "Chosen: Random Forest, the best by CV accuracy (predict uses it)." in lines
 
-    def test_a_csv_table_is_named_by_its_file_and_repeats_are_said(self, metrics):
-        metrics["run"] |= {"dataset": "csv", "data_file": {"path": "data/01_raw/penguins.csv"}}
+    def test_a_users_table_is_named_by_its_file_and_repeats_are_said(self, metrics):
+        source = {"entry": "raw_data", "path": "data/01_raw/penguins.csv"}
+        metrics["run"] |= {"dataset": "raw_data", "data_source": source}
         metrics["run"]["cv_repeats"] = 10
         assert format_report(metrics).startswith(
             "Accuracy on penguins.csv (2-fold CV repeated 10 times on 120 training rows"

@@ -468,7 +468,7 @@ def test_metrics_hold_run_settings_every_model_and_the_baseline(summary_inputs):
     summary = build_metrics(**summary_inputs)
     assert summary["run"] == {
         "dataset": "iris",
-        "data_file": None,  # the file read, with dataset: csv
+        "data_source": None,  # the user's table read, with dataset: raw_data
         "synthetic": None,  # its size only matters when it is the dataset
         "rows": 150,
         "train_rows": 120,
@@ -495,17 +495,18 @@ def test_metrics_hold_run_settings_every_model_and_the_baseline(summary_inputs):
     assert summary["best"] == "random_forest"
 
 
-def test_a_csv_file_is_recorded_by_its_path_and_hash_and_its_label_column(summary_inputs):
-    source = {"path": "data/01_raw/penguins.csv", "sha256": "ab12"}
+def test_a_users_table_is_recorded_by_its_source_and_its_label_column(summary_inputs):
+    source = {"entry": "raw_data", "type": "pandas.SQLTableDataset", "table": "penguins"}
     summary = build_metrics(
         **{
             **summary_inputs,
-            "dataset": "csv",
-            "data_source": source,
+            "dataset": "csv",  # recorded by its current name
+            "data_source": source | {"sha256": "ab12"},
             "y_train": summary_inputs["y_train"].rename("species"),
         }
     )
-    assert summary["run"]["data_file"] == source
+    assert summary["run"]["dataset"] == "raw_data"
+    assert summary["run"]["data_source"] == source | {"sha256": "ab12"}
     assert summary["run"]["target_column"] == "species"
 
 
