@@ -121,7 +121,7 @@ class UserTableDataset(AbstractDataset[None, Table]):
         # pandas' "Execution failed on sql '<query>': ", SQLAlchemy's "(psycopg.errors.X) ":
         # the query is named already, the error's type says nothing to a user.
         reason = re.sub(r"^Execution failed on sql '.*': ", "", reason)
-        reason = re.sub(r"^\([\w.]+\) ", "", reason)
+        reason = re.sub(r"^\([\w.]+\) ", "", reason).rstrip(".")
         return DataError(
             f"{where(self.source)} could not be read ({self.source['type']}): {reason}."
         )
