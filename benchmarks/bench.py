@@ -10,7 +10,8 @@ its min-max, and as ratios of medians. Results also go to
 
 ``--quick`` shrinks every workload (a smoke test of this script, not figures).
 ``--baseline REV`` also runs the project as it was at git revision REV, interleaved
-with today's, in the parts that compare the two (table, tuned, yardstick): "did it get slower?"
+with today's, in the parts that compare the two (iris, table, tuned, yardstick): "did it get
+slower?"
 """
 
 import argparse
@@ -355,7 +356,14 @@ def bench_iris(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
             "kedro spawn": lambda: project.kedro(KEDROS, start="spawn"),
             "sequential": lambda: project.kedro("SequentialRunner"),
             "plain": project.plain,
-        },
+        }
+        | with_baseline(
+            project,
+            {
+                "parallel": lambda p: p.kedro("ParallelRunner"),
+                "sequential": lambda p: p.kedro("SequentialRunner"),
+            },
+        ),
     )
     table = [
         (
@@ -387,7 +395,7 @@ def bench_iris(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
             f"{iris['parallel'].stat('cpu')['median'] / iris['plain'].stat('cpu')['median']:.2f}"
             f" x plain script's {iris['plain'].stat('cpu')['median']:.2f} s",
         ),
-    ]
+    ] + baseline_rows(project, {k: v for k, v in iris.items() if "spawn" not in k}, "iris: ")
     return table, {"iris": {k: [asdict(s) for s in v.samples] for k, v in iris.items()}}
 
 
@@ -808,7 +816,7 @@ def main() -> None:
     parser.add_argument(
         "--baseline",
         metavar="REV",
-        help="also run the project at this git revision, interleaved (table, tuned, yardstick)",
+        help="also run the project at this git revision, interleaved (iris, table, tuned, ...)",
     )
     parser.add_argument(
         "--handoff",
