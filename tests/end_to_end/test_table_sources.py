@@ -158,26 +158,6 @@ def test_a_table_of_any_source_is_trained_on_and_predicted_from(project, server,
     assert table[kept].astype(str).equals(NEW[kept].astype(str))
 
 
-def test_the_same_rows_have_the_same_fingerprint_in_a_file_and_in_a_database(project):
-    """The fingerprint is of the table's content: the same rows, read from a CSV file
-    and from a SQLite table, are recorded alike (so a run can be traced to its data,
-    wherever it lived)."""
-    frame = TABLE.drop(columns="sex")  # text, gaps, true/false (0/1 in SQLite)
-    frame.to_csv(project.root / "data/01_raw/dataset.csv", index=False)
-    con = sqlite_url(project.root)
-    with sqlite3.connect(project.root / "data/01_raw/penguins.db") as connection:
-        frame.to_sql("penguins", connection, index=False, if_exists="replace")
-    for catalog in ({}, entries("SQLite, a table")):  # the default CSV file, then the table
-        declare(project, catalog, con)
-        run = project.in_process("run", "--params", TRAIN)
-        assert run.returncode == 0, run.output
-    prints = {
-        m["run"]["data_source"]["type"]: m["run"]["data_source"]["sha256"]
-        for m in project.metrics()
-    }
-    assert prints["parallel_trees.datasets.CSVTableDataset"] == prints["pandas.SQLTableDataset"]
-
-
 @pytest.mark.processes
 def test_a_tracked_parallel_run_on_postgresql_keeps_its_password_out_of_everything(
     project, postgres, offline

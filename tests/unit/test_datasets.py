@@ -70,7 +70,14 @@ class TestCSVTable:
         assert not CSVTableDataset(str(tmp_path / "no.csv")).exists()
 
 
-FRAME = pd.DataFrame({"bill": [39.1, 46.5, None], "species": ["Adelie", "Gentoo", "Adelie"]})
+# Numbers with a gap, text with a gap, true/false (which SQLite keeps as 0/1).
+FRAME = pd.DataFrame(
+    {
+        "bill": [39.1, 46.5, None],
+        "species": ["Adelie", "Gentoo", None],
+        "tagged": [True, False, True],
+    }
+)
 PASSWORD = "s3cret-Pa55"
 
 
@@ -108,7 +115,7 @@ class TestUserTable:
         reads += [("table", "penguins"), ("query", "SELECT * FROM penguins")]
         for (kind, dataset), (key, value) in zip(datasets.items(), reads, strict=True):
             table = UserTableDataset(dataset, "raw_data").load()
-            pd.testing.assert_frame_equal(table.data, FRAME)
+            pd.testing.assert_frame_equal(table.data, FRAME, check_dtype=False)
             assert table.source == {
                 "entry": "raw_data",
                 "type": kind,
