@@ -3,11 +3,12 @@
 Kedro uses a project's ``cli.py`` commands in place of its own
 (https://docs.kedro.org/en/stable/extend/common_use_cases/#use-case-3-how-to-add-or-modify-cli-commands).
 This one keeps every option, help text and behaviour of Kedro's ``run``, and
-changes two things: ``ParallelRunner`` is ``parallel_trees.runners``'s,
+changes three things: ``ParallelRunner`` is ``parallel_trees.runners``'s,
 whose workers are all ready before the first node, whatever the start method
-(``--runner=kedro.runner.ParallelRunner`` still names Kedro's own); and
+(``--runner=kedro.runner.ParallelRunner`` still names Kedro's own);
 ``--runner`` and ``--runner-params`` are checked against the runner's class
-before it is made (``runner_options``).
+before it is made (``runner_options``); and credentials the catalog names but
+no credentials file holds are one ``Error:`` line, not Kedro's traceback.
 
 It adds ``kedro dask-certs DIR``: the certificates of a Dask cluster with TLS.
 """
@@ -20,6 +21,8 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 
 from parallel_trees.certificates import make_certificates
+from parallel_trees.errors import UserError
+from parallel_trees.kedro_internals import missing_credentials
 from parallel_trees.runners.options import check_runner_options
 
 RUNNERS = {"ParallelRunner": "parallel_trees.runners.ParallelRunner"}
@@ -39,6 +42,15 @@ def run(ctx: click.Context, runner: str | None, **options: Any) -> dict[str, Any
     check_runner_options(runner, options["runner_params"])
     try:
         return ctx.invoke(kedro_run, runner=runner, **options)
+    except KeyError as error:  # the catalog could not be made: which credentials are missing
+        name = missing_credentials(error)
+        if name is None:
+            raise
+        raise UserError(
+            f"The catalog names the credentials {name!r}, and no credentials file holds them: "
+            f"add {name}: {{con: <the database's URL>}} to conf/local/credentials.yml, or fix "
+            "the entry's credentials (README: Where your table lives)."
+        ) from error
     finally:
         skip_last_collections()
 

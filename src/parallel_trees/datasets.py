@@ -21,11 +21,18 @@ from kedro_datasets.json import JSONDataset
 from sklearn.pipeline import Pipeline
 
 from parallel_trees.errors import DataError
-from parallel_trees.kedro_internals import PlotlyPreview, TablePreview, description
+from parallel_trees.kedro_internals import PlotlyPreview, TablePreview, connection, description
 from parallel_trees.sources import Table, describe, fingerprint, type_name, where
 
 # Separators a header row is searched for, in order of preference on a tie.
 SEPARATORS = (",", ";", "\t", "|")
+# Files that are not text, by their first bytes: what they are, and the catalog's type.
+NOT_CSV = {
+    b"PAR1": ("a Parquet file", "pandas.ParquetDataset"),
+    b"PK\x03\x04": ("a zip archive, as an Excel .xlsx file is", "pandas.ExcelDataset"),
+    b"\xd0\xcf\x11\xe0": ("an old Excel .xls file", "pandas.ExcelDataset"),
+    b"SQLite format 3\x00": ("a SQLite database", "pandas.SQLTableDataset"),
+}
 
 
 def separator(header: str) -> str:
@@ -43,9 +50,16 @@ def read_table(path: str) -> pd.DataFrame:
     spreadsheets export it where the comma is the decimal mark.
 
     Raises:
-        DataError: If the file is empty or not a readable CSV file.
+        DataError: If the file is empty, a Parquet, Excel or SQLite file, or not a
+            readable CSV file.
     """
     raw = Path(path).read_bytes()
+    for magic, (kind, dataset) in NOT_CSV.items():
+        if raw.startswith(magic):
+            raise DataError(
+                f"{path} is {kind}, not a CSV file: declare it in conf/local/catalog.yml as "
+                f"{dataset} (README: Where your table lives)."
+            )
     header = raw.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     if not header.strip():
         raise DataError(f"{path} is empty: it needs a header row naming the columns, then rows.")
@@ -92,7 +106,8 @@ class UserTableDataset(AbstractDataset[None, Table]):
 
     def __init__(self, dataset: AbstractDataset, entry: str):
         self._dataset = dataset
-        self.source = describe(entry, type_name(dataset), description(dataset))
+        kind = type_name(dataset)
+        self.source = describe(entry, kind, description(dataset), connection(dataset))
 
     def load(self) -> Table:
         try:

@@ -8,6 +8,7 @@ Kedro version, so that an upgrade says at once what broke. The project's
 """
 
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -67,6 +68,29 @@ def saved_version(dataset: AbstractVersionedDataset) -> AbstractVersionedDataset
     """``dataset`` pinned to load the version this run saved, whatever runs saved since."""
     version = dataset.resolve_save_version()
     return cast(AbstractVersionedDataset, dataset._copy(_version=Version(version, version)))
+
+
+def missing_credentials(error: KeyError) -> str | None:
+    """The credentials name the catalog's config gives and no credentials file holds, from
+    the ``KeyError`` Kedro raises as it makes the catalog; else ``None``."""
+    found = re.match(
+        r"Unable to find credentials '(.*?)'", str(error.args[0] if error.args else "")
+    )
+    return found.group(1) if found else None
+
+
+def connection(dataset: AbstractDataset) -> str | None:
+    """The database a kedro-datasets SQL dataset reads, as its SQLAlchemy URL without the
+    user, the password and the query's options (which may hold a token); ``None`` for
+    another dataset."""
+    con = getattr(dataset, "_connection_str", None)
+    if not con:
+        return None
+    from sqlalchemy.engine import URL, make_url  # noqa: PLC0415 - with a SQL dataset only
+
+    url = make_url(con)
+    bare = URL.create(url.drivername, host=url.host, port=url.port, database=url.database)
+    return bare.render_as_string(hide_password=False)
 
 
 def description(dataset: AbstractDataset) -> dict[str, Any]:

@@ -47,9 +47,12 @@ def type_name(dataset: Any) -> str:
     return f"{module}.{cls.__name__}"
 
 
-def describe(entry: str, kind: str, description: dict[str, Any]) -> dict[str, str]:
+def describe(
+    entry: str, kind: str, description: dict[str, Any], database: str | None = None
+) -> dict[str, str]:
     """What a source reads, from its dataset's description: the catalog ``entry``, its
-    type (``kind``), and its ``path``, ``table`` or ``query``.
+    type (``kind``), its ``path``, ``table`` or ``query``, and the ``database`` of a SQL
+    dataset (its URL without user, password or options: ``kedro_internals.connection``).
 
     Credentials are never part of it: a dataset's description leaves them out, and
     only the keys of ``READS`` are taken from it.
@@ -63,7 +66,7 @@ def describe(entry: str, kind: str, description: dict[str, Any]) -> dict[str, st
         remote = protocol and protocol != "file" and key == "filepath"
         source[name] = f"{protocol}://{value}" if remote else str(value)
         break
-    return source
+    return source | ({"database": database} if database else {})
 
 
 def fingerprint(frame: pd.DataFrame) -> str:

@@ -147,9 +147,9 @@ BAD_INPUT = {
     "missing file": (
         _write(),
         "",
-        "data/01_raw/dataset.csv does not exist. Put your table there, or point to it: "
-        "--params csv_path=<path> for a CSV file, or raw_data in conf/local/catalog.yml for "
-        "any other",
+        "data/01_raw/dataset.csv does not exist. Put your table there, or point --params "
+        "csv_path=<path> at it (a CSV file), or raw_data in conf/local/catalog.yml at any other "
+        "(README: Where your table lives).",
     ),
     "misspelled target column": (
         _write(IRIS),

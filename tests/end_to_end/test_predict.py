@@ -106,7 +106,11 @@ def test_a_missing_file_is_named(trained):
     project = trained[0].project
     run = project.in_process("run", "--pipelines=predict", "--params", "predict_csv=nowhere.csv")
     assert run.returncode == 1
-    assert f"Error: {project.root / 'nowhere.csv'} does not exist: point predict_csv" in run.output
+    assert run.errors() == [
+        f"Error: {project.root / 'nowhere.csv'} does not exist: it should hold the rows to "
+        "predict. Point --params predict_csv=<path> at it (a CSV file), or new_rows in "
+        "conf/local/catalog.yml at any other."
+    ]
 
 
 def test_predicting_before_any_training_run_says_to_train_first(project):

@@ -144,7 +144,18 @@ def test_a_table_of_any_source_is_trained_on_and_predicted_from(project, server,
     (metrics,) = project.metrics()
     recorded = metrics["run"]["data_source"]
     shown = str(project.root / value) if key == "path" else value
-    assert recorded == {"entry": "raw_data", "type": kind, key: shown, "sha256": recorded["sha256"]}
+    database = {}  # a SQL source's database, without user or password
+    if source.startswith("SQLite"):
+        database = {"database": "sqlite:///data/01_raw/penguins.db"}
+    elif server is not None:
+        database = {"database": f"postgresql+psycopg://127.0.0.1:{server.port}/tables"}
+    assert recorded == {
+        "entry": "raw_data",
+        "type": kind,
+        key: shown,
+        **database,
+        "sha256": recorded["sha256"],
+    }
     assert len(recorded["sha256"]) == 64
     assert {"island", "sex"} <= set(metrics["run"]["feature_roles"]["categorical"])
 
@@ -183,6 +194,9 @@ def test_a_tracked_parallel_run_on_postgresql_keeps_its_password_out_of_everythi
     assert not [key for key, value in recorded.items() if postgres.password in value]
     assert tracked.data.tags["data_source.type"] == "pandas.SQLTableDataset"
     assert tracked.data.tags["data_source.table"] == "penguins"
+    assert tracked.data.tags["data_source.database"] == (
+        f"postgresql+psycopg://127.0.0.1:{postgres.port}/tables"
+    )
     assert len(tracked.data.tags["data_source.sha256"]) == 64
 
 
@@ -245,6 +259,17 @@ def test_a_failed_postgresql_query_is_one_error_line_without_the_password(projec
         'column "nope" does not exist.'
     ], run.output
     assert postgres.password not in run.output
+
+
+def test_credentials_no_file_holds_are_one_error_line(project):
+    declare(project, entries("SQLite, a table"))  # names penguins_db; no credentials.yml
+    run = project.in_process("run", "--params", TRAIN, refused=True)
+    assert run.errors() == [
+        "Error: The catalog names the credentials 'penguins_db', and no credentials file holds "
+        "them: add penguins_db: {con: <the database's URL>} to conf/local/credentials.yml, or "
+        "fix the entry's credentials (README: Where your table lives)."
+    ], run.output
+    assert "Traceback" not in run.output
 
 
 def test_kedro_catalog_shows_raw_data_as_the_catalog_declares_it(project):

@@ -54,6 +54,30 @@ class TestCSVTable:
         assert table["bill length"].tolist() == [39.1, 46.5]
 
     @pytest.mark.parametrize(
+        ("suffix", "kind", "dataset"),
+        [
+            ("parquet", "a Parquet file", "pandas.ParquetDataset"),
+            ("xlsx", "a zip archive, as an Excel .xlsx file is", "pandas.ExcelDataset"),
+            ("db", "a SQLite database", "pandas.SQLTableDataset"),
+        ],
+    )
+    def test_a_table_file_that_is_not_text_says_which_dataset_reads_it(
+        self, tmp_path, suffix, kind, dataset
+    ):
+        path = tmp_path / f"penguins.{suffix}"
+        if suffix == "parquet":
+            FRAME.to_parquet(path)
+        elif suffix == "xlsx":
+            FRAME.to_excel(path, index=False)
+        else:
+            _database(tmp_path).removeprefix("sqlite:///")
+            path = tmp_path / "tables.db"
+        assert load_error(CSVTableDataset(str(path))) == (
+            f"{path} is {kind}, not a CSV file: declare it in conf/local/catalog.yml as "
+            f"{dataset} (README: Where your table lives)."
+        )
+
+    @pytest.mark.parametrize(
         ("content", "message"),
         [
             (b"", "is empty: it needs a header row naming the columns, then rows."),
@@ -120,6 +144,7 @@ class TestUserTable:
                 "entry": "raw_data",
                 "type": kind,
                 key: str(value),
+                **({"database": url} if kind.startswith("pandas.SQL") else {}),
                 "sha256": fingerprint(FRAME),  # the same rows: the same fingerprint
             }
 
@@ -157,6 +182,7 @@ class TestUserTable:
         con = f"postgresql+psycopg://trees:{PASSWORD}@127.0.0.1:1/tables"
         dataset = UserTableDataset(SQLTableDataset(table_name="t", credentials={"con": con}), "x")
         assert PASSWORD not in repr(dataset) + str(dataset.source)
+        assert dataset.source["database"] == "postgresql+psycopg://127.0.0.1:1/tables"
         message = load_error(dataset)  # nothing listens on port 1
         assert message.startswith("x (table 't') could not be read (pandas.SQLTableDataset): ")
         assert PASSWORD not in message

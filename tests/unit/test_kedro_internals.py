@@ -27,9 +27,11 @@ from parallel_trees.datasets import TrainedModelDataset
 from parallel_trees.kedro_internals import (
     PARALLEL_RUNNER_OVERRIDES,
     configure_like_forked,
+    connection,
     description,
     disable_plugin_hooks,
     is_data_manager,
+    missing_credentials,
     no_replacing_warning,
     own_dataset_message,
     parameter_files,
@@ -105,6 +107,25 @@ def test_saved_version(tmp_path):
         mine = JSONDataset(filepath=path, version=Version(None, "2026-v2"))
         mine.save({"run": 2})
         assert saved_version(mine).load() == {"run": 2}  # not the latest, v3
+
+
+def test_missing_credentials():
+    with helper("missing_credentials"):
+        catalog = {"raw_data": {"type": "pandas.SQLTableDataset", "table_name": "t"}}
+        with pytest.raises(KeyError) as error:
+            DataCatalog.from_config({"raw_data": catalog["raw_data"] | {"credentials": "db"}}, {})
+        assert missing_credentials(error.value) == "db"
+        assert missing_credentials(KeyError("raw_data")) is None
+
+
+def test_connection():
+    with helper("connection"):
+        con = "postgresql+psycopg://trees:s3cret@127.0.0.1:5432/tables?sslmode=require&token=t0k"
+        dataset = SQLQueryDataset(sql="SELECT 1", credentials={"con": con})
+        assert connection(dataset) == "postgresql+psycopg://127.0.0.1:5432/tables"
+        sqlite = SQLTableDataset(table_name="t", credentials={"con": "sqlite:///data/t.db"})
+        assert connection(sqlite) == "sqlite:///data/t.db"
+        assert connection(CSVDataset(filepath="x.csv")) is None
 
 
 def test_description(tmp_path):

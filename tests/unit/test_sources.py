@@ -38,6 +38,16 @@ def test_a_source_records_its_path_table_or_query_and_nothing_else(description, 
     assert describe("raw_data", "t", description) == {"entry": "raw_data", "type": "t", **read}
 
 
+def test_a_sql_source_records_its_database_too():
+    source = describe("raw_data", "t", {"table_name": "p"}, "sqlite:///data/p.db")
+    assert source == {
+        "entry": "raw_data",
+        "type": "t",
+        "table": "p",
+        "database": "sqlite:///data/p.db",
+    }
+
+
 def test_the_fingerprint_follows_the_values_not_the_index_or_the_type_names():
     frame = pd.DataFrame({"a": [1, 2], "b": ["x", None]})
     assert fingerprint(frame) == fingerprint(frame.set_axis([5, 9]))

@@ -16,10 +16,14 @@ from parallel_trees.hooks.run_context import RUN_CONTEXT
 from parallel_trees.kedro_internals import no_replacing_warning
 from parallel_trees.parameter_sources import ParameterSources
 from parallel_trees.parameters import OLD_NAMES, RAW_DATA, dataset_name, validate_parameters
+from parallel_trees.sources import where
 
 logger = logging.getLogger(__name__)
 
 NEW_ROWS = "new_rows"  # the predict pipeline's input (conf/base/catalog.yml)
+# The runtime parameter that sets each entry's file in conf/base/catalog.yml, of this type.
+PATH_PARAMETERS = {RAW_DATA: "csv_path", NEW_ROWS: "predict_csv"}
+OWN_CSV = "parallel_trees.datasets.CSVTableDataset"
 CONFIG_NOISE = ("An exception occurred when parsing config", "Hint: ")
 
 # What a run's options chose, as Kedro's run_params name them, and their flags.
@@ -80,6 +84,8 @@ class InputChecksHooks:
         # Where each parameter of the run is set (the run guard's errors name it too).
         self.sources: ParameterSources | None = None
         self._dataset: str | None = None  # the dataset parameter, by its current name
+        self._paths: dict[str, str] = {}  # csv_path and predict_csv, when given
+        self._root = Path.cwd()  # the project's folder, which relative paths start from
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
@@ -87,6 +93,10 @@ class InputChecksHooks:
         self.sources = ParameterSources.of(context.config_loader)
         validate_parameters(context.params, self.sources.where)
         given = str(context.params["dataset"])  # validated: one of DATASETS
+        self._paths = {
+            p: context.params[p] for p in PATH_PARAMETERS.values() if context.params.get(p)
+        }
+        self._root = Path(context.project_path)
         self._dataset = dataset_name(given)
         if given in OLD_NAMES:
             logger.warning(
@@ -136,23 +146,44 @@ class InputChecksHooks:
             # then a "Hint:" to install kedro-datasets.
             lines = [line for line in str(error).splitlines() if line.strip()]
             reason = next((line for line in lines if not line.startswith(CONFIG_NOISE)), "")
-            raise UserError(f"{entry}, in the catalog, cannot be read: {reason}") from error
+            reason = reason.rstrip(".")  # kedro-datasets' 'con' message ends with two
+            raise UserError(f"{entry}, in the catalog, cannot be read: {reason}.") from error
         if dataset is None:
             raise UserError(f"{entry} is not in the catalog: declare it (conf/base/catalog.yml).")
         table = UserTableDataset(dataset, entry)
+        self._check_path_parameter(table)
         path = table.source.get("path")
         if path is None or "://" in path or Path(path).exists():  # a table, a query, a URL
             return table
+        # The project's CSV entries read the path parameter; a user's own entry, its filepath.
+        if table.source["type"] == OWN_CSV:
+            point = f"--params {PATH_PARAMETERS[entry]}=<path> at it (a CSV file), or {entry} "
+            point += "in conf/local/catalog.yml at any other"
+        else:
+            point = f"{entry}'s filepath in your catalog at it"
         if entry == NEW_ROWS:
             raise UserError(
-                f"{path} does not exist: point predict_csv at the CSV file of the rows to "
-                "predict (--params predict_csv=<path>), or new_rows in conf/local/catalog.yml "
-                "at their table."
+                f"{path} does not exist: it should hold the rows to predict. Point {point}."
             )
         set_in = f" (set in {self.sources.where('dataset')})" if self.sources else ""
         raise UserError(
             f"dataset: raw_data{set_in} reads the catalog's raw_data, and {path} does not "
-            "exist. Put your table there, or point to it: --params csv_path=<path> for a CSV "
-            "file, or raw_data in conf/local/catalog.yml for any other (README: Where your "
-            "table lives)."
+            f"exist. Put your table there, or point {point} (README: Where your table lives)."
+        )
+
+    def _check_path_parameter(self, table: UserTableDataset) -> None:
+        """Refuse ``csv_path`` (``predict_csv``) when the entry does not read it: an entry
+        of the user's own catalog, which the parameter does not change."""
+        entry = table.source["entry"]
+        param = PATH_PARAMETERS[entry]
+        given = self._paths.get(param)
+        path = table.source.get("path")
+        if not given or (path and Path(path).resolve() == (self._root / given).resolve()):
+            return
+        set_in = self.sources.where(param) if self.sources else "--params"
+        raise UserError(
+            f"{param} = {given} (set in {set_in}), but {entry} reads {where(table.source)}: "
+            f"{param} is the file of conf/base/catalog.yml's {entry}, which your catalog "
+            f"replaces. Set the filepath of your {entry} entry instead (or "
+            f"${{runtime_params:{param}}} in it)."
         )

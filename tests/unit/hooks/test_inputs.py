@@ -51,11 +51,12 @@ class TestChosenNodes:
 class _Context:
     """What the hook reads of a KedroContext: its configuration, and the parameters merged."""
 
-    def __init__(self, conf: Path, **runtime_params):
+    def __init__(self, conf: Path, project_path: Path | None = None, **runtime_params):
         self.config_loader = OmegaConfigLoader(
             str(conf), runtime_params=runtime_params, **CONFIG_LOADER_ARGS
         )
         self.params = self.config_loader["parameters"]
+        self.project_path = project_path or conf.parent
 
 
 def test_parameters_are_checked_once_the_context_exists(project_root):
@@ -67,9 +68,11 @@ RAW = Pipeline([node(_step, ["raw_data", "params:dataset"], "features", name="lo
 PREDICT = Pipeline([node(_step, ["new_rows"], "predictions", name="predict")])
 
 
-def _hooks(project_root: Path, **params) -> InputChecksHooks:
+def _hooks(project_root: Path, root: Path | None = None, **params) -> InputChecksHooks:
+    """The hook, once its context's parameters (``project_root``'s and ``params``) are
+    read; ``root``: the project's folder, which relative paths start from."""
     hooks = InputChecksHooks()
-    hooks.after_context_created(_Context(project_root / "conf", **params))
+    hooks.after_context_created(_Context(project_root / "conf", root, **params))
     return hooks
 
 
@@ -104,15 +107,40 @@ class TestUserTables:
         hooks = _hooks(project_root, dataset="raw_data")
         with pytest.raises(UserError) as refused:
             hooks.before_pipeline_run({}, RAW, catalog)
-        assert str(refused.value).startswith(
+        assert str(refused.value) == (
             f"dataset: raw_data (set in --params) reads the catalog's raw_data, and {missing} "
-            "does not exist. Put your table there, or point to it: --params csv_path=<path> "
+            "does not exist. Put your table there, or point raw_data's filepath in your "
+            "catalog at it (README: Where your table lives)."
+        )  # not csv_path, which this entry does not read
+
+    def test_a_path_parameter_that_the_entry_does_not_read_is_refused(self, project_root, tmp_path):
+        path = tmp_path / "flowers.parquet"
+        pd.DataFrame({"x": [1.5]}).to_parquet(path)
+        catalog = _catalog(raw_data={"type": "pandas.ParquetDataset", "filepath": str(path)})
+        hooks = _hooks(project_root, dataset="raw_data", csv_path="other.csv")
+        with pytest.raises(UserError) as refused:
+            hooks.before_pipeline_run({}, RAW, catalog)
+        assert str(refused.value) == (
+            f"csv_path = other.csv (set in --params), but raw_data reads raw_data ({path}): "
+            "csv_path is the file of conf/base/catalog.yml's raw_data, which your catalog "
+            "replaces. Set the filepath of your raw_data entry instead (or "
+            "${runtime_params:csv_path} in it)."
         )
+
+    def test_a_path_parameter_that_the_entry_reads_is_taken(self, project_root, tmp_path):
+        pd.DataFrame({"x": [1.5]}).to_csv(tmp_path / "new.csv", index=False)
+        entry = {"type": "parallel_trees.datasets.CSVTableDataset", "filepath": "new.csv"}
+        catalog = DataCatalog.from_config(
+            {"new_rows": entry | {"filepath": str(tmp_path / "new.csv")}}
+        )
+        hooks = _hooks(project_root, root=tmp_path, predict_csv="new.csv")
+        hooks.before_pipeline_run({}, PREDICT, catalog)
+        assert catalog.load("new_rows").data["x"].tolist() == [1.5]
 
     def test_missing_new_rows_say_how_to_give_them(self, project_root, tmp_path):
         missing = tmp_path / "new.csv"
         catalog = _catalog(new_rows={"type": "pandas.CSVDataset", "filepath": str(missing)})
-        with pytest.raises(UserError, match=f"^{missing} does not exist: point predict_csv at"):
+        with pytest.raises(UserError, match=f"^{missing} does not exist: it should hold the rows"):
             _hooks(project_root).before_pipeline_run({}, PREDICT, catalog)
 
     def test_an_entry_that_cannot_be_made_is_one_line_naming_it(self, project_root):
