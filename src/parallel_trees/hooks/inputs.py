@@ -10,7 +10,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DatasetError
 from kedro.pipeline import Pipeline
 
-from parallel_trees.datasets import UserTableDataset
+from parallel_trees.datasets import CSVTableDataset, UserTableDataset
 from parallel_trees.errors import UserError
 from parallel_trees.hooks.run_context import RUN_CONTEXT
 from parallel_trees.kedro_internals import no_replacing_warning
@@ -21,9 +21,8 @@ from parallel_trees.sources import where
 logger = logging.getLogger(__name__)
 
 NEW_ROWS = "new_rows"  # the predict pipeline's input (conf/base/catalog.yml)
-# The runtime parameter that sets each entry's file in conf/base/catalog.yml, of this type.
+# The runtime parameter that sets each entry's file in conf/base/catalog.yml.
 PATH_PARAMETERS = {RAW_DATA: "csv_path", NEW_ROWS: "predict_csv"}
-OWN_CSV = "parallel_trees.datasets.CSVTableDataset"
 CONFIG_NOISE = ("An exception occurred when parsing config", "Hint: ")
 
 # What a run's options chose, as Kedro's run_params name them, and their flags.
@@ -156,7 +155,7 @@ class InputChecksHooks:
         if path is None or "://" in path or Path(path).exists():  # a table, a query, a URL
             return table
         # The project's CSV entries read the path parameter; a user's own entry, its filepath.
-        if table.source["type"] == OWN_CSV:
+        if isinstance(dataset, CSVTableDataset):
             point = f"--params {PATH_PARAMETERS[entry]}=<path> at it (a CSV file), or {entry} "
             point += "in conf/local/catalog.yml at any other"
         else:
