@@ -5,7 +5,7 @@ sees them, and its content fingerprinted.
 """
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,20 +107,17 @@ def title(source: dict[str, str]) -> str:
     return f"{source['entry']}'s query" if "query" in source else source["entry"]
 
 
-def rows(source: dict[str, str], positions: Iterable[int], count: int | None = None) -> str:
-    """The first ``EXAMPLES`` rows at ``positions`` (0: the first row read), as the source's
-    user finds them: ``lines 3, 5, ...`` of a CSV file, ``row 4`` of a spreadsheet or a table.
-
-    ``count``: how many rows there are in all, when ``positions`` holds only the first.
-    """
+def rows(source: dict[str, str], positions: Sequence[int]) -> str:
+    """The first ``EXAMPLES`` of the rows at ``positions`` (0: the first row read), as the
+    source's user finds them: ``lines 3, 5, ...`` of a CSV file, ``row 4`` of a
+    spreadsheet or a table."""
     word, first = NUMBERING.get(source.get("type", ""), ROWS)
-    shown = [str(int(p) + first) for p in list(positions)[: EXAMPLES + 1]]
-    many = (count if count is not None else len(shown)) > 1
-    more = ", ..." if (count if count is not None else len(shown)) > EXAMPLES else ""
-    return f"{word}{'s' if many else ''} {', '.join(shown[:EXAMPLES])}{more}"
+    shown = ", ".join(str(int(p) + first) for p in positions[:EXAMPLES])
+    more = ", ..." if len(positions) > EXAMPLES else ""
+    return f"{word}{'s' if len(positions) > 1 else ''} {shown}{more}"
 
 
 def rows_where(source: dict[str, str], mask: pd.Series) -> str:
     """``rows`` of the rows where ``mask`` holds, by their index in the table as read
     (kept when rows are dropped)."""
-    return rows(source, mask.index[mask.to_numpy()], int(mask.sum()))
+    return rows(source, mask.index[mask.to_numpy()])
