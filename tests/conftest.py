@@ -15,7 +15,7 @@ import importlib
 import importlib.util
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -142,6 +142,18 @@ def elsewhere(tmp_path, monkeypatch) -> None:
     imports Kedro applies the conf/logging.yml of its folder, and writes its info.log
     there) stays out of the project."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def environment_kept() -> Iterator[None]:
+    """Every test leaves the process's environment as it found it: an MLflow run opened in
+    process sets MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_ID (mlflow.set_tracking_uri,
+    set_experiment), which every ``kedro`` process a later test starts would inherit, and
+    log its run there rather than in its project's store."""
+    environment = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 @pytest.fixture(scope="session")
