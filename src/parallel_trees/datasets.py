@@ -164,6 +164,12 @@ class TrainedModel:
     run: dict[str, Any]  # metrics.json's run: classes, target_column, feature_roles...
 
 
+def training_runs(metrics: Path) -> list[str]:
+    """The versions of the complete training runs, oldest first: those that saved
+    ``metrics`` (a versioned ``metrics.json``; a failed run keeps nothing)."""
+    return sorted(path.parent.name for path in metrics.glob(f"*/{metrics.name}"))
+
+
 class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
     """The model ``model`` of the latest complete training run, read from its saved files.
 
@@ -185,8 +191,8 @@ class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
         self.metadata = metadata
 
     def _latest_version(self) -> str | None:
-        versions = sorted(self._metrics.glob(f"*/{self._metrics.name}"))
-        return versions[-1].parent.name if versions else None
+        runs = training_runs(self._metrics)
+        return runs[-1] if runs else None
 
     def load(self) -> TrainedModel:
         version = self._latest_version()
