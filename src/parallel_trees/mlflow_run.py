@@ -12,12 +12,15 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from parallel_trees.resources import alive
+
+if TYPE_CHECKING:
+    from mlflow.models import ModelSignature
 
 # An MLflow parameter's value is at most 6,000 characters (mlflow 3.17).
 MAX_PARAM = 6000
@@ -212,15 +215,14 @@ class MlflowRun:
         this model, which this run has just fitted.
         """
         import skops.io  # noqa: PLC0415 - a dependency of mlflow's sklearn flavour
-        from mlflow.models import infer_signature  # noqa: PLC0415
 
-        signature = infer_signature(example, model.predict(example))
+        rows = as_mlflow_reads(example)
         trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
         info = self._mlflow.sklearn.log_model(
             model,
             name=name,
-            signature=signature,
-            input_example=example,
+            signature=signature(example, model.predict(rows)),
+            input_example=rows,
             metadata={"classes": [str(c) for c in classes]},
             skops_trusted_types=trusted,
             # What the model needs to load: without it, mlflow infers them by
@@ -253,6 +255,42 @@ class MlflowRun:
     def end(self, status: str = "FINISHED", run_id: str | None = None) -> None:
         """Close the run (or a child run) as ``FINISHED``, ``FAILED`` or ``KILLED``."""
         self.client.set_terminated(run_id or self.run_id, status)
+
+
+def _whole(example: pd.DataFrame) -> list[str]:
+    """The whole-number columns of an input example (``take_input_example``'s ``Int64``)."""
+    return [c for c in example.columns if pd.api.types.is_integer_dtype(example[c])]
+
+
+def as_mlflow_reads(example: pd.DataFrame) -> pd.DataFrame:
+    """The example as a logged model's input example: whole numbers as floats (JSON has
+    no nullable integer)."""
+    return example.astype(dict.fromkeys(_whole(example), "float64"))
+
+
+def signature(example: pd.DataFrame, predictions: Any) -> "ModelSignature":
+    """A logged model's signature: the one mlflow infers from the input example, but
+    that a whole-number column takes any number.
+
+    mlflow's schema refuses a float where it says integer (a blank makes a count
+    float), and an int64 where it says double (3.17's ``_enforce_mlflow_datatype``
+    converts integers of at most 6 bytes): so a whole-number column is ``Any``, as it
+    is to the model, which reads both. Other columns keep the type inferred (a
+    measurement: double; text: string), and the columns the model does not read are
+    not in the schema: mlflow ignores them in a row, with a line in its log.
+    """
+    from mlflow.models import infer_signature  # noqa: PLC0415
+    from mlflow.types.schema import AnyType, ColSpec, Schema  # noqa: PLC0415
+
+    whole = _whole(example)
+    inferred = infer_signature(as_mlflow_reads(example), predictions)
+    inferred.inputs = Schema(
+        [
+            ColSpec(AnyType(), spec.name, spec.required) if spec.name in whole else spec
+            for spec in inferred.inputs.inputs
+        ]
+    )
+    return inferred
 
 
 @contextmanager

@@ -3,12 +3,12 @@
 import os
 import re
 import subprocess
+import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from parallel_trees import mlflow_run
 from parallel_trees.mlflow_run import (
@@ -21,6 +21,8 @@ from parallel_trees.mlflow_run import (
     searches,
     tracking_uri,
 )
+from parallel_trees.pipelines.data_preparation.nodes import infer_column_roles, take_input_example
+from parallel_trees.preprocessing import make_model
 
 METRICS = {
     "models": {
@@ -132,24 +134,43 @@ def mlflow_variables():
     os.environ.update(saved)
 
 
+def users_table(rows: int = 40) -> pd.DataFrame:
+    """A user's table as read from a CSV file: R's row numbers, a count, a measurement
+    with a blank, text with a blank."""
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "Unnamed: 0": range(1, rows + 1),
+            "visits": rng.integers(0, 9, rows),
+            "size": np.where(np.arange(rows) == 3, np.nan, rng.normal(5, 1, rows)),
+            "colour": rng.choice(["red", "blue", None], rows),
+        }
+    )
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """A real MLflow run on a new SQLite store, a fitted model logged to it."""
+    """A real MLflow run on a new SQLite store, a model of the project fitted on a user's
+    table logged to it as a tracked run logs it; the warnings logging it raised."""
     folder = tmp_path_factory.mktemp("store")
-    rows = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
-    model = make_pipeline(StandardScaler(), RandomForestClassifier(3, random_state=0))
-    model.fit(rows, ["x", "y", "x", "y"])
+    rows = users_table()
+    roles = infer_column_roles(rows, rows.iloc[:0], {}, {}, ["x", "y"])
+    assert list(roles["excluded"]) == ["Unnamed: 0"]
+    model = make_model(RandomForestClassifier(3, random_state=0), roles, 0)
+    model.fit(rows, np.arange(len(rows)) % 2)
     run = MlflowRun(f"sqlite:///{folder / 'mlflow.db'}", "unit", "2026-01-01T00.00.00.000Z", {})
-    uri = run.log_model("random_forest", model, rows.head(2), ["x", "y"])
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always")
+        uri = run.log_model("random_forest", model, take_input_example(rows, roles), ["x", "y"])
     run.end()
-    return run, uri, model, rows
+    return run, uri, model, rows, [str(w.message) for w in raised]
 
 
 class TestMlflowRun:
     def test_a_model_is_logged_in_the_runs_experiment_not_in_default(self, store):
         import mlflow  # noqa: PLC0415 - imported by MlflowRun already
 
-        run, uri, _, _ = store
+        run, uri, *_ = store
         (found,) = mlflow.search_logged_models(
             experiment_ids=[run.experiment_id],
             filter_string=f"source_run_id = '{run.run_id}'",
@@ -160,13 +181,40 @@ class TestMlflowRun:
     def test_the_logged_model_predicts_as_the_fitted_one(self, store):
         import mlflow  # noqa: PLC0415
 
-        _, uri, model, rows = store
+        _, uri, model, rows, _ = store
         logged = mlflow.pyfunc.load_model(uri)
         assert list(logged.predict(rows)) == list(model.predict(rows))
         assert logged.metadata.metadata["classes"] == ["x", "y"]
+        # The sklearn flavour: the fitted pipeline itself.
+        assert list(mlflow.sklearn.load_model(uri).predict(rows)) == list(model.predict(rows))
+
+    def test_the_logged_model_takes_the_raw_rows_the_projects_predict_takes(self, store):
+        import mlflow  # noqa: PLC0415
+
+        _, uri, model, rows, _ = store
+        logged = mlflow.pyfunc.load_model(uri)
+        # A blank in the count (read as float), in the text, a column the model does not
+        # read (R's row numbers, and another), and the count as integers again.
+        new = rows.head(6).assign(visits=[1.0, np.nan, 3.0, 0.0, 2.0, 8.0], note="x")
+        new.loc[2, "colour"] = None
+        for table in (new, rows.head(6)):
+            assert list(logged.predict(table)) == list(model.predict(table))
+
+    def test_the_schema_names_the_columns_read_and_keeps_measurements_double(self, store):
+        import mlflow  # noqa: PLC0415
+
+        schema = mlflow.models.get_model_info(store[1]).signature.inputs
+        assert {spec["name"]: spec["type"] for spec in schema.to_dict()} == {
+            "visits": "any",
+            "size": "double",
+            "colour": "string",
+        }
+
+    def test_logging_a_model_raises_no_warning_about_its_schema(self, store):
+        assert not [message for message in store[4] if "schema" in message.lower()]
 
     def test_the_run_is_named_and_closed(self, store):
-        run, _, _, _ = store
+        run = store[0]
         info = run.client.get_run(run.run_id).info
         assert (info.run_name, info.status) == ("2026-01-01T00.00.00.000Z", "FINISHED")
 

@@ -106,7 +106,7 @@ def test_sixty_thousand_rows_with_a_thousand_levels_stay_narrow():
         }
     )
     target = pd.Series((code % 3 + (features["x"] > 1)) % 3, name="label")
-    roles = infer_column_roles(features, features.iloc[:0], {}, {})
+    roles = infer_column_roles(features, features.iloc[:0], {}, {}, [])
     assert roles["many_levels"] == ["code"]
     model = make_model(XGBClassifier(n_estimators=5, n_jobs=1), roles, 0).fit(features, target)
     # x, one column per size level, and one per class for the 1,000 levels of code.

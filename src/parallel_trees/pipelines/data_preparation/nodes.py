@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 from parallel_trees.errors import DataError
 from parallel_trees.metrics import DEFAULT, chosen, names
 from parallel_trees.parameters import RAW_DATA, dataset_name
-from parallel_trees.preprocessing import MAX_ONE_HOT, first_text, inferred_role
+from parallel_trees.preprocessing import MAX_ONE_HOT, first_text, inferred_role, used_columns
 from parallel_trees.sources import EXAMPLES, Table, rows, rows_where, where
 from parallel_trees.tasks import AUTO, CLASSIFICATION, REGRESSION, folds, infer_task
 
@@ -338,19 +338,22 @@ def infer_column_roles(
     x_test: pd.DataFrame,
     column_roles: dict[str, str],
     data_source: dict[str, str],
+    classes: list,
 ) -> dict[str, Any]:
     """Each feature column's role: numeric, categorical, or excluded (with why).
 
     Inferred from the training rows' values alone (``preprocessing.inferred_role``),
     as every fitted step is: the held-out rows take no part in choosing how a column
     is used. ``column_roles`` sets any column's role instead. Each excluded column
-    gets a log line. The numeric columns' values are checked on every row.
+    gets a log line, then the ``Data:`` line counts the rows and the columns used.
+    The numeric columns' values are checked on every row.
 
     Args:
         x_train: The training rows' features.
         x_test: The held-out rows' features (checked, not learned from).
         column_roles: Roles set by the user, by column name.
         data_source: The user's table's source (for messages), empty for a built-in dataset.
+        classes: The class names (none for a regression), for the ``Data:`` line.
 
     Returns:
         ``numeric`` and ``categorical``: lists of columns, in the table's
@@ -388,6 +391,16 @@ def infer_column_roles(
             f"({'; '.join(f'{c}: {why}' for c, why in roles['excluded'].items())}). "
             "Set a column's role in column_roles, or add columns."
         )
+    left_out = len(roles["excluded"])
+    logger.info(
+        "Data: %d rows, %d feature columns%s, %s; %d to train on, %d held out",
+        len(x_train) + len(x_test),
+        x_train.shape[1] - left_out,
+        f" ({left_out} left out)" if left_out else "",
+        f"{len(classes)} classes" if classes else "a numeric target",
+        len(x_train),
+        len(x_test),
+    )
     return roles
 
 
@@ -557,14 +570,6 @@ def split_data(
             stratify=target if classes else None,
             random_state=random_state,
         )
-    logger.info(
-        "Data: %d rows, %d feature columns, %s; %d to train on, %d held out",
-        len(target),
-        features.shape[1],
-        f"{target.nunique()} classes" if classes else "a numeric target",
-        len(y_train),
-        len(y_test),
-    )
     return x_train, x_test, y_train, y_test
 
 
@@ -585,16 +590,34 @@ def _rows_problem(rows: int, test_size: float) -> str | None:
     )
 
 
-def take_input_example(x_train: pd.DataFrame) -> pd.DataFrame:
-    """A few training rows as the models take them: raw columns, dtypes and missing values.
+def take_input_example(x_train: pd.DataFrame, roles: dict[str, Any]) -> pd.DataFrame:
+    """A few training rows as the models take them: the columns they read, raw, with
+    their missing values.
 
-    MLflow logs them beside each model (its input example and signature), so
-    that the logged model shows what rows it predicts from. Float columns are
-    float64, as new rows come (``load_dataset`` made them float32 for training).
+    MLflow logs them beside each model, as its input example and the signature
+    (``mlflow_run.signature``) that takes the same raw rows as ``predict``:
+    - the columns the models read, and no other: a left-out column (an identifier,
+      R's row numbers) is not asked for, and a row that has it passes;
+    - whole-number columns (integers, or floats whose training values are all whole,
+      e.g. a count with blanks) as pandas' nullable ``Int64``: a new row's count may
+      be blank, or complete, and so read as float or as integer;
+    - other float columns as float64, as new rows come (``load_dataset`` made them
+      float32 for training).
     """
-    example = x_train.head(INPUT_EXAMPLE_ROWS)
-    narrow = example.columns[example.dtypes == np.float32]
-    return example.astype(dict.fromkeys(narrow, np.float64))
+    example = x_train[used_columns(roles)].head(INPUT_EXAMPLE_ROWS)
+    whole = [c for c in example.columns if _whole_numbers(x_train[c])]
+    narrow = [c for c in example.columns if example[c].dtype == np.float32 and c not in whole]
+    return example.astype({**dict.fromkeys(narrow, np.float64), **dict.fromkeys(whole, "Int64")})
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    """Whether a column holds integers, or floats that are all whole numbers (NaN aside)."""
+    if values.dtype.kind in "iu":
+        return True
+    if values.dtype.kind != "f":
+        return False
+    present = values.dropna().to_numpy()
+    return present.size > 0 and bool(np.all(present == np.round(present)))
 
 
 def make_cv_splits(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter

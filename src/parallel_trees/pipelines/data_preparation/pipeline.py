@@ -45,11 +45,16 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 infer_column_roles,
-                inputs=["X_train", "X_test", "params:column_roles", "data_source"],
+                inputs=["X_train", "X_test", "params:column_roles", "data_source", "classes"],
                 outputs="feature_roles",
                 name="infer_column_roles",
             ),
-            node(take_input_example, "X_train", "input_example", name="take_input_example"),
+            node(
+                take_input_example,
+                ["X_train", "feature_roles"],
+                "input_example",
+                name="take_input_example",
+            ),
             node(
                 make_cv_splits,
                 inputs=[

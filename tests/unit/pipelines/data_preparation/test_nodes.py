@@ -327,7 +327,7 @@ def _real_table(rows=40):
 
 def roles_of(table: pd.DataFrame, overrides: dict, source: dict) -> dict:
     """``infer_column_roles`` of a table whose rows are all training rows."""
-    return infer_column_roles(table, table.iloc[:0], overrides, source)
+    return infer_column_roles(table, table.iloc[:0], overrides, source, [])
 
 
 class TestInferColumnRoles:
@@ -336,20 +336,20 @@ class TestInferColumnRoles:
         # out whatever the held-out ones hold, and one that varies there is kept.
         table = _real_table(60)
         train, test = table.iloc[:40].assign(year=2007), table.iloc[40:].assign(year=2008)
-        roles = infer_column_roles(train, test, {}, SOURCE)
+        roles = infer_column_roles(train, test, {}, SOURCE, [])
         assert roles["excluded"]["year"] == "the same value on every row (2007)"
         # 15 levels on the training rows, 20 more held out: one-hot (at most 20), not the
         # target encoding that all 35 would call for.
         codes = [f"c{i % 15}" for i in range(40)] + [f"new{i}" for i in range(20)]
         levels = table.assign(code=codes)
-        roles = infer_column_roles(levels.iloc[:40], levels.iloc[40:], {}, SOURCE)
+        roles = infer_column_roles(levels.iloc[:40], levels.iloc[40:], {}, SOURCE, [])
         assert "code" in roles["categorical"] and roles["many_levels"] == []
         assert roles_of(levels, {}, SOURCE)["many_levels"] == ["code"]
 
     def test_the_held_out_rows_values_are_checked_too(self):
         table = _real_table().assign(bill=[*np.linspace(30, 50, 39), np.inf])
         with pytest.raises(DataError, match="'bill' in 1 rows"):
-            infer_column_roles(table.iloc[:30], table.iloc[30:], {}, SOURCE)
+            infer_column_roles(table.iloc[:30], table.iloc[30:], {}, SOURCE, [])
 
     def test_each_column_gets_its_role_and_each_excluded_one_a_log_line(self, caplog):
         caplog.set_level("INFO", logger="parallel_trees")
@@ -368,6 +368,19 @@ class TestInferColumnRoles:
             caplog.messages
         )
         assert sum("is left out" in m for m in caplog.messages) == 3
+
+    def test_the_data_line_counts_the_columns_used_and_those_left_out(self, caplog):
+        caplog.set_level("INFO", logger="parallel_trees")
+        table = _real_table(40)  # 7 feature columns, 3 of them left out
+        infer_column_roles(table.iloc[:30], table.iloc[30:], {}, SOURCE, ["a", "b"])
+        assert caplog.messages[-1] == (
+            "Data: 40 rows, 4 feature columns (3 left out), 2 classes; 30 to train on, 10 held out"
+        )
+        caplog.clear()
+        infer_column_roles(table[["bill", "flippers"]], table.iloc[:0, :2], {}, SOURCE, [])
+        assert caplog.messages == [
+            "Data: 40 rows, 2 feature columns, a numeric target; 40 to train on, 0 held out"
+        ]
 
     def test_measurements_different_on_every_row_stay_numeric(self, iris):
         roles = roles_of(iris[0], {}, {})
@@ -556,20 +569,29 @@ class TestHeldOutLimits:
         assert _splits_keep(counts, held_out_limits(np.array(counts))[1] + 1) < 2
 
 
-def test_the_input_example_is_training_rows_as_they_are():
+def test_the_input_example_is_training_rows_as_the_models_read_them():
     rows = pd.DataFrame(
         {
+            "Unnamed: 0": range(6),
             "size": [1.5, np.nan, 3.0, 4.0, 5.0, 6.0],
+            "count": [1, 2, 1, 3, 2, 1],
+            "visits": [1.0, np.nan, 3.0, 2.0, 2.0, 7.0],  # whole numbers with a blank
             "colour": ["red", None, "blue", "red", "x", "y"],
         },
         index=[10, 11, 12, 13, 14, 15],
     )
-    example = take_input_example(rows)
-    pd.testing.assert_frame_equal(example, rows.iloc[:5])  # dtypes, NaN and None kept
-    assert len(take_input_example(rows.iloc[:2])) == 2
+    roles = roles_of(rows, {}, {})
+    assert list(roles["excluded"]) == ["Unnamed: 0"]
+    example = take_input_example(rows, roles)
+    # The columns the models read, missing values kept; whole numbers as nullable
+    # integers, so that a new row's count may be blank or complete.
+    expected = rows.iloc[:5, 1:].astype({"count": "Int64", "visits": "Int64"})
+    pd.testing.assert_frame_equal(example, expected)
+    assert example["visits"].isna().tolist() == [False, True, False, False, False]
+    assert len(take_input_example(rows.iloc[:2], roles)) == 2
     # Float columns as new rows come, though the models train on float32.
-    narrow = take_input_example(rows.astype({"size": "float32"}))
-    pd.testing.assert_frame_equal(narrow, rows.iloc[:5])
+    narrow = take_input_example(rows.astype({"size": "float32", "visits": "float32"}), roles)
+    pd.testing.assert_frame_equal(narrow, expected)
 
 
 class TestMakeCvSplits:

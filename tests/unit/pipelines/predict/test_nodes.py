@@ -28,7 +28,7 @@ def _rows(n=60, seed=0):
 def trained():
     table = _rows()
     features, target = table.drop(columns="species"), table["species"]
-    roles = infer_column_roles(features, features.iloc[:0], {}, {})
+    roles = infer_column_roles(features, features.iloc[:0], {}, {}, [])
     section = {"n_estimators": 10, "n_jobs": 1}
     yardstick = {"task": "classification", "metric": "accuracy", "classes": 2, "positive": 1}
     model, _ = fit_model(
@@ -89,7 +89,7 @@ def test_a_regressor_writes_a_number_per_row_and_no_probabilities():
     table = _rows()
     features, target = table.drop(columns="species"), table["bill"] * 2.0
     features = features.drop(columns="bill").assign(bill=table["bill"])
-    roles = infer_column_roles(features, features.iloc[:0], {}, {})
+    roles = infer_column_roles(features, features.iloc[:0], {}, {}, [])
     yardstick = {"task": "regression", "metric": "rmse", "classes": 0, "positive": None}
     section = {"n_estimators": 10, "n_jobs": 1}
     model, _ = fit_model(
