@@ -26,6 +26,10 @@ from parallel_trees.sources import Table, describe, fingerprint, type_name, wher
 
 # Separators a header row is searched for, in order of preference on a tie.
 SEPARATORS = (",", ";", "\t", "|")
+# The predict pipeline's run parameter: the latest complete training run.
+LATEST = "latest"
+# The training runs an unknown run parameter's message names, newest first.
+RUNS_NAMED = 5
 # Files that are not text, by their first bytes: what they are, and the catalog's type.
 NOT_CSV = {
     b"PAR1": ("a Parquet file", "pandas.ParquetDataset"),
@@ -171,11 +175,12 @@ def training_runs(metrics: Path) -> list[str]:
 
 
 class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
-    """The model ``model`` of the latest complete training run, read from its saved files.
+    """The model ``model`` of the training run ``run``, read from its saved files.
 
-    The latest version of ``metrics.json`` is that of the latest complete run
-    (a failed run keeps nothing); ``best`` is the model it chose (its ``best``). The
-    model is read from the same version, so model and record always match.
+    ``run`` is a training run's version (its folder name under ``metrics``), or
+    ``latest``: the latest complete run, whose ``metrics.json`` is the latest (a
+    failed run keeps nothing). ``best`` is the model that run chose (its ``best``).
+    The model is read from the same version, so model and record always match.
     """
 
     def __init__(
@@ -183,24 +188,34 @@ class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
         metrics: str,
         models: str,
         model: str = "best",
+        run: str = LATEST,
         metadata: dict[str, Any] | None = None,
     ):
         self._metrics = Path(metrics)
         self._models = Path(models)
         self._model = model
+        self._run = run
         self.metadata = metadata
 
-    def _latest_version(self) -> str | None:
+    def _version(self) -> str:
         runs = training_runs(self._metrics)
-        return runs[-1] if runs else None
-
-    def load(self) -> TrainedModel:
-        version = self._latest_version()
-        if version is None:
+        if not runs:
             raise DataError(
                 f"No training run yet: {self._metrics} has no version. Train the models "
                 "first (kedro run), then predict."
             )
+        if self._run == LATEST:
+            return runs[-1]
+        if self._run not in runs:
+            latest = ", ".join(reversed(runs[-RUNS_NAMED:]))
+            raise DataError(
+                f"run = {self._run!r} is not a complete training run: none saved "
+                f"{self._metrics}/{self._run}. The latest: {latest} (or run=latest)."
+            )
+        return self._run
+
+    def load(self) -> TrainedModel:
+        version = self._version()
         metrics = json.loads((self._metrics / version / self._metrics.name).read_text())
         best = metrics.get("best") or metrics["ranking"][0]["model"]  # before the baseline came
         name = best if self._model == "best" else self._model
@@ -221,10 +236,15 @@ class TrainedModelDataset(AbstractDataset[None, TrainedModel]):
         raise DatasetError("The trained models are saved by a training run (kedro run).")
 
     def _exists(self) -> bool:
-        return self._latest_version() is not None
+        return bool(training_runs(self._metrics))
 
     def _describe(self) -> dict[str, Any]:
-        return {"metrics": str(self._metrics), "models": str(self._models), "model": self._model}
+        return {
+            "metrics": str(self._metrics),
+            "models": str(self._models),
+            "model": self._model,
+            "run": self._run,
+        }
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from parallel_trees.datasets import LATEST
 from parallel_trees.errors import UserError
 from parallel_trees.metrics import METRICS
 from parallel_trees.models import MODELS, NOT_ARGUMENTS, SEARCH, ModelSpec
@@ -106,6 +107,7 @@ class SharedParams(Strict):
     # trained_model read them.
     predict_csv: str | None = None
     model: ModelChoice = "best"
+    run: str = Field(default=LATEST, min_length=1)  # a training run's version, or latest
     random_state: int = Field(ge=0, le=2**32 - 1)
     test_size: float = Field(ge=0, lt=1)
     cv_folds: int = Field(ge=2)

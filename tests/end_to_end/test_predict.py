@@ -45,7 +45,7 @@ def test_predicting_the_held_out_rows_gives_the_held_out_predictions(trained):
         assert run.returncode == 0, run.output
         predicted = project.latest_table(PREDICTIONS)
         assert predicted["prediction"].tolist() == held_out[model].tolist()
-        assert re.search(rf"with .* \({model}\) of the training run \S+$", run.output, re.M)
+        assert re.search(rf"with .* \({model}\) of the training run \S+, trained on ", run.output)
     assert predicted.columns.tolist()[-4:] == [
         "prediction",
         "probability_Adelie",

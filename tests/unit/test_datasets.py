@@ -214,8 +214,8 @@ def _training_run(root, version, best, models):
         path.write_bytes(pickle.dumps({"model": model, "version": version}))
 
 
-def _dataset(root, model="best"):
-    return TrainedModelDataset(str(root / "metrics.json"), str(root / "models"), model)
+def _dataset(root, model="best", run="latest"):
+    return TrainedModelDataset(str(root / "metrics.json"), str(root / "models"), model, run)
 
 
 class TestTrainedModel:
@@ -227,6 +227,30 @@ class TestTrainedModel:
         assert trained.version == "2026-01-02T10.00.00.000Z"
         assert trained.model == {"model": "boost", "version": trained.version}
         assert trained.run == {"classes": ["a", "b"]}
+
+    def test_a_run_can_be_chosen_by_its_version_and_best_is_that_runs(self, tmp_path):
+        first, second = "2026-01-01T10.00.00.000Z", "2026-01-02T10.00.00.000Z"
+        _training_run(tmp_path, first, "forest", ["forest", "boost"])
+        _training_run(tmp_path, second, "boost", ["forest", "boost"])
+        trained = _dataset(tmp_path, run=first).load()
+        assert (trained.version, trained.name) == (first, "forest")
+        assert _dataset(tmp_path, "boost", first).load().model == {
+            "model": "boost",
+            "version": first,
+        }
+
+    def test_an_unknown_run_names_the_latest_runs(self, tmp_path):
+        for day in range(1, 8):
+            _training_run(tmp_path, f"2026-01-0{day}T10.00.00.000Z", "forest", ["forest"])
+        message = load_error(_dataset(tmp_path, run="2026-01-09T10.00.00.000Z"))
+        assert message.startswith(
+            "run = '2026-01-09T10.00.00.000Z' is not a complete training run: none saved "
+        )
+        assert message.endswith(
+            "The latest: 2026-01-07T10.00.00.000Z, 2026-01-06T10.00.00.000Z, "
+            "2026-01-05T10.00.00.000Z, 2026-01-04T10.00.00.000Z, 2026-01-03T10.00.00.000Z "
+            "(or run=latest)."
+        )
 
     def test_a_model_can_be_named(self, tmp_path):
         _training_run(tmp_path, "2026-01-01T10.00.00.000Z", "boost", ["forest", "boost"])

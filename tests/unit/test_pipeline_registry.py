@@ -39,7 +39,7 @@ def test_every_pipeline_is_found_and_default_is_the_whole_training_flow(register
 def test_predict_reads_new_rows_and_a_trained_model_and_trains_nothing(registered):
     predict = registered["predict"]
     assert predict.inputs() == {"new_rows", "trained_model"}
-    assert predict.outputs() == {"predictions"}
+    assert predict.outputs() == {"predictions", "prediction_record"}
     assert not {n.name for n in predict.nodes} & {n.name for n in registered["__default__"].nodes}
 
 

@@ -15,6 +15,13 @@ CLASSES = ["Adelie", "Gentoo"]
 PATH = "new.csv"
 SOURCE = {"entry": "new_rows", "type": "parallel_trees.datasets.CSVTableDataset", "path": PATH}
 NAME = f"new_rows ({PATH})"  # the rows' source, in messages
+VERSION = "2026-01-01T10.00.00.000Z"
+TRAINED_ON = {"entry": "raw_data", "type": "pandas.ParquetDataset", "path": "penguins.parquet"}
+# Every message about the new rows' columns names the model, its run and its table.
+MODEL = (
+    f"The model is Random Forest (random_forest) of the training run {VERSION}, trained on "
+    "raw_data (penguins.parquet)"
+)
 
 
 def _rows(n=60, seed=0):
@@ -35,14 +42,15 @@ def trained():
         features, target, yardstick, roles, section, UNTUNED, 0, CONTEXT, "random_forest"
     )
     run = {"classes": CLASSES, "target_column": "species", "feature_roles": roles}
-    return TrainedModel(model, "random_forest", "Random Forest", "2026-01-01T10.00.00.000Z", run)
+    run |= {"dataset": "raw_data", "data_source": TRAINED_ON}
+    return TrainedModel(model, "random_forest", "Random Forest", VERSION, run)
 
 
 class TestPredict:
     def test_each_row_gets_its_class_name_and_every_class_probability(self, trained, caplog):
         caplog.set_level("INFO", logger="parallel_trees")
         new = _rows(5, seed=1).drop(columns="species").assign(note="extra")
-        predicted = predict_new_rows(Table(new, SOURCE), trained)
+        predicted, record = predict_new_rows(Table(new, SOURCE), trained)
         assert predicted.columns.tolist() == [
             "island",
             "bill",
@@ -58,23 +66,60 @@ class TestPredict:
         assert "Ignored the columns the model does not read: note" in caplog.messages
         assert (
             f"Predicted 5 rows of {NAME} with Random Forest (random_forest) of the training run "
-            "2026-01-01T10.00.00.000Z" in caplog.messages
+            f"{VERSION}, trained on raw_data (penguins.parquet)" in caplog.messages
+        )
+        assert record == {
+            "training_run": VERSION,
+            "model": "random_forest",
+            "display_name": "Random Forest",
+            "trained_on": TRAINED_ON,
+            "new_rows": SOURCE,
+            "rows": 5,
+            "unseen": {},
+        }
+
+    def test_unseen_values_are_predicted_and_counted_by_column(self, trained, caplog):
+        caplog.set_level("INFO", logger="parallel_trees")
+        islands = ["Torgersen", None, "Biscoe", "Torgersen", "Atlantis", "Mu", "Oz", "Zed"]
+        new = pd.DataFrame({"island": islands, "bill": [np.nan, *np.linspace(38, 46, 7)]})
+        predicted, record = predict_new_rows(Table(new, SOURCE), trained)
+        assert len(predicted) == 8 and predicted["prediction"].notna().all()
+        line = (
+            f"Column 'island' of {NAME}: 5 values unseen in training, in 6 rows: "
+            "'Torgersen', 'Atlantis', 'Mu' and 2 more"
+        )
+        assert line in caplog.messages
+        assert record["unseen"] == {
+            "island": {
+                "values": 5,
+                "rows": 6,
+                "examples": ["Torgersen", "Atlantis", "Mu"],
+                "line": line,
+            }
+        }
+        one = pd.DataFrame({"island": ["Dream", "Oz"], "bill": [40.0, 41.0]})
+        assert predict_new_rows(Table(one, SOURCE), trained)[1]["unseen"]["island"]["line"] == (
+            f"Column 'island' of {NAME}: 1 value unseen in training, in 1 row: 'Oz'"
         )
 
-    def test_an_unseen_level_and_missing_values_are_predicted(self, trained):
-        new = pd.DataFrame({"island": ["Torgersen", None], "bill": [np.nan, 40.0]})
-        assert len(predict_new_rows(Table(new, SOURCE), trained)) == 2
+    def test_the_record_names_a_built_in_dataset_the_model_was_trained_on(self, trained):
+        run = {**trained.run, "dataset": "iris", "data_source": {}}
+        iris = TrainedModel(trained.model, "random_forest", "Random Forest", VERSION, run)
+        new = _rows(2, seed=1).drop(columns="species")
+        assert predict_new_rows(Table(new, SOURCE), iris)[1]["trained_on"] == {"dataset": "iris"}
 
     @pytest.mark.parametrize(
         ("rows", "message"),
         [
             (
                 _rows(3).drop(columns="bill"),
-                f"{NAME} lacks the column 'bill', which the model reads",
+                f"{NAME} lacks the column 'bill', which the model reads. It needs: bill, "
+                f"island. {MODEL}; --params run=<version> predicts with another training run.",
             ),
             (
                 _rows(3).astype({"bill": object}).assign(bill=["39.5", "n/a", "40"]),
-                f"{NAME}: column 'bill' was numeric in training, but line 3 holds 'n/a'.",
+                f"{NAME}: column 'bill' was numeric in training, but line 3 holds 'n/a'. Fix "
+                f"that value, or leave it empty. {MODEL}.",
             ),
             (_rows(3).iloc[:0], f"{NAME} has a header row but no data rows: nothing to predict."),
         ],
@@ -95,12 +140,10 @@ def test_a_regressor_writes_a_number_per_row_and_no_probabilities():
     model, _ = fit_model(
         features, target, yardstick, roles, section, UNTUNED, 0, CONTEXT, "random_forest"
     )
-    run = {"classes": [], "target_column": "mass", "feature_roles": roles}
-    regressor = TrainedModel(
-        model, "random_forest", "Random Forest", "2026-01-01T10.00.00.000Z", run
-    )
+    run = {"classes": [], "target_column": "mass", "feature_roles": roles, "dataset": "raw_data"}
+    regressor = TrainedModel(model, "random_forest", "Random Forest", VERSION, run)
     new = _rows(5, seed=1).drop(columns="species")
-    predicted = predict_new_rows(Table(new, SOURCE), regressor)
+    predicted, _ = predict_new_rows(Table(new, SOURCE), regressor)
     assert predicted.columns.tolist() == ["island", "bill", "prediction"]
     assert predicted["prediction"].tolist() == pytest.approx(model.predict(new).tolist())
 
@@ -109,5 +152,5 @@ def test_numbers_held_as_text_in_a_numeric_column_are_not_refused(trained):
     """The check once indexed the first text value without asking if there was one."""
     new = _rows(3, seed=2).drop(columns="species")
     new["bill"] = new["bill"].map(str).astype(object)
-    predicted = predict_new_rows(Table(new, SOURCE), trained)
+    predicted, _ = predict_new_rows(Table(new, SOURCE), trained)
     assert len(predicted) == 3
