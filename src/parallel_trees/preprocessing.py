@@ -5,6 +5,8 @@ estimator, so that the encoders and imputers are fitted inside each CV fold,
 on the training rows only, and the saved model predicts from raw rows.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, is_regressor
@@ -21,14 +23,28 @@ ROLES = ("numeric", "categorical", "excluded")
 # on 60,000 rows with a 1,000-level column, it was both the most accurate and
 # among the fastest (benchmarks/encoders.py, figures in the README).
 MAX_ONE_HOT = 20
+# Identifiers (``identifier``): the words of a name that say a column identifies rows,
+# and the English words that end in "id" without saying so.
+ID_WORDS = frozenset(
+    {"id", "ids", "key", "index", "idx", "rownames", "rowname", "unnamed", "obs", "serial"}
+    | {"case", "row", "idno", "idnum", "seqn", "seqno"}
+)
+NOT_ID = frozenset(
+    {"acid", "humid", "liquid", "paid", "aid", "said", "valid", "solid", "fluid", "rapid"}
+    | {"lipid", "hybrid", "avoid", "void", "covid", "medicaid"}
+)
+# The share of different values that makes an identifier: of a column named like one
+# (of its values), of a text column (of its rows).
+NAMED_DIFFERENT = 0.5
+MOSTLY_DIFFERENT = 0.9
 
 
 def inferred_role(column: pd.Series) -> tuple[str, str | None]:
-    """A column's role from its values, and why, when it is excluded.
+    """A column's role from its values (and name), and why, when it is excluded.
 
-    - excluded: all empty; a single value (constant); or, for integers and
-      text, a different value on every row (an identifier, e.g. a row number);
-    - numeric: numbers (a measurement may differ on every row);
+    - excluded: all empty; a single value (constant); an identifier in all but
+      name (``identifier``);
+    - numeric: numbers (a measurement may differ on every row: an income, a year);
     - categorical: text, bool, or pandas ``category``.
     """
     values = column.dropna()
@@ -36,11 +52,54 @@ def inferred_role(column: pd.Series) -> tuple[str, str | None]:
         return "excluded", "empty on every row"
     if column.nunique(dropna=False) == 1:
         return "excluded", f"the same value on every row ({values.tolist()[0]!r})"
-    is_float = pd.api.types.is_float_dtype(column)
-    if not is_float and len(column) > 1 and values.is_unique and len(values) == len(column):
-        return "excluded", "a different value on every row (an identifier)"
+    why = identifier(column)
+    if why:
+        return "excluded", f"{why}; to use it, set its role in column_roles"
     numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
     return ("numeric" if numeric else "categorical"), None
+
+
+def identifier(column: pd.Series) -> str | None:
+    """Why a column is an identifier rather than something a model can learn from, if it is.
+
+    - named like one (``identifier_name``: ID, PatientID, key, Unnamed: 0, ...), of
+      whole numbers or text, and at least half its values different (a patient's ID
+      over repeated visits has fewer, and stays: it may say who, and it says so once);
+    - text with a different value on nearly every row (``MOSTLY_DIFFERENT``): names,
+      titles, dates, free text; a value seen once cannot be learned from.
+
+    Numbers that merely differ on every row stay: those are mostly measurements
+    (incomes, populations, prices, years). Measured on 1,508 R tables
+    (``benchmarks/identifiers.py``): of 586 columns that the earlier rule (integers or
+    text, every value different) left out, 301 were such measurements; this one left
+    out 342 columns, none a measurement on review, and kept 66 identifiers whose names
+    do not say so (set their role to excluded).
+    """
+    values = column.dropna()
+    distinct = values.nunique()
+    text = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+    whole = pd.api.types.is_integer_dtype(column) or (
+        pd.api.types.is_float_dtype(column) and bool((values % 1 == 0).all())
+    )
+    if (
+        (text or whole)
+        and identifier_name(column.name)
+        and distinct >= NAMED_DIFFERENT * len(values)
+    ):
+        return f"named like an identifier, with {distinct} values in {len(values)} training rows"
+    if text and distinct >= MOSTLY_DIFFERENT * len(column):
+        every = "every" if distinct == len(column) else "nearly every"
+        return f"text with a different value on {every} row (an identifier, a name, free text)"
+    return None
+
+
+def identifier_name(name: object) -> bool:
+    """Whether a column's name says it identifies rows: one of its words (split at
+    separators and camelCase) is in ``ID_WORDS``, or ends in "id" (PatientID, USUBJID,
+    pid) and is not an English word that does (``NOT_ID``: fluid, paid, ...)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name)).lower()
+    words = re.split(r"[^a-z0-9]+", spaced)
+    return any(w in ID_WORDS or (w.endswith("id") and w not in NOT_ID) for w in words)
 
 
 def accepts_missing(estimator: BaseEstimator) -> bool:
@@ -86,6 +145,17 @@ def first_text(values: pd.Series) -> int | None:
         return None
     text = values.notna() & pd.to_numeric(values, errors="coerce").isna()
     return int(np.flatnonzero(text.to_numpy())[0]) if text.any() else None
+
+
+def seen_levels(model: Pipeline) -> dict[str, np.ndarray]:
+    """Each categorical column's levels in training, from a fitted model's encoders."""
+    columns = model.named_steps["columns"]
+    return {
+        column: levels
+        for name, encoder, names in columns.transformers_
+        if name in ("categorical", "many_levels")
+        for column, levels in zip(names, encoder.categories_, strict=True)
+    }
 
 
 def used_columns(roles: dict) -> list[str]:

@@ -9,17 +9,20 @@ snippet refuse and log any connection that is not local (``tests/helpers/network
 
 import json
 import os
+import pickle
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
+from sklearn.datasets import load_iris
 
 from tests.helpers.browser import serving
-from tests.helpers.project import PROJECT
+from tests.helpers.project import PROJECT, ProjectCopy
 
 TREES = (10, 30)
 EXPERIMENT = "parallel-trees"
@@ -149,25 +152,53 @@ def test_browser_shows_a_runs_models_and_files(page, ui, tracked):
     expect(page.get_by_text('"classes"').first).to_be_visible()
 
 
-def test_the_readmes_snippet_reads_the_runs_back_and_predicts(module_project, tracked, offline):
+def readme_snippet(project: ProjectCopy, new_rows: pd.DataFrame, offline) -> list[str]:
+    """The README's snippet, run in ``project`` on ``new_rows`` (as the predict pipeline's
+    default file): the lines it printed."""
     section = (PROJECT / "README.md").read_text().split("\n## Every run remembered: MLflow\n")[1]
     (snippet,) = re.findall(r"^```python\n(.*?)^```$", section.split("\n## ")[0], re.M | re.S)
-    done = subprocess.run(
-        [sys.executable, "-c", snippet],
-        cwd=module_project.root,
-        env=module_project.env(
-            offline.env(module_project.root / "src", MLFLOW_DISABLE_TELEMETRY="true")
-        ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    path = project.root / "data/01_raw/new_rows.csv"
+    new_rows.to_csv(path, index=False)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", snippet],
+            cwd=project.root,
+            env=project.env(offline.env(project.root / "src", MLFLOW_DISABLE_TELEMETRY="true")),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        path.unlink()
     assert done.returncode == 0, done.stderr
+    offline.assert_no_request_left()
+    return done.stdout.splitlines()
+
+
+def test_the_readmes_snippet_reads_the_runs_back_and_predicts(module_project, tracked, offline):
+    rows = load_iris(as_frame=True).data.sample(5, random_state=1)
+    printed = readme_snippet(module_project, rows, offline)
     for name, metrics in tracked.items():
-        (line,) = [line for line in done.stdout.splitlines() if line.startswith(name)]
+        (line,) = [line for line in printed if line.startswith(name)]
         trees = metrics["models"]["random_forest"]["hyperparameters"]["n_estimators"]
         assert line.split()[1:3] == [str(trees), metrics["ranking"][0]["model"]], line
-    predicted = done.stdout.splitlines()[-1].split()
-    assert predicted and set(predicted) <= set(metrics["run"]["classes"])
-    offline.assert_no_request_left()
+    predicted = printed[-1].split()
+    assert len(predicted) == 5 and set(predicted) <= set(metrics["run"]["classes"])
+
+
+def test_the_readmes_snippet_predicts_a_users_raw_rows_as_predict_does(own_table, offline):
+    """Text, a blank in a column of whole numbers (complete in training: integers), R's row
+    numbers (left out in training), an island never seen: as ``kedro run --pipelines=predict``
+    takes them, and with the same classes."""
+    rows = pd.read_csv(own_table.project.root / "penguins.csv").head(8)
+    assert rows["flipper_length_mm"].dtype == "int64"
+    rows.loc[2, "flipper_length_mm"] = None
+    rows.loc[3, "island"] = "Atlantis"
+    printed = readme_snippet(own_table.project, rows, offline)
+    model = own_table.metrics["best"]
+    with open(own_table.saved(f"data/06_models/{model}.pkl"), "rb") as file:
+        fitted = pickle.load(file)  # the run's own file
+    run = own_table.metrics["run"]
+    features = rows[[*run["feature_roles"]["numeric"], *run["feature_roles"]["categorical"]]]
+    assert printed[-1].split() == [run["classes"][code] for code in fitted.predict(features)]

@@ -14,6 +14,12 @@ from parallel_trees.sources import fingerprint
 from tests.helpers.processes import METHOD, START_METHODS
 from tests.helpers.tables import PENGUINS, iris_table, penguins
 
+# R's row numbers, on the run's 118 training rows.
+ROW_NUMBERS = (
+    "named like an identifier, with 118 values in 118 training rows; to use it, set its role "
+    "in column_roles"
+)
+
 
 class TestATableWithTextAndGaps:
     """The shared run on penguins.csv, under ParallelRunner (``own_table``)."""
@@ -29,10 +35,7 @@ class TestATableWithTextAndGaps:
         path = f"raw_data ({own_table.project.root / 'penguins.csv'})"
         lines = own_table.run.output.splitlines()
         assert f"Dropped 2 of 150 rows of {path}: no label in 'species' (lines 12, 79)" in lines
-        assert (
-            f"Column 'Unnamed: 0' of {path} is left out: a different value on every row "
-            "(an identifier)" in lines
-        )
+        assert f"Column 'Unnamed: 0' of {path} is left out: {ROW_NUMBERS}" in lines
         assert f"Column 'year' of {path} is left out: the same value on every row (2008)" in lines
 
     def test_metrics_trace_the_run_to_its_table_and_its_columns(self, own_table):
@@ -50,7 +53,7 @@ class TestATableWithTextAndGaps:
             "categorical": ["island", "sex", "tagged"],
             "many_levels": [],
             "excluded": {
-                "Unnamed: 0": "a different value on every row (an identifier)",
+                "Unnamed: 0": ROW_NUMBERS,
                 "year": "the same value on every row (2008)",
             },
         }

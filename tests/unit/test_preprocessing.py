@@ -11,7 +11,12 @@ from xgboost import XGBClassifier
 
 from parallel_trees.pipelines.data_preparation.nodes import infer_column_roles, split_data
 from parallel_trees.pipelines.training.nodes import fit_model
-from parallel_trees.preprocessing import accepts_missing, inferred_role, make_model
+from parallel_trees.preprocessing import (
+    accepts_missing,
+    identifier_name,
+    inferred_role,
+    make_model,
+)
 
 UNTUNED = {"trials": 0, "inner_folds": 3}
 CONTEXT = {"runner": "SequentialRunner", "cores": 1, "fits_at_once": 1, "threads_per_model": 1}
@@ -115,18 +120,60 @@ def test_sixty_thousand_rows_with_a_thousand_levels_stay_narrow():
 
 
 @pytest.mark.parametrize(
-    ("values", "role"),
+    ("name", "values", "role"),
     [
-        ([1.5, 2.5, 3.5], "numeric"),  # measurements, different on every row
-        ([1, 2, 3], "excluded"),  # integers different on every row: an identifier
-        (["a", "b", "a"], "categorical"),
-        ([True, False, True], "categorical"),
-        ([np.nan, np.nan, np.nan], "excluded"),
-        (["x", "x", "x"], "excluded"),
+        ("x", [1.5, 2.5, 3.5], "numeric"),  # measurements, different on every row
+        ("income", [30_100, 52_000, 41_250], "numeric"),  # so are whole numbers
+        ("year", [2007, 2008, 2009], "numeric"),
+        ("colour", ["a", "b", "a"], "categorical"),
+        ("tagged", [True, False, True], "categorical"),
+        ("notes", [np.nan, np.nan, np.nan], "excluded"),
+        ("site", ["x", "x", "x"], "excluded"),
+        # Named like identifiers, with at least half their values different.
+        ("ID", [1000025, 1002945, 1015425, 1016277, 1017023, 1017023], "excluded"),
+        ("Unnamed: 0", [1, 2, 3], "excluded"),  # R's row numbers
+        ("PatientID", ["p1", "p2", "p3", "p4"], "excluded"),
+        ("visit_id", [1.0, 2.0, np.nan, 4.0], "excluded"),  # whole numbers with a blank
+        # ... with fewer, or not whole numbers: a code, a repeated subject, a measurement.
+        ("StoreID", [1, 2, 3, 4, 5] * 4, "numeric"),
+        ("subject_id", ["s1", "s1", "s1", "s2", "s2", "s2"], "categorical"),
+        ("humid", [0.31, 0.42, 0.55], "numeric"),
+        ("acid", [1, 2, 3], "numeric"),  # an English word, not an identifier
+        # Text with a different value on (nearly) every row: names, free text.
+        ("name", ["Ann", "Bob", "Cy"], "excluded"),
+        ("comment", [f"c{i}" for i in range(9)] + ["c0"], "excluded"),  # 9 of 10
+        ("island", [f"c{i}" for i in range(8)] + ["c0", "c1"], "categorical"),  # 8 of 10
     ],
 )
-def test_inferred_role(values, role):
-    assert inferred_role(pd.Series(values))[0] == role
+def test_inferred_role(name, values, role):
+    assert inferred_role(pd.Series(values, name=name))[0] == role
+
+
+def test_an_identifier_says_why_and_how_to_keep_it():
+    biopsy_id = pd.Series([1000025, 1002945, 1015425, 1016277, 1017023, 1017023], name="ID")
+    assert inferred_role(biopsy_id) == (
+        "excluded",
+        "named like an identifier, with 5 values in 6 training rows; to use it, set its "
+        "role in column_roles",
+    )
+    names = pd.Series([*(f"name {i}" for i in range(9)), None], name="name")  # 9 in 10 rows
+    assert inferred_role(names)[1] == (
+        "text with a different value on nearly every row (an identifier, a name, free "
+        "text); to use it, set its role in column_roles"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        *[(n, True) for n in ("id", "PatientID", "USUBJID", "SCH_ID", "Unnamed: 0", "pid")],
+        *[(n, True) for n in ("rownames", "row", "case", "key", "idx")],
+        *[(n, False) for n in ("paid", "idle", "provide", "width", "humid", "ideology")],
+        *[(n, False) for n in ("valid_from", "Species", "x", 0)],
+    ],
+)
+def test_a_name_says_identifier_by_its_words(name, expected):
+    assert identifier_name(name) is expected
 
 
 @pytest.mark.parametrize(

@@ -392,10 +392,12 @@ def infer_column_roles(
             "Set a column's role in column_roles, or add columns."
         )
     left_out = len(roles["excluded"])
+    used = x_train.shape[1] - left_out
     logger.info(
-        "Data: %d rows, %d feature columns%s, %s; %d to train on, %d held out",
+        "Data: %d rows, %d feature column%s%s, %s; %d to train on, %d held out",
         len(x_train) + len(x_test),
-        x_train.shape[1] - left_out,
+        used,
+        "" if used == 1 else "s",
         f" ({left_out} left out)" if left_out else "",
         f"{len(classes)} classes" if classes else "a numeric target",
         len(x_train),

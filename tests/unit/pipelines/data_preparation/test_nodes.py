@@ -359,7 +359,8 @@ class TestInferColumnRoles:
             "categorical": ["island", "male"],
             "many_levels": [],
             "excluded": {
-                "Unnamed: 0": "a different value on every row (an identifier)",
+                "Unnamed: 0": "named like an identifier, with 40 values in 40 training rows; "
+                "to use it, set its role in column_roles",
                 "year": "the same value on every row (2007)",
                 "notes": "empty on every row",
             },
