@@ -3,7 +3,9 @@
 The predict pipeline starts no workers: every run here is in process.
 """
 
+import json
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from tests.helpers.project import ProjectCopy
 
 PREDICTIONS = "data/07_model_output/predictions.csv"
+RECORD = "data/07_model_output/predictions.json"
 
 
 def _set_field(line: str, field: int, value: str) -> str:
@@ -120,3 +123,77 @@ def test_predicting_before_any_training_run_says_to_train_first(project):
     assert "Error: No training run yet: " in run.output
     assert "Traceback" not in run.output
     assert project.versions(PREDICTIONS) == []
+
+
+def test_the_predictions_record_says_what_made_them_and_the_unseen_values(trained):
+    shared, lines = trained
+    project = shared.project
+    rows = [lines[0], *lines[1:6]]
+    rows[2] = _set_field(rows[2], 2, "Atlantis")  # island
+    rows[4] = _set_field(rows[4], 2, "Atlantis")
+    rows[5] = _set_field(rows[5], 2, "Mars")
+    new = _write(project, "unseen.csv", rows)
+    run = project.in_process(
+        "run", "--pipelines=predict", "--params", f"predict_csv={new},run={shared.version}"
+    )
+    assert run.returncode == 0, run.output
+    line = (
+        f"Column 'island' of new_rows ({project.root / new}): 2 values unseen in training, "
+        "in 3 rows: 'Atlantis', 'Mars'"
+    )
+    assert line in run.output.splitlines()
+    version = project.versions(PREDICTIONS)[-1].name
+    record = json.loads((project.root / RECORD / version / "predictions.json").read_text())
+    best = shared.metrics["best"]
+    assert record["training_run"] == shared.version and record["model"] == best
+    assert record["trained_on"] == shared.metrics["run"]["data_source"]
+    assert record["new_rows"]["path"] == str(project.root / new)
+    assert record["rows"] == 5
+    assert record["unseen"] == {
+        "island": {"values": 2, "rows": 3, "examples": ["Atlantis", "Mars"], "line": line}
+    }
+    assert len(project.latest_table(PREDICTIONS)) == 5
+
+
+def test_an_unknown_run_is_refused_naming_the_latest(trained):
+    shared, lines = trained
+    project = shared.project
+    new = _write(project, "some.csv", lines[:3])
+    before = project.versions(PREDICTIONS)
+    run = project.in_process(
+        "run", "--pipelines=predict", "--params", f"predict_csv={new},run=2020-01-01T00.00.00.000Z"
+    )
+    assert run.returncode == 1
+    assert run.errors() == [
+        "Error: run = '2020-01-01T00.00.00.000Z' is not a complete training run: none saved "
+        f"data/08_reporting/metrics.json/2020-01-01T00.00.00.000Z. The latest: {shared.version} "
+        "(or run=latest)."
+    ]
+    assert project.versions(PREDICTIONS) == before
+
+
+def test_after_training_on_another_table_the_error_names_the_run_and_run_picks_the_first(
+    trained, project
+):
+    """A project of its own: it trains on iris after the penguins run (copied in)."""
+    shared, lines = trained
+    for folder in ("data/08_reporting/metrics.json", "data/06_models"):
+        shutil.copytree(shared.project.root / folder, project.root / folder, dirs_exist_ok=True)
+    assert project.in_process("run").returncode == 0  # iris, the default
+    iris = project.metrics()[-1]
+    new = _write(project, "penguins_new.csv", lines[:6])
+    run = project.in_process("run", "--pipelines=predict", "--params", f"predict_csv={new}")
+    assert run.returncode == 1
+    (error,) = run.errors()
+    assert error.startswith(f"Error: new_rows ({project.root / new}) lacks the columns ")
+    assert error.endswith(
+        f"The model is {iris['models'][iris['best']]['display_name']} ({iris['best']}) of the "
+        f"training run {project.versions('data/08_reporting/metrics.json')[-1].name}, trained on "
+        "the iris dataset; --params run=<version> predicts with another training run."
+    )
+    run = project.in_process(
+        "run", "--pipelines=predict", "--params", f"predict_csv={new},run={shared.version}"
+    )
+    assert run.returncode == 0, run.output
+    assert f"of the training run {shared.version}, trained on raw_data (" in run.output
+    assert len(project.latest_table(PREDICTIONS)) == 5
