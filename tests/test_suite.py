@@ -138,6 +138,7 @@ LAYERS = [
         "parameter_sources",
         "datasets",
         "certificates",
+        "housekeeping",
     },
     {"pipelines", "pipeline_registry"},  # nodes and pipelines: never the runtime
     {"runners", "mlflow_run"},  # the runtime

@@ -10,7 +10,8 @@ whose workers are all ready before the first node, whatever the start method
 before it is made (``runner_options``); and credentials the catalog names but
 no credentials file holds are one ``Error:`` line, not Kedro's traceback.
 
-It adds ``kedro dask-certs DIR``: the certificates of a Dask cluster with TLS.
+It adds ``kedro dask-certs DIR``: the certificates of a Dask cluster with TLS;
+and ``kedro prune``: the runs' old versions under ``data/`` listed, or removed.
 """
 
 import gc
@@ -19,9 +20,22 @@ from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
+from kedro.framework.project import pipelines
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.utils import find_kedro_project
 
 from parallel_trees.certificates import make_certificates
+from parallel_trees.datasets import training_runs
 from parallel_trees.errors import UserError
+from parallel_trees.housekeeping import (
+    SavedVersion,
+    dataset_folders,
+    megabytes,
+    remove,
+    saved_versions,
+    to_remove,
+)
 from parallel_trees.kedro_internals import missing_credentials
 from parallel_trees.runners.options import check_runner_options
 
@@ -85,3 +99,71 @@ def dask_certs(folder: Path, days: int) -> None:
         f"Made in {folder}: ca.pem (ca-key.pem), and scheduler, worker and client "
         "certificates (<role>.pem, <role>-key.pem)."
     )
+
+
+@cli.command()
+@click.option(
+    "--keep", type=click.IntRange(min=1), default=5, show_default=True,
+    help="How many of the newest versions to keep.",
+)  # fmt: skip
+@click.option("--delete", is_flag=True, help="Remove them; without it, only list them.")
+def prune(keep: int, delete: bool) -> None:
+    """List the runs' saved versions (data/) but the newest --keep; --delete removes them.
+
+    A version is what one kedro run saved: a folder named by its start time in
+    each versioned dataset of the catalog (models, metrics.json, reports,
+    charts, predictions). The training run that predict uses by default (the
+    latest complete one) is always kept.
+
+    Without --delete nothing is removed: removed results cannot be brought
+    back, and a command typed to see what it does must not lose files (git
+    clean refuses without -f). MLflow's store (mlflow.db, mlruns/) is not
+    touched: mlflow gc removes its deleted runs.
+    """
+    versions, predicted_with = _saved_versions()
+    kept = f"the newest {keep}" + (
+        f" and the training run predict uses ({predicted_with})" if predicted_with else ""
+    )
+    removed = to_remove(versions, keep, predicted_with)
+    if not removed:
+        click.echo(f"Nothing to remove: {_versions(len(versions))}, and kedro prune keeps {kept}.")
+        return
+    for version in removed:
+        if delete:
+            try:
+                remove(version)
+            except OSError as error:
+                raise UserError(
+                    f"Could not remove {error.filename}: {error.strerror}. Fix that, then run "
+                    "kedro prune again."
+                ) from error
+        done = "Removed" if delete else "Would remove"
+        click.echo(f"{done} {version.name} ({megabytes(version.size)})")
+    freed = megabytes(sum(version.size for version in removed))
+    if delete:
+        click.echo(f"Removed {_versions(len(removed))}, freed {freed}; kept {kept}.")
+    else:
+        click.echo(f"Would remove {_versions(len(removed))}, freeing {freed}; would keep {kept}.")
+        click.echo(f"Nothing removed (a dry run): kedro prune --keep {keep} --delete removes them.")
+
+
+def _saved_versions() -> tuple[list[SavedVersion], str | None]:
+    """Every version the project's catalog holds, oldest first, and the training run that
+    predict uses by default (``None`` before the first)."""
+    root = find_kedro_project(Path.cwd())
+    if root is None:
+        raise UserError(
+            f"kedro prune prunes a Kedro project's runs, and {Path.cwd()} is in none: run it "
+            "in the project's folder."
+        )
+    bootstrap_project(root)
+    context = KedroSession.create(project_path=root, save_on_close=False).load_context()
+    catalog = context.catalog
+    names = set(catalog.keys()).union(*(pipeline.datasets() for pipeline in pipelines.values()))
+    # Kedro makes filepaths absolute, not trained_model's metrics: relative to the project.
+    runs = training_runs(root / context.config_loader["catalog"]["trained_model"]["metrics"])
+    return saved_versions(dataset_folders(catalog, names)), (runs[-1] if runs else None)
+
+
+def _versions(count: int) -> str:
+    return f"{count} version{'' if count == 1 else 's'}"

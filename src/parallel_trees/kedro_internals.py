@@ -54,6 +54,17 @@ def saved_path(dataset: AbstractVersionedDataset) -> Path | None:
     return None if version is None else Path(dataset._get_versioned_path(version))
 
 
+def versions_folder(dataset: AbstractVersionedDataset) -> Path | None:
+    """The folder that holds every saved version of ``dataset`` (its ``filepath``); ``None``
+    when it is not versioned, or in another filesystem than this machine's (``s3://...``).
+
+    kedro-datasets' datasets keep their filesystem's protocol (``file`` for this
+    machine's); the project's own are local only, and keep none.
+    """
+    local = getattr(dataset, "_protocol", "file") == "file"
+    return Path(dataset._filepath) if local and dataset._version is not None else None
+
+
 def versioned_outputs(pipeline: Pipeline, catalog: Any) -> dict[str, tuple[Any, Path]]:
     """Each versioned output of ``pipeline``: its dataset, and where this run saves its version."""
     found = {}

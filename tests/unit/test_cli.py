@@ -1,5 +1,6 @@
-"""The project's commands (cli.py): ``kedro dask-certs``; its ``kedro run`` is the
-end-to-end tests' subject (tests/end_to_end/)."""
+"""The project's commands (cli.py): ``kedro dask-certs``, ``kedro prune``'s errors; its
+``kedro run`` and ``kedro prune``'s pruning are the end-to-end tests' subject
+(tests/end_to_end/)."""
 
 from click.testing import CliRunner
 
@@ -43,3 +44,24 @@ def test_without_openssl_the_command_says_so_and_makes_nothing(tmp_path, monkeyp
         "Error: kedro dask-certs needs openssl (1.1.1 or newer); install it first.\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+class TestPruneRefuses:
+    VERSION = "data/08_reporting/metrics.json/2026-11-29T14.50.12.016Z"
+
+    def test_a_keep_below_one_with_a_usage_error_and_removes_nothing(self, module_project):
+        saved = module_project.root / self.VERSION / "metrics.json"
+        saved.parent.mkdir(parents=True)
+        saved.write_text("{}")
+        run = module_project.in_process("prune", "--keep", "0", "--delete")
+        assert run.returncode == 2
+        assert "Invalid value for '--keep': 0 is not in the range x>=1." in run.output
+        assert saved.is_file()
+
+    def test_to_run_outside_a_kedro_project_in_one_line(self, tmp_path):
+        result = CliRunner().invoke(cli, ["prune", "--delete"])
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: kedro prune prunes a Kedro project's runs, and {tmp_path} is in none: run "
+            "it in the project's folder.\n"
+        )

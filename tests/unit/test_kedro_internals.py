@@ -23,7 +23,7 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset, SQLQueryDataset, SQLTableDataset
 
 from parallel_trees import kedro_internals
-from parallel_trees.datasets import TrainedModelDataset
+from parallel_trees.datasets import LocalCSVDataset, TrainedModelDataset
 from parallel_trees.kedro_internals import (
     PARALLEL_RUNNER_OVERRIDES,
     configure_like_forked,
@@ -42,6 +42,7 @@ from parallel_trees.kedro_internals import (
     suggest_resume,
     task_hook_manager,
     versioned_outputs,
+    versions_folder,
 )
 from parallel_trees.runners import ParallelRunner
 from parallel_trees.settings import CONFIG_LOADER_ARGS
@@ -75,6 +76,19 @@ def test_saved_path(tmp_path):
         dataset.save({"a": 1})
         assert saved_path(dataset) == tmp_path / "m.json" / "2026-v1" / "m.json"
         assert saved_path(dataset).is_file()
+
+
+def test_versions_folder(tmp_path):
+    with helper("versions_folder"):
+        dataset = JSONDataset(filepath=str(tmp_path / "m.json"), version=Version(None, "2026-v1"))
+        dataset.save({"a": 1})
+        assert versions_folder(dataset) == tmp_path / "m.json"
+        assert [p.name for p in versions_folder(dataset).iterdir()] == ["2026-v1"]
+        local = LocalCSVDataset(filepath=str(tmp_path / "t.csv"), version=Version(None, None))
+        assert versions_folder(local) == tmp_path / "t.csv"
+        remote = JSONDataset(filepath="memory://bucket/m.json", version=Version(None, None))
+        assert versions_folder(remote) is None
+        assert versions_folder(JSONDataset(filepath=str(tmp_path / "n.json"))) is None
 
 
 def test_versioned_outputs(tmp_path):
