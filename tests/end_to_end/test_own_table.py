@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -37,6 +38,8 @@ class TestATableWithTextAndGaps:
         assert f"Dropped 2 of 150 rows of {path}: no label in 'species' (lines 12, 79)" in lines
         assert f"Column 'Unnamed: 0' of {path} is left out: {ROW_NUMBERS}" in lines
         assert f"Column 'year' of {path} is left out: the same value on every row (2008)" in lines
+        data = "Data: 148 rows, 5 feature columns (2 left out), 3 classes; 118 to train on"
+        assert f"{data}, 30 held out" in lines
 
     def test_metrics_trace_the_run_to_its_table_and_its_columns(self, own_table):
         metrics = own_table.metrics
@@ -118,6 +121,42 @@ class TestYourOwnCsv:
         assert set(table["xgboost"]) <= set(table["species"])
         # Each held-out row keeps its index in the user's file, and its class.
         assert (table["species"] == iris_table().loc[table.index, "species"]).all()
+
+    def test_an_identifier_in_all_but_name_is_left_out_and_a_small_code_kept(self, project):
+        """A biopsy-like table: a patient ID with a few repeats, a store code that alone
+        decides the class, a count that merely differs on every row."""
+        rng = np.random.default_rng(5)
+        rows = 200
+        patient = rng.integers(1_000_000, 1_400_000, rows)
+        patient[::10] = patient[1::10]  # 20 repeated visits: 180 values in 200 rows
+        store = rng.integers(1, 6, rows)
+        table = pd.DataFrame(
+            {
+                "ID": patient,
+                "StoreID": store,
+                "income": rng.permutation(np.arange(20_000, 20_000 + rows * 7, 7)),
+                "label": np.where(store >= 3, "yes", "no"),
+            }
+        )
+        table.to_csv(project.root / "data/01_raw/dataset.csv", index=False)
+
+        run = project.in_process("run", "--params", "dataset=raw_data,target_column=label")
+
+        assert run.returncode == 0, run.output
+        path = f"raw_data ({project.root / 'data/01_raw/dataset.csv'})"
+        (left_out,) = [line for line in run.output.splitlines() if "is left out" in line]
+        assert re.fullmatch(
+            rf"Column 'ID' of {re.escape(path)} is left out: named like an identifier, with "
+            r"\d+ values in 160 training rows; to use it, set its role in column_roles",
+            left_out,
+        )
+        assert (
+            "Data: 200 rows, 2 feature columns (1 left out), 2 classes; 160 to train on, "
+            "40 held out" in run.output
+        )
+        (metrics,) = project.metrics()
+        assert metrics["run"]["feature_roles"]["numeric"] == ["StoreID", "income"]
+        assert all(m["test_score"] == 1.0 for m in metrics["models"].values())
 
     def test_csv_path_reads_another_file_for_one_run(self, project, tmp_path):
         table = iris_table().assign(species=lambda t: t["species"].map({"setosa": 10}).fillna(20))

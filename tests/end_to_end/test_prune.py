@@ -78,4 +78,4 @@ def test_prune_lists_then_removes_all_but_the_newest_and_the_run_predict_uses(ru
     again = project.in_process("prune", "--keep", "2", "--delete")
     assert again.output == f"Nothing to remove: 3 versions, and kedro prune keeps {kept}.\n"
     predict = project.in_process("run", "--pipelines=predict", "--params=predict_csv=new.csv")
-    assert re.search(rf"of the training run {used}$", predict.output, re.M), predict.output
+    assert re.search(rf"of the training run {used}, trained on ", predict.output), predict.output
