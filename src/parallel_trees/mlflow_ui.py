@@ -43,6 +43,16 @@ ENV = {
 
 def main(port: int) -> int:
     """Serve until a signal, then stop the server with it; the server's exit status."""
+    # A port already taken would answer the wait below for another server, and mlflow's own
+    # error would come after the line that says the UI is there.
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            taken = f"Port {port} is taken ({error.strerror}): make ui PORT=<another>"
+            print(taken, file=sys.stderr)  # noqa: T201 - make ui's one line
+            return 1
     server: subprocess.Popen[bytes] | None = None
     early: list[int] = []  # the signals that came before the server had started
 

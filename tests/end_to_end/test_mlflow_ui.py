@@ -236,3 +236,24 @@ def test_make_ui_starts_without_a_warning_and_ctrl_c_stops_it_without_a_word(
     left = subprocess.run(server, capture_output=True, text=True, check=False)
     assert left.returncode == 1, left.stdout  # none found
     offline.assert_no_request_left()
+
+
+def test_make_ui_on_a_taken_port_says_so_in_one_line(module_project, offline):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            make_ui(port),
+            cwd=module_project.root,
+            env=users_env(module_project, offline),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode != 0
+    assert done.stdout == "", done.stdout  # no line saying the UI is there
+    assert done.stderr.splitlines()[0] == (
+        f"Port {port} is taken (Address already in use): make ui PORT=<another>"
+    ), done.stderr
