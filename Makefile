@@ -90,13 +90,13 @@ screenshots: install
 	PARALLEL_TREES_SCREENSHOTS=docs PARALLEL_TREES_REQUIRE_BROWSER=1 $(BIN)/pytest -m browser
 
 # The project's own MLflow store, as the tracking hook writes it: runs in mlflow.db, their
-# artifacts and models in mlruns/ (the experiment's artifact location, which this server reads).
-# On this machine only (127.0.0.1); one worker is plenty for one user, and the job runner
-# (GenAI evaluation jobs, 8 more processes) is not needed. tests/end_to_end/test_mlflow_ui.py runs this.
+# artifacts and models in mlruns/. src/parallel_trees/mlflow_ui.py runs `mlflow server` on it,
+# on this machine only (127.0.0.1), with one worker and no job runner, and says in one line
+# where to open it; Ctrl-C stops it without a word (that file says why it takes a module).
+# tests/end_to_end/test_mlflow_ui.py runs this.
 PORT ?= 5000
 ui: install
-	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow server \
-		--backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port $(PORT) --workers 1
+	@$(BIN)/python -m parallel_trees.mlflow_ui $(PORT)
 
 # The README's "A cluster on a shared network: TLS" (needs openssl). An existing folder is
 # refused rather than overwritten: make certs CERTS=<another folder>.

@@ -142,7 +142,8 @@ LAYERS = [
     },
     {"pipelines", "pipeline_registry"},  # nodes and pipelines: never the runtime
     {"runners", "mlflow_run"},  # the runtime
-    {"hooks", "cli", "settings", "__main__", "__init__"},  # Kedro's entry points
+    # the entry points: Kedro's, and make ui's
+    {"hooks", "cli", "settings", "__main__", "__init__", "mlflow_ui"},
 ]
 
 

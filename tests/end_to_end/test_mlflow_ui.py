@@ -1,5 +1,6 @@
 """The MLflow UI of tracked runs, served by ``make ui``'s own command, in a real browser;
-and the README's snippet that reads the runs back.
+what ``make ui`` prints from its start to a Ctrl-C; and the README's snippet that reads
+the runs back.
 
 Two tracked runs of a project copy (10 trees, then 30, in process), then ``make ui`` in the
 copy on a free loopback port. No test here needs the network: the browser aborts
@@ -12,8 +13,11 @@ import os
 import pickle
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +26,7 @@ from playwright.sync_api import expect
 from sklearn.datasets import load_iris
 
 from tests.helpers.browser import serving
+from tests.helpers.network import free_port_below_ephemeral
 from tests.helpers.project import PROJECT, ProjectCopy
 
 TREES = (10, 30)
@@ -50,19 +55,27 @@ def tracked(module_project, offline) -> dict[str, dict]:
     }
 
 
+def make_ui(port: int | str) -> list[str]:
+    """``make ui`` on ``port``: the Makefile's own recipe, install taken as done."""
+    command = ["make", "--no-print-directory", "-f", str(PROJECT / "Makefile"), "-o", "install"]
+    return [*command, "ui", f"BIN={Path(sys.executable).parent}", f"PORT={port}"]
+
+
+MAKES_OWN = {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}
+
+
+def users_env(project, offline) -> dict[str, str]:
+    """The copy's environment as a user's shell has it, not a sub-make's of ``make test``."""
+    env = project.env(offline.env(project.root / "src"))
+    return {name: value for name, value in env.items() if name not in MAKES_OWN}
+
+
 @pytest.fixture(scope="module")
 def ui(module_project, tracked, offline, tmp_path_factory):
-    """``make ui`` in the copy (the Makefile's own recipe; install taken as done)."""
-    command = ["make", "--no-print-directory", "-f", str(PROJECT / "Makefile"), "-o", "install"]
-    command += ["ui", f"BIN={Path(sys.executable).parent}", "PORT={port}"]
-    # As a user's shell runs it, not as a sub-make of `make test`.
-    env = {
-        name: value
-        for name, value in module_project.env(offline.env(module_project.root / "src")).items()
-        if name not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}
-    }
+    """``make ui`` in the copy."""
     log = tmp_path_factory.mktemp("ui") / "server.log"
-    with serving(command, module_project.root, env, log) as url:
+    env = users_env(module_project, offline)
+    with serving(make_ui("{port}"), module_project.root, env, log) as url:
         yield url
 
 
@@ -202,3 +215,76 @@ def test_the_readmes_snippet_predicts_a_users_raw_rows_as_predict_does(own_table
     run = own_table.metrics["run"]
     features = rows[[*run["feature_roles"]["numeric"], *run["feature_roles"]["categorical"]]]
     assert printed[-1].split() == [run["classes"][code] for code in fitted.predict(features)]
+
+
+@pytest.mark.server
+def test_make_ui_starts_without_a_warning_and_ctrl_c_stops_it_without_a_word(
+    module_project, tracked, offline, tmp_path
+):
+    port = free_port_below_ephemeral()
+    log = tmp_path / "make-ui.log"
+    ready = f"The MLflow UI of mlflow.db: http://127.0.0.1:{port} (Ctrl-C stops it)"
+    env = users_env(module_project, offline)
+    with log.open("w") as out:
+        # In a process group of its own, as a shell starts a command in the foreground.
+        make = subprocess.Popen(
+            make_ui(port),
+            cwd=module_project.root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while ready not in log.read_text():
+            assert make.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        started = log.read_text()
+        # Ctrl-C: a terminal sends SIGINT to every process of the foreground group.
+        os.killpg(make.pid, signal.SIGINT)
+        make.wait(timeout=10)
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
+    printed = log.read_text()
+    stopped = printed.removeprefix(started)
+
+    assert started.splitlines()[-1] == ready, printed
+    assert not re.search(r"warn|error|traceback|exception", started, re.I), printed
+    # Not a word (nor make's "*** [ui] Interrupt"): the shell's prompt comes back.
+    assert stopped == "", printed
+    # make stopped by the signal, as an interrupted command does, once all had stopped:
+    # nothing serves on the port, and no process of the server is left.
+    assert make.returncode == -signal.SIGINT, printed
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # refused while one listens
+        s.bind(("127.0.0.1", port))
+    server = ["pgrep", "-f", "--", f"--port {port} "]  # mlflow's and uvicorn's command lines
+    left = subprocess.run(server, capture_output=True, text=True, check=False)
+    assert left.returncode == 1, left.stdout  # none found
+    offline.assert_no_request_left()
+
+
+def test_make_ui_on_a_taken_port_says_so_in_one_line(module_project, offline):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            make_ui(port),
+            cwd=module_project.root,
+            env=users_env(module_project, offline),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode != 0
+    assert done.stdout == "", done.stdout  # no line saying the UI is there
+    assert done.stderr.splitlines()[0] == (
+        f"Port {port} is taken (Address already in use): make ui PORT=<another>"
+    ), done.stderr
