@@ -10,6 +10,7 @@ signal for each this process gets: uvicorn then stops cleanly, in under a second
 ``python -m parallel_trees.mlflow_ui PORT``, in the project folder.
 """
 
+import ctypes
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ import sys
 import time
 
 HOST = "127.0.0.1"  # this machine only
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def command(port: int) -> list[str]:
@@ -66,7 +68,13 @@ def main(port: int) -> int:
 
     for name in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(name, forward)
-    server = subprocess.Popen(command(port), env=os.environ | ENV, start_new_session=True)
+    # preexec_fn is unsafe in a process with threads: this one runs none.
+    server = subprocess.Popen(
+        command(port),
+        env=os.environ | ENV,
+        start_new_session=True,
+        preexec_fn=_orphan_stops,  # noqa: PLW1509
+    )
     for stop in early:
         server.send_signal(stop)
 
@@ -80,6 +88,14 @@ def main(port: int) -> int:
         print(ready, flush=True)  # noqa: T201 - make ui's one line
         break
     return server.wait()
+
+
+def _orphan_stops() -> None:
+    """In the server, before it starts: on Linux, SIGTERM when this process dies, even
+    killed outright (SIGKILL), which leaves no chance to forward a signal: the server,
+    in a session of its own, would otherwise keep the port."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 if __name__ == "__main__":

@@ -288,3 +288,33 @@ def test_make_ui_on_a_taken_port_says_so_in_one_line(module_project, offline):
     assert done.stderr.splitlines()[0] == (
         f"Port {port} is taken (Address already in use): make ui PORT=<another>"
     ), done.stderr
+
+
+@pytest.mark.server
+def test_a_ui_killed_outright_takes_its_server_with_it(module_project, tracked, offline, tmp_path):
+    """SIGKILL leaves ``mlflow_ui`` no chance to forward a signal to its server, which runs
+    in a session of its own: the kernel's parent-death signal stops it (Linux)."""
+    port = free_port_below_ephemeral()
+    log = tmp_path / "ui.log"
+    with log.open("w") as out:
+        ui = subprocess.Popen(
+            [sys.executable, "-m", "parallel_trees.mlflow_ui", str(port)],
+            cwd=module_project.root,
+            env=users_env(module_project, offline),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120
+    while "Ctrl-C stops it" not in log.read_text():
+        assert ui.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    ui.kill()
+    ui.wait()
+    server = ["pgrep", "-f", "--", f"--port {port} "]  # mlflow's and uvicorn's command lines
+    deadline = time.monotonic() + 30
+    while subprocess.run(server, capture_output=True, check=False).returncode == 0:
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))  # free again
