@@ -61,7 +61,7 @@ def show(
     A warning that its code asks to print to a ``file`` is printed there, as Python would.
     """
     if file is not None:
-        warnings._showwarning_orig(message, category, filename, lineno, file, line)  # type: ignore[attr-defined]
+        file.write(warnings.formatwarning(message, category, filename, lineno, line))
         return
     package = source_package(filename, _raising_module(sys._getframe(1)))
     logger = logging.getLogger(f"{LOGGER}.{package}" if package else LOGGER)
