@@ -3,6 +3,7 @@
 import sys
 import warnings
 
+from parallel_trees import warning_lines
 from parallel_trees.hooks import (
     InputChecksHooks,
     NodeJournalHooks,
@@ -24,6 +25,10 @@ if f"ignore:{ORJSON_DEPRECATION}" not in sys.warnoptions:
 # namespaced names, "random_forest.training": Kedro warns about any dot in a
 # dataset name given outside a namespace, whether or not it names a namespace.
 warnings.filterwarnings("ignore", message="One or more dataset names contain '.'")
+# Every other warning shows as Python's filters decide, as one line that names the library
+# that raised it, sent where conf/logging.yml says (py.warnings): in every process that
+# loads these settings, `kedro run`'s and its workers' under every runner and start method.
+warning_lines.install()
 
 # Both open something in before_pipeline_run, trylast, and pluggy calls the trylast
 # hooks registered last, last: the guard's watchdog and journal start once the MLflow

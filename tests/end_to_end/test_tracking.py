@@ -52,6 +52,8 @@ REPORTING = {
     "08_reporting/feature_importance.json",
 }
 VERSION = re.compile(r"\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z")
+# The lines a tracked run prints that an untracked one does not (hooks/tracking.py's).
+TRACKING_LINES = re.compile(r"^(Tracking this run in MLflow: |Logged (.* )?to MLflow)")
 
 
 def raw_rows(metrics: dict, rows: list[int]) -> pd.DataFrame:
@@ -163,6 +165,31 @@ class TestTheDefaultSqliteStore:
             tracked_sequential.run.output,
             re.M,
         ), tracked_sequential.run.output
+
+    def test_the_run_prints_an_untracked_run_s_lines_and_its_own_few(
+        self, tracked_sequential, kept
+    ):
+        # kept's good run: the same iris run, untracked, in process too. (pytest keeps the
+        # warnings of its own process: see the next test for mlflow's.)
+        def lines(output: str) -> list[str]:
+            return [
+                re.sub(r"[\d.]+ s of CPU", "... s of CPU", line) for line in output.splitlines()
+            ]
+
+        tracked = lines(tracked_sequential.run.output)
+        own = [line for line in tracked if TRACKING_LINES.match(line)]
+        assert len(own) == len(TRAINING) + 2, tracked  # where, each model, the run logged
+        assert [line for line in tracked if line not in own] == lines(kept.run.output)
+
+    def test_mlflow_s_warnings_go_to_info_log_not_to_the_console(self, own_table):
+        # A tracked run as typed (ParallelRunner), on a table with whole-number columns:
+        # mlflow 3.17 hints about those as it infers a model's signature, in kedro run.
+        output = own_table.run.output
+        log = (own_table.project.root / "info.log").read_text()
+        assert not re.search(r"^mlflow: ", output, re.M), output
+        assert "Warning" not in output, output
+        for said in re.findall(r" - py\.warnings\.mlflow - WARNING - (.*)$", log, re.M):
+            assert said not in output
 
     def test_no_request_left_the_machine(self, tracked_sequential, own_table, tuned_runs, offline):
         offline.assert_no_request_left()

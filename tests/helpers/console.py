@@ -39,3 +39,26 @@ def without_import_times(output: str) -> str:
     return "".join(
         line for line in output.splitlines(keepends=True) if not line.startswith("import time:")
     )
+
+
+# Three trees leave some training rows without an out-of-bag score: scikit-learn warns, in
+# the process that fits the forest, on each fit.
+OOB_PARAMS = "random_forest.oob_score=true,random_forest.n_estimators=3"
+OOB_WARNING = (
+    "scikit-learn: Some inputs do not have OOB scores. This probably means too few trees "
+    "were used to compute any reliable OOB estimates. (UserWarning)"
+)
+
+
+def assert_warned_in_one_line(output: str, log: str, line: str = OOB_WARNING) -> None:
+    """The warning ``line`` was shown, each time, as that one whole line on the console,
+    without the path or the source line Python prints, and as many times in ``log``
+    (an info.log): once per time a process of the run showed it, not once more by another."""
+    fragment = line.partition(": ")[2][:40]
+    shown = [printed for printed in output.splitlines() if fragment in printed]
+    assert shown, output
+    assert set(shown) == {line}, output
+    assert "site-packages" not in output and "warn(" not in output, output
+    logged = [entry for entry in log.splitlines() if fragment in entry]
+    assert len(logged) == len(shown), (output, logged)
+    assert all(entry.endswith(f" - WARNING - {line}") for entry in logged), logged

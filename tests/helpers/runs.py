@@ -213,8 +213,8 @@ class Kept:
 
     def __init__(self, project: ProjectCopy):
         self.project = project
-        run = project.in_process("run")
-        assert run.returncode == 0, run.output
+        self.run = project.in_process("run")  # the good run
+        assert self.run.returncode == 0, self.run.output
         self.previous = self.saved_versions()
 
     def saved_versions(self) -> dict[str, list[str]]:
