@@ -76,16 +76,15 @@ def identifier(column: pd.Series) -> str | None:
     do not say so (set their role to excluded).
     """
     values = column.dropna()
-    distinct = values.nunique()
     text = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+    named = identifier_name(column.name)
+    if not (text or named):  # most columns: a measurement, named as such
+        return None
+    distinct = values.nunique()
     whole = pd.api.types.is_integer_dtype(column) or (
         pd.api.types.is_float_dtype(column) and bool((values % 1 == 0).all())
     )
-    if (
-        (text or whole)
-        and identifier_name(column.name)
-        and distinct >= NAMED_DIFFERENT * len(values)
-    ):
+    if named and (text or whole) and distinct >= NAMED_DIFFERENT * len(values):
         return f"named like an identifier, with {distinct} values in {len(values)} training rows"
     if text and distinct >= MOSTLY_DIFFERENT * len(column):
         every = "every" if distinct == len(column) else "nearly every"
