@@ -76,7 +76,7 @@ class TestHermetic:
             check=False,
         )
         assert run.returncode == 0, run.stdout + run.stderr
-        assert "Data: 40 rows, 1 feature column (1 left out), 2 classes" in run.stdout
+        assert "Data: 40 rows, 2 feature columns, 2 classes" in run.stdout
 
     def test_the_end_to_end_tests_pass_there_all_the_same(self, checkout, tmp_path):
         run = subprocess.run(
