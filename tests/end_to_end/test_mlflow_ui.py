@@ -8,6 +8,7 @@ and records every request that leaves the server, and the runs, the server and t
 snippet refuse and log any connection that is not local (``tests/helpers/network.py``).
 """
 
+import contextlib
 import json
 import os
 import pickle
@@ -217,6 +218,40 @@ def test_the_readmes_snippet_predicts_a_users_raw_rows_as_predict_does(own_table
     assert printed[-1].split() == [run["classes"][code] for code in fitted.predict(features)]
 
 
+def start_ui(command: list[str], project: ProjectCopy, offline, log: Path) -> subprocess.Popen:
+    """``command`` started in the copy, in a process group of its own (as a shell starts a
+    command in the foreground), its output in ``log``: once it says where the UI is."""
+    with log.open("w") as out:
+        ui = subprocess.Popen(
+            command,
+            cwd=project.root,
+            env=users_env(project, offline),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 120
+    while "(Ctrl-C stops it)" not in log.read_text():
+        if ui.poll() is not None or time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(ui.pid, signal.SIGKILL)
+            raise AssertionError(log.read_text())
+        time.sleep(0.1)
+    return ui
+
+
+def server_processes(port: int) -> str:
+    """The command lines of mlflow's and uvicorn's processes serving on ``port``, if any."""
+    found = ["pgrep", "-a", "-f", "--", f"--port {port} "]
+    return subprocess.run(found, capture_output=True, text=True, check=False).stdout
+
+
+def assert_port_free(port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # refused while one listens
+        s.bind(("127.0.0.1", port))
+
+
 @pytest.mark.server
 def test_make_ui_starts_without_a_warning_and_ctrl_c_stops_it_without_a_word(
     module_project, tracked, offline, tmp_path
@@ -224,23 +259,8 @@ def test_make_ui_starts_without_a_warning_and_ctrl_c_stops_it_without_a_word(
     port = free_port_below_ephemeral()
     log = tmp_path / "make-ui.log"
     ready = f"The MLflow UI of mlflow.db: http://127.0.0.1:{port} (Ctrl-C stops it)"
-    env = users_env(module_project, offline)
-    with log.open("w") as out:
-        # In a process group of its own, as a shell starts a command in the foreground.
-        make = subprocess.Popen(
-            make_ui(port),
-            cwd=module_project.root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    make = start_ui(make_ui(port), module_project, offline, log)
     try:
-        deadline = time.monotonic() + 120
-        while ready not in log.read_text():
-            assert make.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
         started = log.read_text()
         # Ctrl-C: a terminal sends SIGINT to every process of the foreground group.
@@ -260,12 +280,8 @@ def test_make_ui_starts_without_a_warning_and_ctrl_c_stops_it_without_a_word(
     # make stopped by the signal, as an interrupted command does, once all had stopped:
     # nothing serves on the port, and no process of the server is left.
     assert make.returncode == -signal.SIGINT, printed
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # refused while one listens
-        s.bind(("127.0.0.1", port))
-    server = ["pgrep", "-f", "--", f"--port {port} "]  # mlflow's and uvicorn's command lines
-    left = subprocess.run(server, capture_output=True, text=True, check=False)
-    assert left.returncode == 1, left.stdout  # none found
+    assert_port_free(port)
+    assert server_processes(port) == ""
     offline.assert_no_request_left()
 
 
@@ -296,25 +312,12 @@ def test_a_ui_killed_outright_takes_its_server_with_it(module_project, tracked, 
     in a session of its own: the kernel's parent-death signal stops it (Linux)."""
     port = free_port_below_ephemeral()
     log = tmp_path / "ui.log"
-    with log.open("w") as out:
-        ui = subprocess.Popen(
-            [sys.executable, "-m", "parallel_trees.mlflow_ui", str(port)],
-            cwd=module_project.root,
-            env=users_env(module_project, offline),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 120
-    while "Ctrl-C stops it" not in log.read_text():
-        assert ui.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-    ui.kill()
+    command = [sys.executable, "-m", "parallel_trees.mlflow_ui", str(port)]
+    ui = start_ui(command, module_project, offline, log)
+    ui.kill()  # the module alone, not its group
     ui.wait()
-    server = ["pgrep", "-f", "--", f"--port {port} "]  # mlflow's and uvicorn's command lines
     deadline = time.monotonic() + 30
-    while subprocess.run(server, capture_output=True, check=False).returncode == 0:
+    while server_processes(port):
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.2)
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", port))  # free again
+    assert_port_free(port)
