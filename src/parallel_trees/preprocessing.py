@@ -81,15 +81,23 @@ def identifier(column: pd.Series) -> str | None:
     if not (text or named):  # most columns: a measurement, named as such
         return None
     distinct = values.nunique()
-    whole = pd.api.types.is_integer_dtype(column) or (
-        pd.api.types.is_float_dtype(column) and bool((values % 1 == 0).all())
-    )
-    if named and (text or whole) and distinct >= NAMED_DIFFERENT * len(values):
+    if named and (text or whole_numbers(column)) and distinct >= NAMED_DIFFERENT * len(values):
         return f"named like an identifier, with {distinct} values in {len(values)} training rows"
     if text and distinct >= MOSTLY_DIFFERENT * len(column):
         every = "every" if distinct == len(column) else "nearly every"
         return f"text with a different value on {every} row (an identifier, a name, free text)"
     return None
+
+
+def whole_numbers(column: pd.Series) -> bool:
+    """Whether a column holds integers, or floats that are all whole numbers (NaN aside: a
+    count with blanks, as a CSV file gives it)."""
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        return False
+    if pd.api.types.is_integer_dtype(column):
+        return True
+    present = column.dropna().to_numpy()
+    return present.size > 0 and bool(np.all(present == np.round(present)))
 
 
 def identifier_name(name: object) -> bool:

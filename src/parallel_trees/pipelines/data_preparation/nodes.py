@@ -20,7 +20,13 @@ from sklearn.model_selection import train_test_split
 from parallel_trees.errors import DataError
 from parallel_trees.metrics import DEFAULT, chosen, names
 from parallel_trees.parameters import RAW_DATA, dataset_name
-from parallel_trees.preprocessing import MAX_ONE_HOT, first_text, inferred_role, used_columns
+from parallel_trees.preprocessing import (
+    MAX_ONE_HOT,
+    first_text,
+    inferred_role,
+    used_columns,
+    whole_numbers,
+)
 from parallel_trees.sources import EXAMPLES, Table, rows, rows_where, where
 from parallel_trees.tasks import AUTO, CLASSIFICATION, REGRESSION, folds, infer_task
 
@@ -607,19 +613,9 @@ def take_input_example(x_train: pd.DataFrame, roles: dict[str, Any]) -> pd.DataF
       float32 for training).
     """
     example = x_train[used_columns(roles)].head(INPUT_EXAMPLE_ROWS)
-    whole = [c for c in example.columns if _whole_numbers(x_train[c])]
+    whole = [c for c in example.columns if whole_numbers(x_train[c])]
     narrow = [c for c in example.columns if example[c].dtype == np.float32 and c not in whole]
     return example.astype({**dict.fromkeys(narrow, np.float64), **dict.fromkeys(whole, "Int64")})
-
-
-def _whole_numbers(values: pd.Series) -> bool:
-    """Whether a column holds integers, or floats that are all whole numbers (NaN aside)."""
-    if values.dtype.kind in "iu":
-        return True
-    if values.dtype.kind != "f":
-        return False
-    present = values.dropna().to_numpy()
-    return present.size > 0 and bool(np.all(present == np.round(present)))
 
 
 def make_cv_splits(  # noqa: PLR0913 - a node's inputs, each a dataset or parameter
