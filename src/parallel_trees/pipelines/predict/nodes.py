@@ -64,17 +64,16 @@ def unseen_values(table: Table, trained_model: TrainedModel) -> dict[str, dict[s
         unseen = values.notna() & ~values.isin(levels)
         if not unseen.any():
             continue
-        distinct = values[unseen].unique().tolist()
+        distinct, count = values[unseen].unique().tolist(), int(unseen.sum())
         more = f" and {len(distinct) - EXAMPLES} more" if len(distinct) > EXAMPLES else ""
         line = (
             f"Column '{column}' of {where(table.source)}: {len(distinct)} value"
-            f"{'s' if len(distinct) > 1 else ''} unseen in training, in {int(unseen.sum())} "
-            f"row{'s' if unseen.sum() > 1 else ''}: "
-            f"{', '.join(map(repr, distinct[:EXAMPLES]))}{more}"
+            f"{'s' if len(distinct) > 1 else ''} unseen in training, in {count} "
+            f"row{'s' if count > 1 else ''}: {', '.join(map(repr, distinct[:EXAMPLES]))}{more}"
         )
         found[str(column)] = {
             "values": len(distinct),
-            "rows": int(unseen.sum()),
+            "rows": count,
             "examples": [str(v) for v in distinct[:EXAMPLES]],
             "line": line,
         }
