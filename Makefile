@@ -2,12 +2,14 @@
 # make test : same environment, then ruff and the whole pytest suite
 # make test-pythons : the tests that start processes on every other supported Python,
 #                     under spawn and forkserver (make install-pythons: their venvs alone)
-# make bench: the performance table of the README (benchmarks/bench.py)
+# make bench: the figures of docs/performance.md (benchmarks/bench.py)
 # make lock : re-resolve the dependency ranges of pyproject.toml into requirements.lock,
 #             then check that it installs on every other supported Python
 # make ui   : the MLflow UI of the project's tracked runs (tracking: true) on http://127.0.0.1:5000
 #             (make ui PORT=5001 for another port)
-# make screenshots : refresh docs/*.png (the README's kedro-viz and MLflow pictures) from the browser tests
+# make docs : the documentation site (docs/, mkdocs.yml) on http://127.0.0.1:8000, rebuilt as a page changes
+#             (make docs DOCS_PORT=8001 for another port)
+# make screenshots : refresh docs/*.png (the site's kedro-viz and MLflow pictures) from the browser tests
 # make certs: a CA and the certificates of a TLS Dask cluster, in certs/ (kedro dask-certs)
 
 # The Python that makes .venv; make run PYTHON=python3.12 for another.
@@ -26,8 +28,10 @@ STAMP := $(VENV)/.installed
 export KEDRO_DISABLE_TELEMETRY := 1
 # mlflow's too: its UI would otherwise fetch a telemetry configuration from the internet.
 export MLFLOW_DISABLE_TELEMETRY := true
+# MkDocs' Material theme prints a banner on every build about its end of life (May 2027).
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install install-pythons other-pythons python-check run test test-pythons lint lock clean screenshots bench certs ui
+.PHONY: install install-pythons other-pythons python-check run test test-pythons lint lock clean docs screenshots bench certs ui
 
 # make alone is make install: .venv, made once, then remade when pyproject.toml or
 # requirements.lock changes. python-check runs first, every time (next).
@@ -84,6 +88,12 @@ other-pythons:
 # Performance figures, measured side by side (a few tens of minutes; not part of make test).
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# On this machine only (127.0.0.1); tests/end_to_end/test_docs.py runs this, and builds the site
+# with --strict (a broken link or anchor, or a page missing from the nav, fails it).
+DOCS_PORT ?= 8000
+docs: install
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 screenshots: install
 	mkdir -p docs

@@ -125,7 +125,7 @@ def test_what_runs_write_in_a_checkout_is_found(tmp_path):
 
 
 # The source's layers, lowest first: a module imports from its own layer or those below,
-# never above (the README's Project structure says the same).
+# never above (docs/architecture.md says the same).
 LAYERS = [
     # the floor: no project imports but these
     {
@@ -193,10 +193,10 @@ class TestOrganisation:
         for path in SOURCE.rglob("*.py"):
             _layer(".".join(path.relative_to(SOURCE).with_suffix("").parts))
 
-    def test_the_readme_lists_every_module_and_only_those(self):
-        """The README's Project structure names each module (a pipeline by its folder)."""
-        readme = (PROJECT / "README.md").read_text()
-        block = readme[readme.index("\nsrc/parallel_trees/\n") + 1 :].split("\ntests/ ")[0]
+    def test_the_architecture_page_lists_every_module_and_only_those(self):
+        """docs/architecture.md's listing names each module (a pipeline by its folder)."""
+        page = (PROJECT / "docs/architecture.md").read_text()
+        block = page[page.index("\nsrc/parallel_trees/\n") + 1 :].split("\ntests/ ")[0]
         listed, path = set(), []
         for line in block.splitlines()[1:]:
             indent = len(line) - len(line.lstrip())

@@ -1,5 +1,5 @@
 """The MLflow UI of tracked runs, served by ``make ui``'s own command, in a real browser;
-what ``make ui`` prints from its start to a Ctrl-C; and the README's snippet that reads
+what ``make ui`` prints from its start to a Ctrl-C; and the tracking page's snippet that reads
 the runs back.
 
 Two tracked runs of a project copy (10 trees, then 30, in process), then ``make ui`` in the
@@ -144,7 +144,7 @@ def test_browser_lists_both_runs_with_their_scores_and_compares_them(page, ui, t
     expect(trees.get_by_role("cell")).to_have_text([str(t) for t in reversed(TREES)])
     page.screenshot(path=tmp_path / "mlflow-compare.png")
 
-    # `make screenshots` refreshes the README's picture from this test.
+    # `make screenshots` refreshes the site's picture from this test.
     if docs := os.environ.get("PARALLEL_TREES_SCREENSHOTS"):
         shutil.copy(tmp_path / "mlflow-compare.png", Path(docs) / "mlflow-compare.png")
 
@@ -167,10 +167,10 @@ def test_browser_shows_a_runs_models_and_files(page, ui, tracked):
 
 
 def readme_snippet(project: ProjectCopy, new_rows: pd.DataFrame, offline) -> list[str]:
-    """The README's snippet, run in ``project`` on ``new_rows`` (as the predict pipeline's
+    """The tracking page's snippet, run in ``project`` on ``new_rows`` (as the predict pipeline's
     default file): the lines it printed."""
-    section = (PROJECT / "README.md").read_text().split("\n## Every run remembered: MLflow\n")[1]
-    (snippet,) = re.findall(r"^```python\n(.*?)^```$", section.split("\n## ")[0], re.M | re.S)
+    page = (PROJECT / "docs/tracking.md").read_text()
+    (snippet,) = re.findall(r"^```python\n(.*?)^```$", page, re.M | re.S)
     path = project.root / "data/01_raw/new_rows.csv"
     new_rows.to_csv(path, index=False)
     try:

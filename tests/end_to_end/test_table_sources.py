@@ -29,27 +29,34 @@ PREDICTIONS = "data/07_model_output/predictions.csv"
 QUERY = "SELECT * FROM penguins WHERE year = 2008"
 
 
-# The README's entries (its "Where your table lives"), by their first line's comment.
-README = (PROJECT / "README.md").read_text()
-SECTION = README[
-    README.index("### Where your table lives") : README.index("### Predicting new rows")
-]
-BLOCKS = {
-    block.splitlines()[0].removeprefix("# "): yaml.safe_load(block)
-    for block in re.findall(r"^```yaml\n(.*?)^```$", SECTION, re.M | re.S)
-}
+def section_blocks(path: Path, heading: str) -> dict[str, dict]:
+    """The YAML blocks of a page's section, by their first line's comment."""
+    section = re.split(r"\n#{2,3} ", path.read_text().split(f"\n{heading}\n")[1])[0]
+    return {
+        block.splitlines()[0].removeprefix("# "): yaml.safe_load(block)
+        for block in re.findall(r"^```yaml\n(.*?)^```$", section, re.M | re.S)
+    }
+
+
+# The entries of docs/data.md's "Where your table lives"; the README shows the first.
+BLOCKS = section_blocks(PROJECT / "docs/data.md", "## Where your table lives")
 RENAMED = ("filepath", "table_name", "sql")  # what new_rows reads of its own
 
 
-def readme(comment: str) -> dict:
-    """The README's block whose comment starts with ``comment``."""
+def page_block(comment: str) -> dict:
+    """The page's block whose comment starts with ``comment``."""
     (block,) = [block for name, block in BLOCKS.items() if name.startswith(comment)]
     return block
 
 
+def test_the_readme_shows_the_pages_first_entry():
+    (first, *_) = BLOCKS.items()
+    assert section_blocks(PROJECT / "README.md", "### Where your table lives") == dict([first])
+
+
 def entries(comment: str) -> dict[str, dict]:
-    """The README's raw_data entry, and new_rows made from it: its own file or table."""
-    raw = readme(comment)["raw_data"]
+    """The page's raw_data entry, and new_rows made from it: its own file or table."""
+    raw = page_block(comment)["raw_data"]
     new = {k: v.replace("penguins", "new_penguins") if k in RENAMED else v for k, v in raw.items()}
     return {"raw_data": raw, "new_rows": new}
 
@@ -64,23 +71,23 @@ def postgres(tmp_path_factory) -> Postgres:
 
 
 def postgres_url(server: Postgres) -> str:
-    """The README's PostgreSQL URL, of ``server``: its password and port filled in."""
-    con = readme("conf/local/credentials.yml, for a PostgreSQL server")["penguins_db"]["con"]
+    """The page's PostgreSQL URL, of ``server``: its password and port filled in."""
+    con = page_block("conf/local/credentials.yml, for a PostgreSQL server")["penguins_db"]["con"]
     url = con.replace("<password>", server.password).replace(":5432/", f":{server.port}/")
     assert url == server.url  # the same user, host and database
     return url
 
 
 def write_files(root: Path, comment: str) -> None:
-    """TABLE and NEW as the files the README's entries read (Parquet, Excel)."""
+    """TABLE and NEW as the files the page's entries read (Parquet, Excel)."""
     for entry, frame in zip(entries(comment).values(), (TABLE, NEW), strict=True):
         path = root / entry["filepath"]
         frame.to_parquet(path) if path.suffix == ".parquet" else frame.to_excel(path, index=False)
 
 
 def sqlite_url(root: Path) -> str:
-    """The README's SQLite file, holding TABLE and NEW as penguins and new_penguins."""
-    con = readme("conf/local/credentials.yml, for an embedded SQLite")["penguins_db"]["con"]
+    """The page's SQLite file, holding TABLE and NEW as penguins and new_penguins."""
+    con = page_block("conf/local/credentials.yml, for an embedded SQLite")["penguins_db"]["con"]
     with sqlite3.connect(root / con.removeprefix("sqlite:///")) as connection:
         TABLE.to_sql("penguins", connection, index=False, if_exists="replace")
         NEW.to_sql("new_penguins", connection, index=False, if_exists="replace")
