@@ -9,6 +9,7 @@ Marked ``docs``: what the pages say does not change with the Python or the start
 method, so CI's other Pythons leave these out.
 """
 
+import contextlib
 import os
 import re
 import shlex
@@ -19,10 +20,13 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 from markdown.extensions.toc import slugify
 
+from parallel_trees.parameters import problems
+from parallel_trees.runners.options import check_runner_options
 from tests.helpers.browser import serving
 from tests.helpers.project import PROJECT, WORKER_RUNNERS
 
@@ -104,12 +108,103 @@ def test_the_quick_starts_examples_show_what_it_prints(iris_parallel):
         _shows(iris_parallel.run.output, lines)
 
 
+# Python examples that other tests run: on a tracked run (test_mlflow_ui.py), as a change
+# to the source (test_training_run.py's third model).
+RUN_ELSEWHERE = {"tracking.md", "architecture.md"}
+
+
+def test_each_python_example_runs_in_the_quick_starts_project(iris_parallel):
+    snippets = [
+        snippet
+        for page in PAGES
+        if page.name not in RUN_ELSEWHERE
+        for snippet in re.findall(r"^```python\n(.*?)^```$", page.read_text(), re.M | re.S)
+    ]
+    assert snippets
+    for snippet in snippets:
+        done = subprocess.run(
+            [sys.executable, "-c", snippet],
+            cwd=iris_parallel.project.root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0 and done.stdout, (snippet, done.stdout, done.stderr)
+        assert "setosa" in done.stdout or "4 columns in, 3 classes out" in done.stdout, done.stdout
+
+
 def test_registry_list_names_the_pipelines_the_readme_names(project):
     pattern = r"^kedro registry list +# the pipelines: (.*)$"
     (comment,) = re.findall(pattern, README.read_text(), re.M)
     run = project.in_process("registry", "list")
     assert run.returncode == 0, run.output
     assert re.findall(r"^- (\S+)$", run.output, re.M) == comment.split(", ")
+
+
+def commands() -> list[tuple[str, list[str]]]:
+    """Each command of the README's and the pages' ``bash`` blocks: where, and its words
+    (comments dropped, continued lines joined)."""
+    found = []
+    for path in [README, *PAGES]:
+        for block in re.findall(r"^ *```bash\n(.*?)^ *```$", path.read_text(), re.M | re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                if words := shlex.split(line, comments=True):
+                    found.append((path.name, words))
+    return found
+
+
+def _parsed(root: Path, args: list[str]) -> click.Context:
+    """``kedro ARGS`` parsed by the project's CLI, as typed, without running it: an unknown
+    command or option raises Click's ``UsageError``."""
+    from kedro.framework.cli.cli import KedroCLI  # noqa: PLC0415 - see tests/conftest.py
+
+    command: click.Command = KedroCLI(root)
+    context = click.Context(command, info_name="kedro")
+    while isinstance(command, click.Group):
+        name, *args = args
+        found = command.get_command(context, name)
+        assert found is not None, f"kedro has no command {name!r}"
+        command = found
+        context = click.Context(command, info_name=name, parent=context)
+    return command.make_context(context.info_name, args, parent=context.parent)
+
+
+def test_every_kedro_command_shown_is_one_the_cli_takes(module_project):
+    """Its options exist, its parameters pass the project's check, its runner options the
+    runner's: a renamed option, parameter or runner argument fails here."""
+    from kedro.config import OmegaConfigLoader  # noqa: PLC0415 - see tests/conftest.py
+
+    conf = str(module_project.root / "conf")
+    base = OmegaConfigLoader(conf, base_env="base", default_run_env="local")["parameters"]
+    shown = [(where, words[1:]) for where, words in commands() if words[0] == "kedro"]
+    assert len(shown) >= 20
+    with contextlib.chdir(module_project.root):
+        for where, args in shown:
+            context = _parsed(module_project.root, args)
+            if args[0] != "run":
+                continue
+            merged = _merged(base, context.params["params"])
+            assert problems(merged) == [], (where, args)
+            check_runner_options(context.params["runner"], context.params["runner_params"])
+
+
+def _merged(base: dict, overrides: dict) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        both = isinstance(value, dict) and isinstance(base.get(key), dict)
+        merged[key] = _merged(base[key], value) if both else value
+    return merged
+
+
+def test_every_make_target_and_script_shown_exists():
+    makefile = (PROJECT / "Makefile").read_text()
+    for where, words in commands():
+        if words[0] == "make":
+            targets = [word for word in words[1:] if "=" not in word]
+            for target in targets:
+                assert re.search(rf"^{target}:", makefile, re.M), (where, words)
+        if words[0] == "python" and words[1].endswith(".py"):
+            assert (PROJECT / words[1]).is_file(), (where, words)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from parallel_trees.pipelines.training.pipeline import FOLD_NODES
 from parallel_trees.resources import available_cores
 from parallel_trees.runners.handoff import shared_data_folders
 from tests.helpers.console import imported
+from tests.helpers.project import PROJECT
 from tests.helpers.runs import SLOW
 from tests.helpers.spans import most_at_once, overlap_in_two_processes
 from tests.helpers.tables import IRIS_COLUMNS
@@ -375,19 +376,16 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     """Its own run, in a process of its own: it adds a model to the copy's source."""
     models_py = project.root / "src/parallel_trees/models.py"
     source = models_py.read_text()
-    # The README's example, verbatim: one line in MODELS.
-    registration = (
-        '    "extra_trees": ModelSpec("Extra Trees", '
-        "ensemble.ExtraTreesClassifier, ForestParams),\n"
-    )
+    # docs/architecture.md's example, as it stands: one line in MODELS, one section.
+    page = (PROJECT / "docs/architecture.md").read_text().split("\n# Adding a model\n")[1]
+    (registration,) = re.findall(r"^```python\n(.*?)^```$", page, re.M | re.S)
+    (section,) = re.findall(r"^```yaml\n(.*?)^```$", page, re.M | re.S)
+    assert registration.startswith('    "extra_trees": ModelSpec(')
     anchor = '    "xgboost": ModelSpec('
     assert anchor in source
     models_py.write_text(source.replace(anchor, registration + anchor))
     parameters = project.root / "conf/base/parameters.yml"
-    parameters.write_text(
-        parameters.read_text()
-        + "\nextra_trees:\n  n_estimators: ${n_estimators}\n  max_depth: null\n  n_jobs: auto\n"
-    )
+    parameters.write_text(parameters.read_text() + "\n" + section)
 
     run = project.kedro(
         "run", "--runner=ParallelRunner", "--runner-params", "max_workers=3", "--params", SLOW
