@@ -216,6 +216,21 @@ class TestOrganisation:
         }
         assert listed == modules | pipelines | {"pipelines/", "runners/", "hooks/"}
 
+    def test_the_architecture_page_names_every_helper_of_kedro_internals(self):
+        """Its table of Kedro's internals says why each private name is used."""
+        page = (PROJECT / "docs/architecture.md").read_text()
+        table = page.split("\n## Kedro's internals\n")[1].split("\n## ")[0]
+        tree = ast.parse((SOURCE / "kedro_internals.py").read_text())
+        defined = [
+            getattr(node, "name", None) or node.targets[0].id  # type: ignore[attr-defined]
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.ClassDef)
+            or (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name))
+        ]
+        helpers = [name for name in defined if not name.startswith("_")]
+        assert len(helpers) >= 20
+        assert [name for name in helpers if f"`{name}`" not in table] == []
+
     def test_the_unit_tests_mirror_the_source(self):
         """tests/unit/<path>/test_<module>.py tests src/parallel_trees/<path>/<module>.py."""
         for test in (TESTS / "unit").rglob("test_*.py"):

@@ -92,7 +92,7 @@ def dask_certs(folder: Path, days: int) -> None:
     """A CA and the scheduler's, workers' and client's TLS certificates, in FOLDER.
 
     FOLDER must not exist. ca-key.pem signs certificates: keep it off the cluster.
-    See the README's "A cluster on a shared network: TLS".
+    See docs/cluster.md, "A cluster on a shared network: TLS".
     """
     make_certificates(folder, days)
     click.echo(

@@ -3,7 +3,7 @@
 A model is a key of ``MODELS``: its training branch runs under that key as a
 Kedro namespace, and its hyperparameters are the section of the same name in
 ``conf/base/parameters.yml``. To add a model, add one line here and one section
-there (see the README). A model has a classifier and, for numeric targets, a
+there (see docs/architecture.md). A model has a classifier and, for numeric targets, a
 regressor; its section serves both, and its ``classification`` and ``regression``
 subsections hold what only one of them takes.
 """

@@ -21,7 +21,7 @@ ROLES = ("numeric", "categorical", "excluded")
 # A categorical column with more levels than this is target-encoded (a column
 # per class, the class rates of each level, cross-fitted), not one-hot encoded:
 # on 60,000 rows with a 1,000-level column, it was both the most accurate and
-# among the fastest (benchmarks/encoders.py, figures in the README).
+# among the fastest (benchmarks/encoders.py, figures in docs/performance.md).
 MAX_ONE_HOT = 20
 # Identifiers (``identifier``): the words of a name that say a column identifies rows,
 # and the English words that end in "id" without saying so.

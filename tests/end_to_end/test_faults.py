@@ -102,7 +102,7 @@ def test_a_killed_data_manager_of_kedros_runner_ends_the_run_at_once(kept, journ
 
     # The forest's fit alone: a node submitted after the manager's death would make its
     # worker print a traceback, as it unpickles the node's datasets (proxies of the
-    # dead manager), before the watchdog ends it. Left alone; see the README.
+    # dead manager), before the watchdog ends it. Left alone; see docs/errors.md.
     run = signalled_run(
         kept.project,
         journals,

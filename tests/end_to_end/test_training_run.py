@@ -377,7 +377,7 @@ def test_a_third_model_takes_one_registry_line_and_one_section(project):
     models_py = project.root / "src/parallel_trees/models.py"
     source = models_py.read_text()
     # docs/architecture.md's example, as it stands: one line in MODELS, one section.
-    page = (PROJECT / "docs/architecture.md").read_text().split("\n# Adding a model\n")[1]
+    page = (PROJECT / "docs/architecture.md").read_text().split("\n## Adding a model\n")[1]
     (registration,) = re.findall(r"^```python\n(.*?)^```$", page, re.M | re.S)
     (section,) = re.findall(r"^```yaml\n(.*?)^```$", page, re.M | re.S)
     assert registration.startswith('    "extra_trees": ModelSpec(')

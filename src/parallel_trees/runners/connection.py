@@ -165,7 +165,7 @@ def _why_not_connected(address: str, error: Exception, timeout: float) -> str:
     ):
         return (
             f"The Dask scheduler at {address} does not use TLS: it answered in plain text. "
-            f"Start it with --tls-ca-file, --tls-cert and --tls-key (see the README), or, "
+            f"Start it with --tls-ca-file, --tls-cert and --tls-key (see docs/cluster.md), or, "
             f"on a network only you use, connect to {other}."
         )
     if tls and (seen(ssl.SSLError) or seen(ConnectionResetError)):  # SSLEOFError: an SSLError

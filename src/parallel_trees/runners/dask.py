@@ -280,7 +280,7 @@ class DaskRunner(AbstractRunner):
             dask.config.set(
                 {"distributed.nanny.pre-spawn-environ.DASK_LOGGING__DISTRIBUTED": "warning"}
             ),
-            # On the loopback interface only, in plain tcp: see the README on TLS.
+            # On the loopback interface only, in plain tcp: see docs/cluster.md on TLS.
             LocalCluster(
                 n_workers=self._n_workers,
                 threads_per_worker=1,

@@ -2,7 +2,7 @@
 
 ``kedro run --runner=ParallelRunner`` runs this one (``cli.py`` maps the name);
 ``--runner=kedro.runner.ParallelRunner`` still runs Kedro's. It differs from
-Kedro's in three ways, each measured in the README's performance section:
+Kedro's in three ways, each measured in docs/performance.md:
 
 - every worker starts with the pool and imports the nodes' modules at once,
   under any start method (Kedro's, under spawn and forkserver, starts one only
