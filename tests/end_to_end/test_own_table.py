@@ -13,6 +13,7 @@ import pytest
 from parallel_trees.datasets import read_table
 from parallel_trees.sources import fingerprint
 from tests.helpers.processes import METHOD, START_METHODS
+from tests.helpers.project import PROJECT
 from tests.helpers.tables import PENGUINS, iris_table, penguins
 
 # R's row numbers, on the run's 118 training rows.
@@ -31,6 +32,21 @@ class TestATableWithTextAndGaps:
             "is better):" in own_table.run.output
         )
         assert all(m["test_score"] > 0.8 for m in own_table.metrics["models"].values())
+
+    def test_the_data_pages_example_is_this_run(self, own_table):
+        """docs/data.md's example: the table's first lines, the command, what it prints."""
+        page = (PROJECT / "docs/data.md").read_text()
+        (block,) = re.findall(r"^```\n(\$ head -4 penguins.csv\n.*?)^```$", page, re.M | re.S)
+        lines = block.replace("/home/me/parallel-trees", str(own_table.project.root)).splitlines()
+        command = lines.index(next(line for line in lines if line.startswith("$ kedro")))
+        table = (own_table.project.root / "penguins.csv").read_text().splitlines()
+        assert lines[1:command] == table[:4]
+        params = re.search(r'--params "(.*)"', lines[command]).group(1)
+        assert sorted(params.split(",")) == sorted(PENGUINS.split(","))
+        printed = own_table.run.output.splitlines()
+        for shown in lines[command + 1 :]:
+            pattern = ".*".join(re.escape(part) for part in shown.split("..."))
+            assert any(re.fullmatch(pattern, line) for line in printed), shown
 
     def test_the_run_says_what_it_left_out_and_why(self, own_table):
         path = f"raw_data ({own_table.project.root / 'penguins.csv'})"
