@@ -1,8 +1,9 @@
-"""Debian's headless Chromium, driven by Playwright, and servers to point it at
-(a plugin of tests/conftest.py: the ``browser`` fixture)."""
+"""Debian's headless Chromium, driven by Playwright, servers to point it at, and the
+documentation's pictures (a plugin of tests/conftest.py: the ``browser`` fixture)."""
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +55,15 @@ def browser(tmp_path_factory):
             yield context
         finally:
             context.close()
+
+
+def for_the_docs(*screenshots: Path) -> None:
+    """Copy ``screenshots`` into $PARALLEL_TREES_SCREENSHOTS when it is set (`make
+    screenshots`: docs/), under their own names. A test with several variants calls it
+    from one only, so that each picture has one source."""
+    if docs := os.environ.get("PARALLEL_TREES_SCREENSHOTS"):
+        for screenshot in screenshots:
+            shutil.copy(screenshot, Path(docs) / screenshot.name)
 
 
 @contextmanager
