@@ -1,5 +1,5 @@
 """kedro-viz on the shared default run's outputs: its API in process, the static build,
-``kedro viz run``, and a real browser.
+``kedro viz run``, and a real browser; in the browser too, a shared tuned run's search.
 
 No test here needs the network: the browser aborts every request that leaves
 the local server, and answers ``/api/version`` itself (the server would ask PyPI).
@@ -348,3 +348,65 @@ def test_browser_shows_the_folded_graph_and_every_chart_of_the_run(
     # `make screenshots` refreshes the documentation's pictures from one variant.
     if kind == "kedro viz run":
         for_the_docs(*tmp_path.glob("*.png"))
+
+
+@pytest.fixture(scope="module")
+def tuned(tuned_runs):
+    """The shared tuned runs' project, ``kedro viz build --include-previews`` in it: its
+    charts are those of the latest run (every runner's searches are the same)."""
+    project = tuned_runs["SequentialRunner"].project
+    run = project.kedro("viz", "build", "--include-previews")
+    assert run.returncode == 0, run.output
+    return project
+
+
+def axes(letter: str, subplots: list[int], part: str) -> str:
+    """The selector of a ``part`` (tick, title) of the ``letter`` axes of ``subplots``, numbered
+    from 1 as plotly names them (``xtitle``, ``x3title``)."""
+    return ", ".join(f".{letter}{k if k > 1 else ''}{part}" for k in subplots)
+
+
+@pytest.mark.server
+@pytest.mark.browser
+def test_browser_shows_a_tuned_runs_hyperparameter_search(browser, tuned, tmp_path):
+    metrics = tuned.metrics()[-1]
+    tuning = metrics["run"]["tuning"]
+    trained = metrics["models"].values()
+    with (
+        serving(STATIC, tuned.root / "build", tuned.env(), tmp_path / "server.log") as url,
+        viewing(browser, url) as page,
+    ):
+        plot = expanded(page, "hyperparameter_search")
+        expect(plot.locator(".gtitle")).to_have_text(
+            f"Hyperparameter search: {tuning['trials']} trials per search, "
+            f"{tuning['inner_folds']}-fold inner CV, every search of each model"
+        )
+        # A row per model: its trials by number, then what mattered (TUNED: by log loss).
+        expect(plot.locator(".annotation-text")).to_have_text(
+            [
+                title
+                for m in trained
+                for title in (
+                    f"{m['display_name']}: inner log loss per trial",
+                    f"{m['display_name']}: what mattered (fANOVA, mean of its searches)",
+                )
+            ]
+        )
+        expect(plot.locator(".legendtext")).to_have_text(
+            [f"{m['display_name']}: {what}" for m in trained for what in ("trials", "best so far")]
+        )
+        # Per model, every search's trials and best-so-far line (each outer fold's, then the
+        # last one's), and a bar per hyperparameter searched.
+        searches = [len(m["folds"]) + 1 for m in trained]
+        assert plot.locator(".scatterlayer .trace").count() == 2 * sum(searches)
+        assert plot.locator(".scatterlayer .point").count() == tuning["trials"] * sum(searches)
+        assert plot.locator(".barlayer .trace").count() == len(trained)
+        rows = range(len(trained))
+        left = [2 * row + 1 for row in rows]  # the trials' subplots; the importances' beside
+        assert sorted(texts(plot, axes("y", [k + 1 for k in left], "tick"))) == sorted(
+            name for m in trained for name in m["search"]["best_params"]
+        )
+        assert texts(plot, axes("x", left, "title")) == ["trial"] * len(trained)
+        assert texts(plot, axes("y", left, "title")) == ["inner-CV log loss"] * len(trained)
+        page.screenshot(path=tmp_path / "kedro-viz-search.png")
+    for_the_docs(tmp_path / "kedro-viz-search.png")
