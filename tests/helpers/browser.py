@@ -57,13 +57,19 @@ def browser(tmp_path_factory):
             context.close()
 
 
+# Where `make screenshots` puts the pictures (docs/), resolved now, in the folder pytest
+# started in: every test runs from a folder of its own (tests/conftest.py: elsewhere).
+_docs = os.environ.get("PARALLEL_TREES_SCREENSHOTS")
+SCREENSHOTS = Path(_docs).resolve() if _docs else None
+
+
 def for_the_docs(*screenshots: Path) -> None:
     """Copy ``screenshots`` into $PARALLEL_TREES_SCREENSHOTS when it is set (`make
     screenshots`: docs/), under their own names. A test with several variants calls it
     from one only, so that each picture has one source."""
-    if docs := os.environ.get("PARALLEL_TREES_SCREENSHOTS"):
+    if SCREENSHOTS:
         for screenshot in screenshots:
-            shutil.copy(screenshot, Path(docs) / screenshot.name)
+            shutil.copy(screenshot, SCREENSHOTS / screenshot.name)
 
 
 @contextmanager
