@@ -13,7 +13,6 @@ import json
 import os
 import pickle
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,7 +25,7 @@ import pytest
 from playwright.sync_api import expect
 from sklearn.datasets import load_iris
 
-from tests.helpers.browser import serving
+from tests.helpers.browser import for_the_docs, serving
 from tests.helpers.network import free_port_below_ephemeral
 from tests.helpers.project import PROJECT, ProjectCopy
 
@@ -143,10 +142,7 @@ def test_browser_lists_both_runs_with_their_scores_and_compares_them(page, ui, t
     trees = page.get_by_role("row").filter(has=page.get_by_text("n_estimators", exact=True))
     expect(trees.get_by_role("cell")).to_have_text([str(t) for t in reversed(TREES)])
     page.screenshot(path=tmp_path / "mlflow-compare.png")
-
-    # `make screenshots` refreshes the site's picture from this test.
-    if docs := os.environ.get("PARALLEL_TREES_SCREENSHOTS"):
-        shutil.copy(tmp_path / "mlflow-compare.png", Path(docs) / "mlflow-compare.png")
+    for_the_docs(tmp_path / "mlflow-compare.png")
 
 
 @pytest.mark.server

@@ -1,17 +1,16 @@
 """kedro-viz on the shared default run's outputs: its API in process, the static build,
-``kedro viz run``, and a real browser.
+``kedro viz run``, and a real browser; in the browser too, a shared tuned run's search.
 
 No test here needs the network: the browser aborts every request that leaves
 the local server, and answers ``/api/version`` itself (the server would ask PyPI).
 """
 
 import json
-import os
 import re
-import shutil
 import sys
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pytest
@@ -19,10 +18,10 @@ from fastapi.testclient import TestClient
 from kedro.framework.startup import bootstrap_project
 from kedro_viz.api.apps import create_api_app_from_project
 from kedro_viz.server import load_and_populate_data
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, expect
 
 from parallel_trees.pipelines.training.pipeline import FOLD_NODES
-from tests.helpers.browser import serving
+from tests.helpers.browser import for_the_docs, serving
 from tests.helpers.network import Offline
 
 CHARTS = {"model_comparison", "run_timeline", "confusion_matrix", "feature_importance"}
@@ -32,6 +31,8 @@ FIT_NODES = [*(f"cross_validate_{n}_of_5" for n in range(1, FOLD_NODES + 1)), "f
 # kedro-viz's index.html links Google Fonts (the page falls back to local fonts);
 # nothing else may be asked of the outside, least of all a tracking script.
 ALLOWED_OUTSIDE = {"fonts.googleapis.com", "fonts.gstatic.com"}
+# The static build, served as any folder of files is.
+STATIC = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}"]
 
 
 @pytest.fixture(scope="module")
@@ -229,21 +230,20 @@ def site(request, ran, tmp_path):
         cwd = ran.root
     else:
         _, build = request.getfixturevalue("built")
-        command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "{port}"]
-        cwd = build
+        command, cwd = STATIC, build
     with serving(command, cwd, ran.env(), tmp_path / "server.log") as url:
         yield request.param, url
 
 
-@pytest.mark.server
-@pytest.mark.browser
-def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_path):
-    kind, url = site
+@contextmanager
+def viewing(browser, url: str) -> Iterator[Page]:
+    """A page of the viz at ``url``, its graph drawn. No request may leave for anywhere but
+    ``ALLOWED_OUTSIDE``; ``/api/version`` is answered here (the server would ask PyPI)."""
     outside = []
 
     def local_only(route):
         request_url = route.request.url
-        if request_url.startswith(f"{url}/api/version"):  # the server would ask PyPI
+        if request_url.startswith(f"{url}/api/version"):
             return route.fulfill(json={"installed": "", "isOutdated": False, "latest": ""})
         if request_url.startswith(url):
             return route.continue_()
@@ -255,6 +255,35 @@ def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_p
         page.route("**/*", local_only)
         page.goto(url)
         page.wait_for_selector(".pipeline-node", timeout=60_000)
+        yield page
+    finally:
+        page.close()
+    assert {urlparse(u).hostname for u in outside} <= ALLOWED_OUTSIDE, outside
+
+
+def expanded(page: Page, chart: str) -> Locator:
+    """``chart`` chosen in the node list, its preview expanded: the plot, full size."""
+    page.locator(f'[data-test="node-list-tree-item--row--{chart}"]').click()
+    page.get_by_text("Expand preview").click()
+    plot = page.locator(".pipeline-metadata-modal .js-plotly-plot")
+    expect(plot).to_be_visible()
+    return plot
+
+
+def texts(plot: Locator, selector: str) -> list[str]:
+    """The non-empty texts of ``selector`` in ``plot`` (plotly leaves empty placeholders)."""
+    return [t for t in plot.locator(selector).all_text_contents() if t]
+
+
+@pytest.mark.server
+@pytest.mark.browser
+def test_browser_shows_the_folded_graph_and_every_chart_of_the_run(
+    browser, site, iris_parallel, tmp_path
+):
+    kind, url = site
+    metrics = iris_parallel.metrics
+    models = [m["display_name"] for m in metrics["models"].values()]
+    with viewing(browser, url) as page:
         labels = page.locator(".pipeline-node__text")
         for name in (*NAMESPACES, "build_metrics", "run_timeline"):
             expect(labels.filter(has_text=re.compile(f"^{name}$"))).to_be_visible()
@@ -264,18 +293,16 @@ def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_p
         page.locator('[data-test="node-list-tree-item--row--run_timeline"]').click()
         preview = page.locator(".pipeline-metadata__preview .js-plotly-plot")
         expect(preview.locator(".gtitle")).to_contain_text("Training nodes under ParallelRunner")
-        ticks = [t for t in preview.locator(".ytick").all_text_contents() if t]
+        ticks = texts(preview, ".ytick")
         assert ticks and all(re.fullmatch(r"pid \d+", t) for t in ticks)  # a row per process
         # A trace per model (the preview draws no legend), a bar per training node.
         assert preview.locator(".barlayer .trace").count() == 2
         assert sorted(preview.locator(".bartext").all_text_contents()) == sorted(FIT_NODES * 2)
         page.screenshot(path=tmp_path / "kedro-viz-timeline.png")
 
-        page.locator('[data-test="node-list-tree-item--row--model_comparison"]').click()
-        expect(preview.locator(".gtitle")).to_contain_text("Accuracy per model (higher is better)")
-        page.get_by_text("Expand preview").click()
-        legend = page.locator(".pipeline-metadata-modal .legendtext")
-        expect(legend).to_have_text(
+        plot = expanded(page, "model_comparison")
+        expect(plot.locator(".gtitle")).to_contain_text("Accuracy per model (higher is better)")
+        expect(plot.locator(".legendtext")).to_have_text(
             [
                 "CV accuracy (mean ± std over folds)",
                 "CV accuracy of each fold",
@@ -284,12 +311,102 @@ def test_browser_shows_the_folded_graph_and_a_chart_preview(browser, site, tmp_p
             ]
         )
         page.screenshot(path=tmp_path / "kedro-viz-comparison.png")
-    finally:
-        page.close()
-    assert {urlparse(u).hostname for u in outside} <= ALLOWED_OUTSIDE, outside
+        page.get_by_role("button", name="Back", exact=True).click()
 
-    # `make screenshots` refreshes the README's pictures from this test.
-    docs = os.environ.get("PARALLEL_TREES_SCREENSHOTS")
-    if docs and kind == "kedro viz run":
-        for png in tmp_path.glob("*.png"):
-            shutil.copy(png, Path(docs) / png.name)
+        plot = expanded(page, "confusion_matrix")
+        expect(plot.locator(".gtitle")).to_have_text(
+            "Confusion matrix per model on the held-out rows"
+        )
+        # A heatmap per model, titled with its name, every class a row and a column.
+        expect(plot.locator(".annotation-text")).to_have_text(models)
+        assert plot.locator(".heatmaplayer .hm").count() == len(models)
+        assert texts(plot, ".xtitle, .x2title") == ["predicted class"] * len(models)
+        assert texts(plot, ".ytitle, .y2title") == ["true class"] * len(models)
+        classes = metrics["run"]["classes"]
+        assert texts(plot, ".xtick") == classes
+        assert sorted(texts(plot, ".ytick")) == sorted(classes)  # drawn top to bottom
+        expect(plot.locator(".cbtitle")).to_have_text("rows")
+        # Each cell a count: each model's add up to the held-out rows.
+        counts = [int(t) for t in texts(plot, ".heatmap-label")]
+        assert len(counts) == len(models) * len(classes) ** 2
+        assert sum(counts) == len(models) * metrics["run"]["test_rows"]
+        page.screenshot(path=tmp_path / "kedro-viz-confusion.png")
+        page.get_by_role("button", name="Back", exact=True).click()
+
+        plot = expanded(page, "feature_importance")
+        expect(plot.locator(".gtitle")).to_contain_text(
+            "What each model learned: how much worse its accuracy gets when a column is shuffled"
+        )
+        expect(plot.locator(".legendtext")).to_have_text(models)
+        assert plot.locator(".barlayer .trace").count() == len(models)  # a trace per model
+        # A group of bars per column of the table.
+        assert sorted(texts(plot, ".ytick")) == sorted(metrics["run"]["feature_roles"]["numeric"])
+        assert texts(plot, ".xtitle") == ["accuracy, worse by (permutation importance)"]
+        assert texts(plot, ".ytitle") == ["column"]
+        page.screenshot(path=tmp_path / "kedro-viz-importance.png")
+
+    # `make screenshots` refreshes the documentation's pictures from one variant.
+    if kind == "kedro viz run":
+        for_the_docs(*tmp_path.glob("*.png"))
+
+
+@pytest.fixture(scope="module")
+def tuned(tuned_runs):
+    """The shared tuned runs' project, ``kedro viz build --include-previews`` in it: its
+    charts are those of the latest run (every runner's searches are the same)."""
+    project = tuned_runs["SequentialRunner"].project
+    run = project.kedro("viz", "build", "--include-previews")
+    assert run.returncode == 0, run.output
+    return project
+
+
+def axes(letter: str, subplots: list[int], part: str) -> str:
+    """The selector of a ``part`` (tick, title) of the ``letter`` axes of ``subplots``, numbered
+    from 1 as plotly names them (``xtitle``, ``x3title``)."""
+    return ", ".join(f".{letter}{k if k > 1 else ''}{part}" for k in subplots)
+
+
+@pytest.mark.server
+@pytest.mark.browser
+def test_browser_shows_a_tuned_runs_hyperparameter_search(browser, tuned, tmp_path):
+    metrics = tuned.metrics()[-1]
+    tuning = metrics["run"]["tuning"]
+    trained = metrics["models"].values()
+    with (
+        serving(STATIC, tuned.root / "build", tuned.env(), tmp_path / "server.log") as url,
+        viewing(browser, url) as page,
+    ):
+        plot = expanded(page, "hyperparameter_search")
+        expect(plot.locator(".gtitle")).to_have_text(
+            f"Hyperparameter search: {tuning['trials']} trials per search, "
+            f"{tuning['inner_folds']}-fold inner CV, every search of each model"
+        )
+        # A row per model: its trials by number, then what mattered (TUNED: by log loss).
+        expect(plot.locator(".annotation-text")).to_have_text(
+            [
+                title
+                for m in trained
+                for title in (
+                    f"{m['display_name']}: inner log loss per trial",
+                    f"{m['display_name']}: what mattered (fANOVA, mean of its searches)",
+                )
+            ]
+        )
+        expect(plot.locator(".legendtext")).to_have_text(
+            [f"{m['display_name']}: {what}" for m in trained for what in ("trials", "best so far")]
+        )
+        # Per model, every search's trials and best-so-far line (each outer fold's, then the
+        # last one's), and a bar per hyperparameter searched.
+        searches = [len(m["folds"]) + 1 for m in trained]
+        assert plot.locator(".scatterlayer .trace").count() == 2 * sum(searches)
+        assert plot.locator(".scatterlayer .point").count() == tuning["trials"] * sum(searches)
+        assert plot.locator(".barlayer .trace").count() == len(trained)
+        rows = range(len(trained))
+        left = [2 * row + 1 for row in rows]  # the trials' subplots; the importances' beside
+        assert sorted(texts(plot, axes("y", [k + 1 for k in left], "tick"))) == sorted(
+            name for m in trained for name in m["search"]["best_params"]
+        )
+        assert texts(plot, axes("x", left, "title")) == ["trial"] * len(trained)
+        assert texts(plot, axes("y", left, "title")) == ["inner-CV log loss"] * len(trained)
+        page.screenshot(path=tmp_path / "kedro-viz-search.png")
+    for_the_docs(tmp_path / "kedro-viz-search.png")

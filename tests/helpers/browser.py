@@ -1,8 +1,9 @@
-"""Debian's headless Chromium, driven by Playwright, and servers to point it at
-(a plugin of tests/conftest.py: the ``browser`` fixture)."""
+"""Debian's headless Chromium, driven by Playwright, servers to point it at, and the
+documentation's pictures (a plugin of tests/conftest.py: the ``browser`` fixture)."""
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +55,21 @@ def browser(tmp_path_factory):
             yield context
         finally:
             context.close()
+
+
+# Where `make screenshots` puts the pictures (docs/), resolved now, in the folder pytest
+# started in: every test runs from a folder of its own (tests/conftest.py: elsewhere).
+_docs = os.environ.get("PARALLEL_TREES_SCREENSHOTS")
+SCREENSHOTS = Path(_docs).resolve() if _docs else None
+
+
+def for_the_docs(*screenshots: Path) -> None:
+    """Copy ``screenshots`` into $PARALLEL_TREES_SCREENSHOTS when it is set (`make
+    screenshots`: docs/), under their own names. A test with several variants calls it
+    from one only, so that each picture has one source."""
+    if SCREENSHOTS:
+        for screenshot in screenshots:
+            shutil.copy(screenshot, SCREENSHOTS / screenshot.name)
 
 
 @contextmanager
