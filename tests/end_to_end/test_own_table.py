@@ -91,7 +91,9 @@ class TestATableWithTextAndGaps:
             "sex",
             "tagged",
         }
-        assert "(held-out rows)" in chart["layout"]["title"]["text"]
+        assert (
+            "held-out rows; error bars: ± 1 std over 5 shuffles" in chart["layout"]["title"]["text"]
+        )
 
 
 OTHER_METHODS = [m for m in START_METHODS if m != METHOD] or [

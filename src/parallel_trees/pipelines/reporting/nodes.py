@@ -8,6 +8,7 @@ every property, and the first one a process makes imports IPython through
 """
 
 import logging
+import statistics
 from collections.abc import Sequence
 from typing import Any
 
@@ -678,12 +679,11 @@ def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any
         }
         for model, record in importances.items()
     ]
-    rows = records[0]["rows"] if records else "held-out"
     title = METRICS[records[0]["metric"]].title if records else "score"
     layout = {
         "title": _title(
             f"What each model learned: how much worse its {title} gets when a column is "
-            f"shuffled ({rows} rows)"
+            f"shuffled<br><sup>{_importance_precision(records)}</sup>"
         ),
         "barmode": "group",
         "xaxis": {"title": _title(f"{title}, worse by (permutation importance)")},
@@ -692,6 +692,24 @@ def plot_feature_importance(scores: dict[str, Any], **importances: dict[str, Any
         "height": max(400, 60 + 40 * len(columns) * max(1, len(records)) // 2),
     }
     return {"data": data, "layout": layout}
+
+
+def _importance_precision(records: list[dict[str, Any]]) -> str:
+    """On how many rows the importances were measured, and how precise they are: the std
+    over shuffles that the error bars draw (the median over models and columns)."""
+    if not records:
+        return "no model measured"
+    first = records[0]
+    rows, measured, out_of = first["rows"], first["measured_on"], first["out_of"]
+    how = {"stratified": ", a sample stratified by class", "random": ", a random sample"}
+    on = (
+        f"on all {out_of:,} {rows} rows"
+        if measured == out_of
+        else f"on {measured:,} of {out_of:,} {rows} rows{how.get(first['sample'], '')}"
+    )
+    stds = [v["std"] for record in records for v in record["columns"].values()]
+    typical = f", median {statistics.median(stds):.2g}" if stds else ""
+    return f"{on}; error bars: ± 1 std over {first['repeats']} shuffles{typical}"
 
 
 def _searches(training: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

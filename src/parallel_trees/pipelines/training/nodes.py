@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
+from sklearn.utils import resample
 
 from parallel_trees.errors import TrainingError
 from parallel_trees.metrics import (
@@ -33,6 +34,9 @@ from parallel_trees.tuning import PROGRESS_EVERY, parse_space, search
 logger = logging.getLogger(__name__)
 
 IMPORTANCE_REPEATS = 5  # shuffles of each column
+# Rows permutation importance is measured on, at most: a seeded sample, stratified by class,
+# of the held-out rows (benchmarks/importance_cap.py measured the cap against its cost).
+IMPORTANCE_ROWS = 2_000
 # The baseline's name beside the models': it guesses the most frequent class of its rows
 # (the mean of a regression's).
 BASELINE = "baseline"
@@ -453,7 +457,8 @@ def explain_model(
 
     Permutation importance by the table's own columns: shuffling a categorical
     column shuffles all of its one-hot parts at once. Measured on the held-out
-    rows, or on the training rows when none are held out (``test_size: 0``).
+    rows, or on the training rows when none are held out (``test_size: 0``); on
+    at most ``IMPORTANCE_ROWS`` of them (``importance_sample``).
 
     Args:
         model: The fitted model.
@@ -462,11 +467,13 @@ def explain_model(
         x_train: Training features.
         y_train: Training labels.
         feature_roles: Each column's role: the model's columns are measured.
-        random_state: Seed of the shuffles.
+        random_state: Seed of the sample and of the shuffles.
         yardstick: The run's metric.
 
     Returns:
-        ``rows``: ``held-out`` or ``training``; ``metric``: the metric's name;
+        ``rows``: ``held-out`` or ``training``; ``out_of``: how many, ``measured_on``: how
+        many of them were measured, ``sample``: how they were chosen (``permutation_record``);
+        ``repeats``: shuffles per column; ``metric``: the metric's name;
         ``columns``: by column name, the mean and std over ``IMPORTANCE_REPEATS``
         shuffles of how much worse the metric got (positive: the model needs the column).
     """
@@ -475,7 +482,53 @@ def explain_model(
     if isinstance(model, LeftOut):
         return {"rows": None, "metric": judge.metric.name, "columns": {}, "left_out": model.reason}
     features, labels = (x_test, y_test) if held_out else (x_train, y_train)
-    columns = used_columns(feature_roles)
+    return {
+        "rows": "held-out" if held_out else "training",
+        "out_of": len(features),
+        **permutation_record(
+            model, features, labels, used_columns(feature_roles), judge, random_state
+        ),
+    }
+
+
+def importance_sample(
+    labels: pd.Series, cap: int, random_state: int, stratify: bool
+) -> np.ndarray | None:
+    """The positions of at most ``cap`` of the rows, in table order: a sample seeded by
+    ``random_state``, stratified by class when ``stratify`` (each class keeps its share);
+    None when there are no more rows than ``cap`` (all of them)."""
+    if len(labels) <= cap:
+        return None
+    drawn = resample(
+        np.arange(len(labels)),
+        replace=False,
+        n_samples=cap,
+        random_state=random_state,
+        stratify=labels.to_numpy() if stratify else None,
+    )
+    return np.sort(drawn)
+
+
+def permutation_record(  # noqa: PLR0913 - the measured model, its rows, and how to measure
+    model: BaseEstimator,
+    features: pd.DataFrame,
+    labels: pd.Series,
+    columns: list[str],
+    judge: Judge,
+    random_state: int,
+    cap: int = IMPORTANCE_ROWS,
+) -> dict[str, Any]:
+    """Permutation importance of ``columns`` on at most ``cap`` of the rows
+    (``importance_sample``): the baseline and every shuffle score the same rows.
+
+    Returns:
+        ``measured_on`` (rows), ``sample`` (``all``, ``stratified`` by class, or ``random``:
+        a regression's), ``repeats``, ``metric`` and ``columns`` (``explain_model``).
+    """
+    stratify = judge.task != REGRESSION
+    sample = importance_sample(labels, cap, random_state, stratify)
+    if sample is not None:
+        features, labels = features.iloc[sample], labels.iloc[sample]
     result = permutation_importance(
         model,
         features[columns],
@@ -486,7 +539,9 @@ def explain_model(
         n_jobs=1,  # as for CV: no process pool inside a worker
     )
     return {
-        "rows": "held-out" if held_out else "training",
+        "measured_on": len(features),
+        "sample": "all" if sample is None else "stratified" if stratify else "random",
+        "repeats": IMPORTANCE_REPEATS,
         "metric": judge.metric.name,
         "columns": {
             column: {"mean": float(mean), "std": float(std)}

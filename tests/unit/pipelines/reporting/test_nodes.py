@@ -481,28 +481,70 @@ class TestPredictionErrors:
         )
 
 
+def _importance(measured_on=4_000, out_of=4_000, sample="all", std=0.01, **means):
+    """An ``explain_model`` record of a held-out part of ``out_of`` rows."""
+    columns = {c: {"mean": m, "std": std} for c, m in means.items()}
+    return {
+        "rows": "held-out",
+        "out_of": out_of,
+        "measured_on": measured_on,
+        "sample": sample,
+        "repeats": 5,
+        "metric": "roc_auc",
+        "columns": columns,
+    }
+
+
 class TestFeatureImportance:
     def test_one_bar_per_model_and_column_the_most_important_on_top(self, scores):
-        def importance(**means):
-            columns = {c: {"mean": m, "std": 0.01} for c, m in means.items()}
-            return {"rows": "held-out", "metric": "roc_auc", "columns": columns}
-
         figure = plot_feature_importance(
             scores,
-            random_forest=importance(island=0.2, bill=0.3, id_like=0.0),
-            xgboost=importance(island=0.1, bill=0.35, id_like=0.01),
+            random_forest=_importance(island=0.2, bill=0.3, id_like=0.0),
+            xgboost=_importance(island=0.1, bill=0.35, id_like=0.01),
         )
         forest, booster = figure.data
         assert (forest.name, booster.name) == ("Random Forest", "XGBoost")
         # Plotly draws the first category at the bottom: the largest total comes last.
         assert list(forest.y) == ["id_like", "island", "bill"]
         assert list(booster.x) == [0.01, 0.1, 0.35]
-        assert list(forest.error_x.array) == [0.01, 0.01, 0.01]
-        assert figure.layout.title.text == (
-            "What each model learned: how much worse its ROC AUC gets when a column is "
-            "shuffled (held-out rows)"
+        assert figure.layout.title.text.startswith(
+            "What each model learned: how much worse its ROC AUC gets when a column is shuffled<br>"
         )
         assert figure.layout.xaxis.title.text == "ROC AUC, worse by (permutation importance)"
+
+    def test_each_bar_has_the_std_over_shuffles_as_its_error_bar(self, scores):
+        figure = plot_feature_importance(
+            scores,
+            random_forest=_importance(std=0.02, island=0.2, bill=0.3),
+            xgboost=_importance(std=0.005, island=0.1, bill=0.35),
+        )
+        forest, booster = figure.data
+        assert forest.error_x.type == "data" and forest.error_x.visible is not False
+        assert list(forest.error_x.array) == [0.02, 0.02]
+        assert list(booster.error_x.array) == [0.005, 0.005]
+
+    def test_the_subtitle_says_all_rows_were_measured_and_how_precise(self, scores):
+        figure = plot_feature_importance(
+            scores,
+            random_forest=_importance(30, 30, std=0.02, island=0.2, bill=0.3),
+            xgboost=_importance(30, 30, std=0.004, island=0.1, bill=0.35),
+        )
+        assert figure.layout.title.text.endswith(
+            "<br><sup>on all 30 held-out rows; error bars: ± 1 std over 5 shuffles, "
+            "median 0.012</sup>"
+        )
+
+    def test_the_subtitle_says_how_many_rows_of_how_many_a_capped_sample_measured(self, scores):
+        capped = {"measured_on": 2_000, "out_of": 200_000, "sample": "stratified"}
+        figure = plot_feature_importance(
+            scores,
+            random_forest=_importance(**capped, std=0.0031, island=0.2),
+            xgboost=_importance(**capped, std=0.0031, island=0.1),
+        )
+        assert figure.layout.title.text.endswith(
+            "<br><sup>on 2,000 of 200,000 held-out rows, a sample stratified by class; "
+            "error bars: ± 1 std over 5 shuffles, median 0.0031</sup>"
+        )
 
 
 def _trial(score, state="complete", **params):

@@ -8,19 +8,24 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.inspection import permutation_importance
 from sklearn.metrics import f1_score, log_loss, roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from xgboost import XGBClassifier
 
 from parallel_trees.errors import TrainingError
-from parallel_trees.metrics import names
+from parallel_trees.metrics import chosen, names, scorer
 from parallel_trees.models import MODELS
+from parallel_trees.pipelines.training import nodes
 from parallel_trees.pipelines.training.nodes import (
+    IMPORTANCE_REPEATS,
+    IMPORTANCE_ROWS,
     evaluate_baseline,
     evaluate_folds,
     explain_model,
     export_model,
     fit_model,
+    importance_sample,
     predict_test_rows,
     record_training,
 )
@@ -383,6 +388,19 @@ class TestEvaluateBaseline:
         assert record["cv_scores"] == [0.5] * 5
 
 
+@pytest.fixture(scope="module")
+def many_held_out():
+    """A fitted forest, and twice ``IMPORTANCE_ROWS`` held-out rows of three classes of
+    70, 25 and 5%: more than the cap."""
+    rng = np.random.default_rng(0)
+    rows = 2 * IMPORTANCE_ROWS
+    y = pd.Series(rng.choice(3, size=rows, p=[0.7, 0.25, 0.05]))
+    x = pd.DataFrame({"signal": y + rng.normal(0, 0.5, rows), "noise": rng.normal(0, 1, rows)})
+    roles = {"numeric": ["signal", "noise"], "categorical": [], "many_levels": [], "excluded": {}}
+    model, _ = fit(x[:500], y[:500], FOREST | {"n_estimators": 5}, "random_forest", roles)
+    return model, x, y, roles
+
+
 class TestExplainModel:
     def test_each_column_of_the_table_gets_its_importance_on_the_held_out_rows(
         self, trained, iris_split
@@ -397,6 +415,30 @@ class TestExplainModel:
         assert list(importance["columns"]) == IRIS_ROLES["numeric"]
         petal = importance["columns"]["petal length (cm)"]["mean"]
         assert petal > importance["columns"]["sepal width (cm)"]["mean"]
+
+    def test_fewer_rows_than_the_cap_are_all_measured_as_scikit_learn_measures_them(
+        self, trained, iris_split
+    ):
+        x_train, x_test, y_train, y_test = iris_split
+        fitted, _ = trained["xgboost"]
+        importance = explain_model(
+            fitted, x_test, y_test, x_train, y_train, IRIS_ROLES, 21, YARDSTICK
+        )
+        assert len(x_test) == 30 < IMPORTANCE_ROWS
+        assert importance["measured_on"] == importance["out_of"] == 30
+        assert importance["sample"] == "all"
+        assert importance["repeats"] == IMPORTANCE_REPEATS
+        uncapped = permutation_importance(
+            fitted,
+            x_test,
+            y_test,
+            scoring=scorer(chosen("accuracy", "classification"), 3, 1),
+            n_repeats=IMPORTANCE_REPEATS,
+            random_state=21,
+        )
+        columns = importance["columns"].values()
+        assert [c["mean"] for c in columns] == uncapped.importances_mean.tolist()
+        assert [c["std"] for c in columns] == uncapped.importances_std.tolist()
 
     def test_it_is_measured_by_the_run_metric_worse_positive_even_for_a_loss(
         self, trained, iris_split
@@ -423,6 +465,70 @@ class TestExplainModel:
             YARDSTICK,
         )
         assert importance["rows"] == "training"
+        assert importance["measured_on"] == importance["out_of"] == len(x_train) == 120
+
+
+class TestImportanceCap:
+    def test_more_rows_than_the_cap_are_measured_on_a_sample_of_cap_rows(self, many_held_out):
+        model, x, y, roles = many_held_out
+        importance = explain_model(model, x, y, x[:0], y[:0], roles, 21, YARDSTICK)
+        assert importance["out_of"] == 2 * IMPORTANCE_ROWS
+        assert importance["measured_on"] == IMPORTANCE_ROWS
+        assert importance["sample"] == "stratified"
+        assert importance["columns"]["signal"]["mean"] > importance["columns"]["noise"]["mean"]
+
+    def test_the_baseline_and_every_shuffle_score_one_sample_with_each_class_share(
+        self, many_held_out, monkeypatch
+    ):
+        model, x, y, roles = many_held_out
+        seen = []
+
+        def spy(estimator, features, labels, **kwargs):
+            seen.append((features, labels))
+            return permutation_importance(estimator, features, labels, **kwargs)
+
+        monkeypatch.setattr(nodes, "permutation_importance", spy)
+        explain_model(model, x, y, x[:0], y[:0], roles, 21, YARDSTICK)
+        ((features, labels),) = seen  # one call: the baseline and the shuffles alike
+        assert features.index.equals(labels.index) and labels.index.is_monotonic_increasing
+        shares = labels.value_counts(normalize=True).sort_index()
+        assert shares.to_numpy() == pytest.approx(
+            y.value_counts(normalize=True).sort_index().to_numpy(), abs=1 / IMPORTANCE_ROWS
+        )
+
+    def test_the_same_seed_gives_the_same_importances_and_another_seed_another_sample(
+        self, many_held_out
+    ):
+        model, x, y, roles = many_held_out
+        first, again, other = (
+            explain_model(model, x, y, x[:0], y[:0], roles, seed, YARDSTICK)
+            for seed in (21, 21, 22)
+        )
+        assert first == again
+        assert first["columns"] != other["columns"]
+        assert not np.array_equal(
+            importance_sample(y, IMPORTANCE_ROWS, 21, stratify=True),
+            importance_sample(y, IMPORTANCE_ROWS, 22, stratify=True),
+        )
+
+
+class TestImportanceSample:
+    def test_no_more_rows_than_the_cap_means_all_of_them(self):
+        y = pd.Series([0, 1] * 5)
+        assert importance_sample(y, 10, 21, stratify=True) is None
+        assert importance_sample(y, 11, 21, stratify=False) is None
+
+    def test_a_stratified_sample_keeps_every_class_share_even_a_rare_one(self):
+        y = pd.Series([0] * 900 + [1] * 90 + [2] * 10)
+        sample = importance_sample(y, 100, 21, stratify=True)
+        assert np.bincount(y.iloc[sample]).tolist() == [90, 9, 1]
+        assert len(set(sample)) == 100 and np.all(np.diff(sample) > 0)  # distinct, in order
+
+    def test_a_regression_sample_is_a_seeded_random_one(self):
+        y = pd.Series(np.linspace(0, 1, 1000))
+        sample = importance_sample(y, 100, 21, stratify=False)
+        assert len(set(sample)) == 100 and np.all(np.diff(sample) > 0)
+        assert np.array_equal(sample, importance_sample(y, 100, 21, stratify=False))
 
 
 class TestRegression:
@@ -451,6 +557,16 @@ class TestRegression:
         x = x[cls.ROLES["numeric"]]
         folds = list(KFold(5, shuffle=True, random_state=21).split(x.iloc[:350]))
         return x.iloc[:350], y.iloc[:350], x.iloc[350:], y.iloc[350:], folds
+
+    def test_more_held_out_rows_than_the_cap_are_a_random_sample_of_them(self):
+        rng = np.random.default_rng(0)
+        x = pd.DataFrame({"age": rng.normal(size=IMPORTANCE_ROWS + 10)})
+        y = pd.Series(3 * x["age"] + rng.normal(size=len(x)))
+        roles = {**self.ROLES, "numeric": ["age"]}
+        model, _ = fit(x[:300], y[:300], FOREST, "random_forest", roles, yardstick=self.YARDSTICK)
+        importance = explain_model(model, x, y, x[:0], y[:0], roles, 21, self.YARDSTICK)
+        assert (importance["measured_on"], importance["sample"]) == (IMPORTANCE_ROWS, "random")
+        assert importance["columns"]["age"]["mean"] > 1
 
     def test_the_regressor_is_fitted_and_scored_by_rmse(self, diabetes):
         x, y, x_test, _, folds = diabetes
