@@ -188,6 +188,30 @@ def test_every_kedro_command_shown_is_one_the_cli_takes(module_project):
             check_runner_options(context.params["runner"], context.params["runner_params"])
 
 
+# YAML blocks that are not parameters, each run by the test named: the catalog's entries
+# and credentials (test_table_sources.py), a new model's section (test_training_run.py).
+NOT_PARAMETERS = {"raw_data", "penguins_db", "extra_trees"}
+
+
+def test_every_parameters_block_shown_passes_the_parameter_check(module_project):
+    from kedro.config import OmegaConfigLoader  # noqa: PLC0415 - see tests/conftest.py
+
+    conf = str(module_project.root / "conf")
+    base = OmegaConfigLoader(conf, base_env="base", default_run_env="local")["parameters"]
+    checked = 0
+    for path in [README, *PAGES]:
+        for block in re.findall(r"^ *```yaml\n(.*?)^ *```$", path.read_text(), re.M | re.S):
+            if block.lstrip().startswith("--8<--"):  # a file included as it is
+                continue
+            shown = yaml.safe_load(block)
+            if set(shown) & NOT_PARAMETERS:
+                assert set(shown) <= NOT_PARAMETERS, (path.name, block)
+                continue
+            assert problems(_merged(base, shown)) == [], (path.name, block)
+            checked += 1
+    assert checked >= 3  # the README's and data.md's own table, data.md's column_roles
+
+
 def _merged(base: dict, overrides: dict) -> dict:
     merged = dict(base)
     for key, value in overrides.items():
