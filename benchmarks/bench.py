@@ -3,15 +3,17 @@
 Every figure is a whole process (``kedro run`` in a throwaway copy of the
 project, or ``benchmarks/plain.py``), repeated and interleaved so that the
 machine's load hits all variants alike; each is reported as the median with
-its min-max, and as ratios of medians. Results also go to
+its min-max, and as ratios of medians. It ends with issue 32's goals, those that
+the parts run measured: each one's figure, its target, and "met" or "missed by"
+how much (``goal_lines``). Results, goals included, also go to
 ``benchmarks/results/<time>.json``.
 
     python benchmarks/bench.py [--repeats 5] [--quick] [--parts iris,tuned] [--baseline REV]
 
 ``--quick`` shrinks every workload (a smoke test of this script, not figures).
 ``--baseline REV`` also runs the project as it was at git revision REV, interleaved
-with today's, in the parts that compare the two (iris, table, tuned, yardstick): "did it get
-slower?"
+with today's, in the parts that compare the two (iris, table, tuned): "did it get
+slower?"; the yardstick part compares with it instead of BEFORE_YARDSTICK.
 """
 
 import argparse
@@ -41,8 +43,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 CORES = len(os.sched_getaffinity(0))
 SCALE = "n_estimators=10,cv_folds=3,random_forest.max_depth=12"
 KEDROS = "kedro.runner.ParallelRunner"  # `--runner=ParallelRunner` is the project's
-# The benchmark's copy of the project gets timing_hooks.DataMovementHooks,
-# which log each dataset load and save with its duration (workers included),
+# The benchmark's copy of the project gets timing_hooks.DataMovementHooks, which log
+# each dataset load and save with its duration (workers included), and
+# NodeTimingHooks, each node's wall and CPU seconds and whether mlflow was imported,
 # through a logger added to the project's own logging configuration.
 BENCH_LOGGER = """loggers:
   bench.io:
