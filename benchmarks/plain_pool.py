@@ -9,12 +9,16 @@ go to ONE joblib process pool (loky) sized to the cores, each fit with the
 threads the project's ``n_jobs: auto`` gives it (the cores shared by the fits
 running at once: 1 when the pool has a worker per core). Each final fit's task
 also predicts the held-out rows and measures the permutation importance of each
-column on them, as the project's ``explain_model`` does: it is a fifth of the
-work. The longest tasks (final fit + importance) are queued first, so that no
-core waits at the end for one long task; the folds fill in around them. Then
-the scores, the paired comparison of the two models, one JSON record.
+column on them, as the project's ``explain_model`` does (on every held-out row:
+the project samples at most ``IMPORTANCE_ROWS``), unless ``--no-importance``: the
+same models fitted and scored, nothing explained, the yardstick of issue 32's
+first goal (a user who wants scores should not pay for importance). The
+longest tasks (the final fits) are queued first, so that no core waits at the
+end for one long task; the folds fill in around them. Then the scores, the
+paired comparison of the two models, one JSON record.
 
     python benchmarks/plain_pool.py <out.json> [--rows 20000 --trees 110 --rounds 420]
+        [--no-importance]
 """
 
 import argparse
@@ -68,9 +72,13 @@ def fit_and_explain(
     y_train: np.ndarray,
     x_test: np.ndarray,
     y_test: np.ndarray,
+    explain: bool,
 ) -> dict:
-    """``model`` fitted on all training rows: its held-out predictions and column importance."""
+    """``model`` fitted on all training rows: its held-out predictions, and its column
+    importance when ``explain``."""
     model.fit(x_train, y_train)
+    if not explain:
+        return {"predictions": model.predict(x_test), "importance": None}
     importance = permutation_importance(
         model, x_test, y_test, n_repeats=REPEATS, random_state=SEED, n_jobs=1
     )
@@ -80,7 +88,7 @@ def fit_and_explain(
     }
 
 
-def main(out: str, rows: int, trees: int, rounds: int) -> None:
+def main(out: str, rows: int, trees: int, rounds: int, explain: bool) -> None:
     x, y = make_classification(
         n_samples=rows,
         n_features=FEATURES,
@@ -99,7 +107,7 @@ def main(out: str, rows: int, trees: int, rounds: int) -> None:
     threads = threads_per_model(cores, min(fits, cores))  # n_jobs: auto, a fit per core
     finals = [
         delayed(fit_and_explain)(
-            make(name, trees, rounds, threads), x_train, y_train, x_test, y_test
+            make(name, trees, rounds, threads), x_train, y_train, x_test, y_test, explain
         )
         for name in MODELS
     ]
@@ -140,5 +148,11 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--trees", type=int, default=110)
     parser.add_argument("--rounds", type=int, default=420)
+    parser.add_argument(
+        "--no-importance",
+        dest="explain",
+        action="store_false",
+        help="fit and score the models only: no permutation importance",
+    )
     args = parser.parse_args()
-    main(args.out, args.rows, args.trees, args.rounds)
+    main(args.out, args.rows, args.trees, args.rounds, args.explain)

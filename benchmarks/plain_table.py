@@ -32,12 +32,13 @@ SEED, FOLDS, TREES = 21, 5, 10
 def main(path: str, label: str, out: str) -> None:
     table = pd.read_csv(path)
     table = table[table[label].notna()]
-    codes, _ = pd.factorize(table[label], sort=True)
+    codes, classes = pd.factorize(table[label], sort=True)
     x, y = table.drop(columns=label), pd.Series(codes, index=table.index)
-    roles = infer_column_roles(x, {}, {})
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=0.2, stratify=y, random_state=SEED
     )
+    # From the training rows, as the project's node does.
+    roles = infer_column_roles(x_train, x_test, {}, {}, list(classes))
     folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(x_train, y_train))
     threads = max(1, len(os.sched_getaffinity(0)) // 2)  # n_jobs auto, two models at once
     estimators = {
