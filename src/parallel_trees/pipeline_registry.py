@@ -3,6 +3,8 @@
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
+from parallel_trees.collector import imports_uncollected
+
 PREDICT = "predict"
 
 
@@ -15,7 +17,8 @@ def register_pipelines() -> dict[str, Pipeline]:
     Returns:
         A mapping from pipeline names to ``Pipeline`` objects.
     """
-    pipelines = find_pipelines(raise_errors=True)
+    with imports_uncollected():  # the nodes' modules
+        pipelines = find_pipelines(raise_errors=True)
     training = [p for name, p in pipelines.items() if name != PREDICT]
     pipelines["__default__"] = sum(training, Pipeline([]))
     return pipelines

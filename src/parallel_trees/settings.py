@@ -4,13 +4,17 @@ import sys
 import warnings
 
 from parallel_trees import warning_lines
-from parallel_trees.hooks import (
-    InputChecksHooks,
-    NodeJournalHooks,
-    RunContextHooks,
-    RunGuardHooks,
-    TrackingHooks,
-)
+from parallel_trees.collector import imports_uncollected
+
+# The hooks import what the nodes use (scikit-learn, pandas, XGBoost): most of a run's start.
+with imports_uncollected():
+    from parallel_trees.hooks import (
+        InputChecksHooks,
+        NodeJournalHooks,
+        RunContextHooks,
+        RunGuardHooks,
+        TrackingHooks,
+    )
 
 # kedro-viz 12.5 imports FastAPI's ORJSONResponse, deprecated in the FastAPI of
 # our lock: every `kedro viz` command would print an 18-line warning that is

@@ -73,3 +73,16 @@ def test_parameter_files_are_the_envs_then_bases_as_written(conf):
     local, base = parameter_files(loader)
     assert sorted(p.name for p in local) == ["parameters.yml", "parameters_extra.yml"]
     assert base[conf / "base/parameters.yml"]["forest"]["n_estimators"] == "${n_estimators}"
+
+
+def test_the_files_are_read_only_when_a_source_is_first_asked_for(conf, monkeypatch):
+    reads = []
+    monkeypatch.setattr(
+        "parallel_trees.parameter_sources.parameter_files",
+        lambda loader: reads.append(loader) or parameter_files(loader),
+    )
+    found = sources(conf)
+    assert reads == []  # a run whose parameters are right never asks
+    assert found.where("cv_folds") == "conf/local/parameters.yml"
+    assert found.where("seed") == "conf/local/parameters_extra.yml"
+    assert len(reads) == 1
