@@ -137,6 +137,7 @@ LAYERS = [
         "kedro_internals",
         "sources",
         "warning_lines",
+        "collector",
     },
     {
         "metrics",
