@@ -3,6 +3,7 @@
 import os
 import re
 import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -17,6 +18,7 @@ from parallel_trees.mlflow_run import (
     flatten,
     fold_scores,
     git_commit,
+    prepare_model_logging,
     run_metrics,
     searches,
     tracking_uri,
@@ -217,6 +219,36 @@ class TestMlflowRun:
         run = store[0]
         info = run.client.get_run(run.run_id).info
         assert (info.run_name, info.status) == ("2026-01-01T00.00.00.000Z", "FINISHED")
+
+
+class TestPreparedLogging:
+    def test_after_it_logging_a_model_scans_the_installed_distributions_no_more(
+        self, store, monkeypatch, tmp_path
+    ):
+        # mlflow 3.17 keeps its map of modules to distributions in a private global
+        # (requirements_utils._MODULES_TO_PACKAGES): if this fails, prepare_model_logging
+        # no longer spares the first model's logging the scan of every distribution.
+        from mlflow.utils import requirements_utils  # noqa: PLC0415
+
+        scans = []
+        scan = requirements_utils.importlib_metadata.packages_distributions
+        monkeypatch.setattr(requirements_utils, "_MODULES_TO_PACKAGES", None)
+        monkeypatch.setattr(
+            requirements_utils.importlib_metadata,
+            "packages_distributions",
+            lambda: scans.append(1) or scan(),
+        )
+        prepare_model_logging()
+        assert scans == [1]
+        _, _, model, rows, _ = store
+        run = MlflowRun(f"sqlite:///{tmp_path / 'mlflow.db'}", "unit", "prepared", {})
+        run.log_model("random_forest", model, rows.head(3), ["x", "y"])
+        run.end()
+        assert scans == [1]
+
+    def test_it_imports_skops_which_the_sklearn_flavour_saves_with(self):
+        prepare_model_logging()
+        assert "skops.io" in sys.modules
 
 
 class TestOpeningIsImpatient:

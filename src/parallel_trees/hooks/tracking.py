@@ -10,12 +10,15 @@ DaskRunner they run in other processes, where a hook's logging would race
 """
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
+from kedro.runner import AbstractRunner
+from kedro.runner import ParallelRunner as KedroParallelRunner
 
 from parallel_trees.errors import RunInterrupted, UserError
 from parallel_trees.hooks.run_context import runner_name
@@ -27,12 +30,14 @@ from parallel_trees.mlflow_run import (
     flatten,
     fold_scores,
     git_commit,
+    prepare_model_logging,
     run_metrics,
     searches,
     tracking_uri,
 )
 from parallel_trees.models import MODELS
 from parallel_trees.parameters import dataset_name
+from parallel_trees.runners.parallel import ParallelRunner
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,7 @@ class TrackingHooks:
         self._guard = guard
         self._context: KedroContext | None = None
         self._run: MlflowRun | None = None
+        self._preparing: threading.Thread | None = None
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
@@ -66,8 +72,9 @@ class TrackingHooks:
         project = Path(context.project_path)
         settings = params["mlflow"]
         uri = tracking_uri(settings["tracking_uri"], project)
+        runner = session_runner()
         tags = {
-            "runner": runner_name(session_runner()),
+            "runner": runner_name(runner),
             "dataset": dataset_name(str(params["dataset"])),
             "kedro_env": str(run_params.get("env") or context.env or "local"),
             "pipeline": ",".join(run_params.get("pipeline_names") or ["__default__"]),
@@ -96,12 +103,14 @@ class TrackingHooks:
             settings["experiment"],
             uri,
         )
+        self._prepare_while_nodes_run(runner)
 
     # trylast: after the run guard's (not trylast) has closed its watchdog, even if
     # logging fails.
     @hook_impl(trylast=True)
     def after_pipeline_run(self, pipeline: Pipeline, catalog: Any) -> None:
         """Log what the run made, then close its MLflow run as FINISHED."""
+        self._prepared()
         if self._run is None:
             return
         run, self._run = self._run, None
@@ -123,11 +132,43 @@ class TrackingHooks:
         verdict = self._guard.verdict(error) if self._guard else None
         self._abandon("KILLED" if isinstance(verdict, RunInterrupted) else "FAILED")
 
+    def _prepare_while_nodes_run(self, runner: AbstractRunner | None) -> None:
+        """Prepare the models' logging (``prepare_model_logging``) in a thread while the
+        nodes run, which this process mostly waits for: once no fork can follow.
+
+        Under this project's ParallelRunner, once its workers are started; under Kedro's
+        (``kedro.runner.ParallelRunner``), which starts them when it first needs one, or
+        an unknown runner, not at all: the models' logging does it all then.
+        """
+        if isinstance(runner, ParallelRunner):
+            runner.when_workers_started(self._start_preparing)
+        elif runner is not None and not isinstance(runner, KedroParallelRunner):
+            self._start_preparing()
+
+    def _start_preparing(self) -> None:
+        self._preparing = threading.Thread(target=_prepare, name="mlflow-prepare", daemon=True)
+        self._preparing.start()
+
+    def _prepared(self) -> None:
+        """Wait for the preparation, if started: no thread of this run imports any more (a
+        later run in this process may fork)."""
+        if self._preparing is not None:
+            self._preparing.join()
+            self._preparing = None
+
     def _abandon(self, status: str = "FAILED") -> None:
+        self._prepared()
         if self._run is not None:
             run, self._run = self._run, None
             run.end(status)
             logger.info("MLflow run %s marked %s", run.run_id, status)
+
+
+def _prepare() -> None:
+    try:
+        prepare_model_logging()
+    except Exception:  # noqa: BLE001 - only a head start: logging a model does it again
+        logger.debug("Preparing to log the models failed", exc_info=True)
 
 
 def _first_line(error: Exception) -> str:

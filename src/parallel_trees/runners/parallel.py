@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from collections.abc import Callable
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,17 @@ class ParallelRunner(KedroParallelRunner):
     def __init__(self, max_workers: int | None = None, is_async: bool = False):
         # Kedro's starts its data manager process here; this one never needs it.
         skip_data_manager(self, max_workers, is_async)
+        self._when_started: list[Callable[[], None]] = []
+
+    def when_workers_started(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` in this process once the next run's workers are started.
+
+        From then on the pool forks this process no more (under fork it has started every
+        worker; under spawn and forkserver a later one is not forked from here), so a thread
+        may import: a fork while a thread imports leaves the child waiting forever on the
+        import's lock. A run that ends before its pool starts calls nothing.
+        """
+        self._when_started.append(callback)
 
     def __del__(self) -> None:
         pass  # Kedro's shuts its data manager down
@@ -127,10 +139,13 @@ class ParallelRunner(KedroParallelRunner):
         # The most nodes that one step of the pipeline can run at once.
         self._width = max((len(group) for group in pipeline.grouped_nodes), default=1)
         self._chains = long_chains(pipeline)
-        with shared_data() as folder:
-            self._share_through_files(pipeline, catalog, folder)
-            super()._run(pipeline, catalog, hook_manager, run_id)
-            self._keep_free_outputs(pipeline, catalog)
+        try:
+            with shared_data() as folder:
+                self._share_through_files(pipeline, catalog, folder)
+                super()._run(pipeline, catalog, hook_manager, run_id)
+                self._keep_free_outputs(pipeline, catalog)
+        finally:
+            self._when_started = []  # not called: for this run only
 
     def _get_executor(self, max_workers: int) -> LongestFirstPool:
         pool = LongestFirstPool(
@@ -145,4 +160,7 @@ class ParallelRunner(KedroParallelRunner):
         # more, up to a worker per core, and it still grows to that when needed).
         for _ in range(min(max_workers, self._width)):
             pool.submit(os.getpid)
+        callbacks, self._when_started = self._when_started, []
+        for callback in callbacks:
+            callback()
         return pool

@@ -69,6 +69,30 @@ def test_every_worker_starts_with_the_pool_and_imports_the_nodes(configured, mon
     assert inside["disabled"] == ["kedro-viz"]  # its hooks only warn in a worker
 
 
+@pytest.mark.parametrize("method", START_METHODS)
+def test_the_callbacks_are_called_once_every_worker_has_started(configured, monkeypatch, method):
+    # Then a thread of this process may import: no worker is forked from it any more.
+    monkeypatch.setenv("KEDRO_MP_CONTEXT", method)
+    runner, seen = ParallelRunner(), []
+    runner._width = 2
+    before = len(multiprocessing.active_children())
+    runner.when_workers_started(lambda: seen.append(len(multiprocessing.active_children())))
+    with runner._get_executor(2), runner._get_executor(2):  # a callback is for one run
+        pass
+    assert [started - before for started in seen] == [2]
+
+
+def test_a_run_that_ends_before_its_pool_starts_calls_nothing_later(configured, monkeypatch):
+    monkeypatch.setenv("KEDRO_MP_CONTEXT", "spawn")
+    runner, seen = ParallelRunner(), []
+    runner.when_workers_started(lambda: seen.append(True))
+    with pytest.raises(AttributeError):  # no catalog: it fails before it starts its pool
+        runner._run(Pipeline([node(_fails, None, "out")]), None)  # type: ignore[arg-type]
+    with runner._get_executor(1):
+        pass
+    assert not seen
+
+
 def test_no_more_workers_start_at_once_than_the_widest_step_can_use(configured, monkeypatch):
     # The pool still grows to its size (2) if a task finds no worker idle.
     assert _worker("spawn", monkeypatch, width=1)["started at once"] == 1
