@@ -431,7 +431,7 @@ def preloaded_workers(modules: Iterable[str]) -> dict[str, str]:
     # The forkserver starts with the first worker, once Dask has set the workers'
     # environment variables (distributed.nanny.pre-spawn-environ) in this process.
     multiprocessing.get_context("forkserver").set_forkserver_preload(
-        ["distributed", __name__, *package, *modules]
+        ["parallel_trees.runners.forkserver", "distributed", __name__, *package, *modules]
     )
     return method
 

@@ -98,6 +98,21 @@ class TestLocalClusterWorkers:
         assert run.returncode == 0, run.stderr
         assert "imported in each worker: {True}" in run.stdout, run.stdout
 
+    def test_their_forkserver_exits_without_tearing_the_libraries_down(self):
+        # What the forkserver imported stays, and so does an object of it that would say.
+        code = """
+import logging, parallel_trees.runners.forkserver
+class Module:
+    def __del__(self):
+        print("torn down")
+logging.module = Module()
+"""
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert run.returncode == 0, run.stderr
+        assert "torn down" not in run.stdout
+
 
 def tls(folder, **files) -> dict[str, str]:
     """The tls_* runner parameters of the client certificate in ``folder``; ``files`` override."""
