@@ -3,7 +3,8 @@
 - ``parallel``: ``ParallelRunner`` (``kedro run --runner=ParallelRunner``), with
   its ``handoff`` (data through shared files) and its ``pool`` (longest chain first).
 - ``dask``: ``DaskRunner`` (``--runner=parallel_trees.runners.DaskRunner``), with
-  its ``connection`` (TLS checks, why a connection failed) and its ``log_forwarding``.
+  its ``connection`` (TLS checks, why a connection failed), its ``log_forwarding``
+  and the ``forkserver`` of its local cluster's workers.
 - ``options``: ``--runner`` and ``--runner-params`` checked before a run.
 - ``supervision`` and ``journal``: a run stopped at once by Ctrl-C or a dead process,
   naming the nodes it lost.

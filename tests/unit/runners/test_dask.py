@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import subprocess
 import sys
 import time
 from concurrent.futures import Future
@@ -71,6 +72,46 @@ class TestDaskRunnerSettings:
     def test_a_local_cluster_needs_a_worker(self, n_workers):
         with pytest.raises(ValueError, match=f"n_workers = {n_workers}: a local cluster needs"):
             DaskRunner(n_workers=n_workers)
+
+
+# In a new process: a forkserver keeps the modules it was first given, and the test
+# process may have started one already.
+FIRST_IMPORTS = """
+import sys
+from parallel_trees.runners.dask import DaskRunner
+with DaskRunner(n_workers=1)._client(["colorsys"]) as client:
+    print("imported in each worker:", set(client.run(lambda: "colorsys" in sys.modules).values()))
+"""
+
+
+@pytest.mark.processes
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="spawned elsewhere")
+class TestLocalClusterWorkers:
+    def test_they_start_with_the_nodes_modules_imported(self):
+        run = subprocess.run(
+            [sys.executable, "-c", FIRST_IMPORTS],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        assert "imported in each worker: {True}" in run.stdout, run.stdout
+
+    def test_their_forkserver_exits_without_tearing_the_libraries_down(self):
+        # What the forkserver imported stays, and so does an object of it that would say.
+        code = """
+import logging, parallel_trees.runners.forkserver
+class Module:
+    def __del__(self):
+        print("torn down")
+logging.module = Module()
+"""
+        run = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert run.returncode == 0, run.stderr
+        assert "torn down" not in run.stdout
 
 
 def tls(folder, **files) -> dict[str, str]:
