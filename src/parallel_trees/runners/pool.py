@@ -41,7 +41,7 @@ def worker_hook_manager() -> PluginManager:
 def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``; ``None`` where the C library has none (macOS, musl)."""
     try:
-        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
 

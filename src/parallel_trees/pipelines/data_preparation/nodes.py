@@ -434,8 +434,12 @@ def _check_numeric(parts: list[pd.DataFrame], columns: list[str], source: dict[s
     features (330 MB more at 1e6 rows of 20 columns).
     """
     name = where(source)
+
+    def values_of(column: str) -> pd.Series:
+        return pd.concat([part[column] for part in parts if column in part.columns])
+
     for column in columns:
-        values = pd.concat([part[column] for part in parts])
+        values = values_of(column)
         first = first_text(values)
         if first is not None:
             raise DataError(
@@ -445,8 +449,7 @@ def _check_numeric(parts: list[pd.DataFrame], columns: list[str], source: dict[s
             )
     huge = {}  # infinite too
     for column in columns:
-        values = pd.concat([part[column] for part in parts])
-        beyond = pd.to_numeric(values).astype(float).abs() > FLOAT32_MAX
+        beyond = pd.to_numeric(values_of(column)).astype(float).abs() > FLOAT32_MAX
         if beyond.any():
             huge[column] = beyond
     if huge:
