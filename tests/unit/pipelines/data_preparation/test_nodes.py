@@ -60,6 +60,12 @@ class TestLoadDataset:
         if name == "raw_data":  # the other columns as they were
             assert features.dtypes.drop(floats.index).equals(table.dtypes[["width", "flag"]])
 
+    @pytest.mark.parametrize("name", ["iris", "synthetic"])
+    def test_float_columns_stay_one_array_that_a_fit_reads_without_a_copy(self, name):
+        # Cast column by column, they were separate arrays, copied into one for each fit.
+        features, *_ = load(name)
+        assert np.shares_memory(features.to_numpy(), features.to_numpy())
+
     def test_synthetic_is_sized_by_its_parameters_and_seeded(self):
         features, target, names = load("synthetic")
         assert features.shape == (200, 6)
@@ -402,6 +408,14 @@ class TestInferColumnRoles:
     def test_many_levels_are_marked_for_target_encoding(self):
         table = _real_table(60).assign(code=[f"c{i % 30}" for i in range(60)])
         assert roles_of(table, {}, SOURCE)["many_levels"] == ["code"]
+
+    def test_values_beyond_float32_are_named_in_every_column_training_and_held_out(self):
+        table = _real_table().assign(flippers=[*range(39), 1e39])
+        table = table.assign(bill=[np.inf] + [1.0] * 39)
+        train, test = table.iloc[:30], table.iloc[30:]
+        with pytest.raises(DataError) as error:
+            infer_column_roles(train, test, {}, SOURCE, [])
+        assert "'bill' in 1 rows (line 2); 'flippers' in 1 rows (line 41)." in str(error.value)
 
     @pytest.mark.parametrize(
         ("table", "overrides", "message"),
