@@ -227,6 +227,7 @@ class Project:
 
     baseline: "Project | None" = None  # the project at --baseline REV, when given
     revision = "this work tree"
+    sizes: list[int] | None = None  # --sizes: the scaling part's row counts, when given
 
     def __init__(self, root: Path, source: Path = ROOT):
         self.root = root
@@ -651,7 +652,9 @@ def bench_scaling(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
     how memory grows with rows, projected to 1e7 rows (a straight line through the
     two largest sizes)."""
     table, samples, peaks, goals = [], {}, {}, []
-    sizes = [1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000, 3_000_000]
+    sizes = project.sizes or (
+        [1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000, 3_000_000]
+    )
     at = 1_000_000 if 1_000_000 in sizes else max(sizes)  # the goals' size (--quick: less)
     for rows in sizes:
         print(f"scaling: {rows} rows", file=sys.stderr)
@@ -692,6 +695,8 @@ def bench_scaling(project: Project, n: int, quick: bool) -> tuple[Table, dict]:
                 ),
                 Goal("5", f"memory at {rows:,} rows: peak / data", peaks[rows] / data_mb, 4.0, "x"),
             ]
+    if len(sizes) < 2:  # noqa: PLR2004 - a line needs two sizes
+        return table, {"scaling": samples, "goals": goals}
     (small, large) = sizes[-2:]
     per_million = (peaks[large] - peaks[small]) / (large - small) * 1e6
     projected = peaks[large] + per_million * (10_000_000 - large) / 1e6
@@ -1115,6 +1120,11 @@ def main() -> None:
         help="also run the project at this git revision, interleaved (iris, table, tuned, ...)",
     )
     parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(float(size)) for size in text.split(",")],
+        help="the scaling part's row counts, comma-separated (e.g. 1e7: one run each above 1e6)",
+    )
+    parser.add_argument(
         "--handoff",
         action="store_true",
         help="only: the split in memory vs persisted through the catalog, at the largest size",
@@ -1126,6 +1136,7 @@ def main() -> None:
     results: dict = {"cores": CORES, "repeats": args.repeats, "quick": args.quick}
     with tempfile.TemporaryDirectory(prefix="parallel-trees-bench-") as tmp:
         project = Project(Path(tmp) / "parallel-trees")
+        project.sizes = args.sizes
         if args.baseline:
             source = exported(args.baseline, Path(tmp) / "baseline-source")
             project.baseline = Project(Path(tmp) / "baseline", source)
