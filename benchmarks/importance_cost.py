@@ -1,6 +1,8 @@
 """The CPU seconds of ``explain_model`` per model, capped (``IMPORTANCE_ROWS``) against
-uncapped (every held-out row, as before the cap), side by side: the two calls interleaved,
-RUNS times each, medians; and the final fit's CPU seconds, for scale.
+uncapped (every held-out row, as before the cap), and against scikit-learn's
+``permutation_importance`` on the same capped sample (one prediction per shuffle, as
+before the project batched them), side by side: the calls interleaved, RUNS times each,
+medians; and the final fit's CPU seconds, for scale.
 
 Two workloads: ``make bench``'s "heavy" one (20,000 rows of the synthetic table, 110
 trees, 420 rounds: 4,000 held-out rows) and 1e6 rows with bench.py's scale models (10
@@ -17,13 +19,17 @@ import time
 import pandas as pd
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
 from sklearn.model_selection import train_test_split
 from xgboost import XGBClassifier
 
+from parallel_trees.metrics import scorer
 from parallel_trees.pipelines.training.nodes import (
+    IMPORTANCE_REPEATS,
     IMPORTANCE_ROWS,
     Judge,
     explain_model,
+    importance_sample,
     permutation_record,
 )
 from parallel_trees.preprocessing import make_model
@@ -56,14 +62,22 @@ def workload(name: str, rows: int, trees: int, rounds: int, depth: int | None, r
         ),
     }
     print(f"\n{name}: {len(x_test):,} held-out rows, cap {IMPORTANCE_ROWS:,}, {runs} runs each")
-    print("| model | final fit CPU s | uncapped CPU s | capped CPU s | capped / uncapped |")
-    print("|---|---|---|---|---|")
+    print(
+        "| model | final fit CPU s | uncapped CPU s | capped CPU s | capped / uncapped "
+        "| capped, a prediction per shuffle CPU s | batched / a prediction per shuffle |"
+    )
+    print("|---|---|---|---|---|---|---|")
     columns, judge = list(x.columns), Judge(YARDSTICK)
+    sample = importance_sample(y_test, IMPORTANCE_ROWS, SEED, stratify=True)
+    x_sample, y_sample = (
+        (x_test, y_test) if sample is None else (x_test.iloc[sample], y_test.iloc[sample])
+    )
+    score = scorer(judge.metric, judge.classes, judge.positive)
     for model_name, estimator in estimators.items():
         started = time.process_time()
         model = make_model(estimator, roles, SEED).fit(x_train, y_train)
         fit_cpu = time.process_time() - started
-        before, after = [], []
+        before, after, unbatched = [], [], []
         for _ in range(runs):  # interleaved
             started = time.process_time()
             permutation_record(model, x_test, y_test, columns, judge, SEED, cap=len(x_test))
@@ -71,8 +85,22 @@ def workload(name: str, rows: int, trees: int, rounds: int, depth: int | None, r
             started = time.process_time()
             explain_model(model, x_test, y_test, x_train, y_train, roles, SEED, YARDSTICK)
             after.append(time.process_time() - started)
-        b, a = statistics.median(before), statistics.median(after)
-        print(f"| {model_name} | {fit_cpu:.1f} | {b:.2f} | {a:.2f} | {a / b:.3f} |", flush=True)
+            started = time.process_time()
+            permutation_importance(
+                model,
+                x_sample,
+                y_sample,
+                scoring=score,
+                n_repeats=IMPORTANCE_REPEATS,
+                random_state=SEED,
+            )
+            unbatched.append(time.process_time() - started)
+        b, a, u = (statistics.median(t) for t in (before, after, unbatched))
+        print(
+            f"| {model_name} | {fit_cpu:.1f} | {b:.2f} | {a:.2f} | {a / b:.3f} | {u:.2f} "
+            f"| {a / u:.2f} |",
+            flush=True,
+        )
 
 
 def main() -> None:

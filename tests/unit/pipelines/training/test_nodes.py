@@ -26,6 +26,7 @@ from parallel_trees.pipelines.training.nodes import (
     export_model,
     fit_model,
     importance_sample,
+    permutation_importances,
     predict_test_rows,
     record_training,
 )
@@ -483,13 +484,13 @@ class TestImportanceCap:
         model, x, y, roles = many_held_out
         seen = []
 
-        def spy(estimator, features, labels, **kwargs):
+        def spy(estimator, features, labels, *args):
             seen.append((features, labels))
-            return permutation_importance(estimator, features, labels, **kwargs)
+            return permutation_importances(estimator, features, labels, *args)
 
-        monkeypatch.setattr(nodes, "permutation_importance", spy)
+        monkeypatch.setattr(nodes, "permutation_importances", spy)
         explain_model(model, x, y, x[:0], y[:0], roles, 21, YARDSTICK)
-        ((features, labels),) = seen  # one call: the baseline and the shuffles alike
+        ((features, labels),) = seen  # one sample: the baseline and the shuffles alike
         assert features.index.equals(labels.index) and labels.index.is_monotonic_increasing
         shares = labels.value_counts(normalize=True).sort_index()
         assert shares.to_numpy() == pytest.approx(
@@ -510,6 +511,62 @@ class TestImportanceCap:
             importance_sample(y, IMPORTANCE_ROWS, 21, stratify=True),
             importance_sample(y, IMPORTANCE_ROWS, 22, stratify=True),
         )
+
+
+class TestPermutationImportances:
+    """The project's batched predictions give scikit-learn's ``permutation_importance``,
+    value for value."""
+
+    @staticmethod
+    def scikit_learns(model, x, y, metric, classes):
+        return permutation_importance(
+            model,
+            x,
+            y,
+            scoring=scorer(chosen(metric, "classification"), classes, 1),
+            n_repeats=IMPORTANCE_REPEATS,
+            random_state=21,
+        ).importances
+
+    @pytest.mark.parametrize("metric", ["accuracy", "log_loss"])
+    def test_a_forest_on_a_table_with_a_categorical_column(self, metric):
+        rng = np.random.default_rng(1)
+        y = pd.Series(rng.choice(3, size=300))
+        x = pd.DataFrame(
+            {
+                "signal": y + rng.normal(0, 0.8, 300),
+                "colour": pd.Categorical(rng.choice(["red", "blue"], 300)),
+                "noise": rng.normal(0, 1, 300),
+            }
+        )
+        roles = {"numeric": ["signal", "noise"], "categorical": ["colour"]}
+        roles |= {"many_levels": [], "excluded": {}}
+        model, _ = fit(x[:200], y[:200], FOREST | {"n_estimators": 7}, "random_forest", roles)
+        judge = nodes.Judge(YARDSTICK | {"metric": metric})
+        ours = permutation_importances(model, x[200:], y[200:], judge, IMPORTANCE_REPEATS, 21)
+        assert ours.shape == (3, IMPORTANCE_REPEATS)
+        assert np.array_equal(ours, self.scikit_learns(model, x[200:], y[200:], metric, 3))
+
+    def test_the_same_whether_the_columns_are_predicted_together_or_apart(
+        self, trained, iris_split, monkeypatch
+    ):
+        _, x_test, _, y_test = iris_split
+        model, _ = trained["xgboost"]
+        judge = nodes.Judge(YARDSTICK)
+        together = permutation_importances(model, x_test, y_test, judge, IMPORTANCE_REPEATS, 21)
+        predicted = []
+        original = nodes.Judge.outcome
+        monkeypatch.setattr(
+            nodes.Judge,
+            "outcome",
+            lambda self, *args: predicted.append(len(args[1])) or original(self, *args),
+        )
+        monkeypatch.setattr(nodes, "PREDICTED_ROWS", 2 * len(x_test) * IMPORTANCE_REPEATS)
+        apart = permutation_importances(model, x_test, y_test, judge, IMPORTANCE_REPEATS, 21)
+        # The baseline, then two columns' shuffles at a time.
+        assert predicted == [len(x_test)] + [2 * len(x_test) * IMPORTANCE_REPEATS] * 2
+        assert np.array_equal(together, apart)
+        assert np.array_equal(together, self.scikit_learns(model, x_test, y_test, "accuracy", 3))
 
 
 class TestImportanceSample:
