@@ -64,8 +64,9 @@ lint: install
 
 # The whole suite, on two pytest-xdist workers; the tests that share a run (or a module's
 # fixtures) share a worker (tests/conftest.py's xdist_groups), so that each run is made once.
+# The 20 slowest steps are listed at the end: where CI's time goes.
 test: lint
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=20
 
 # The supported Pythons but .venv's X.Y (PYTHON's, before make install has made it; all of
 # them when it does not run).
