@@ -21,6 +21,7 @@ from parallel_trees.resources import alive
 
 if TYPE_CHECKING:
     from mlflow.models import ModelSignature
+    from mlflow.models.model import ModelInfo
 
 # An MLflow parameter's value is at most 6,000 characters (mlflow 3.17).
 MAX_PARAM = 6000
@@ -182,14 +183,27 @@ class MlflowRun:
         values: Mapping[str, float],
         steps: Mapping[str, list[float]] = {},  # noqa: B006 - read only
         run_id: str | None = None,
+        models: list[str] = [],  # noqa: B006 - read only
     ) -> None:
-        """Log single values, then series (one step per item), in batches of 1,000."""
+        """Log single values, then series (one step per item), in batches of 1,000; on the
+        run's logged ``models`` (their ids) too, each metric's step 0.
+
+        ``log_model`` copies the run's metrics at step 0 onto the model it logs (mlflow
+        3.17's ``Model.log``), with one query per metric: the run's models are logged
+        first, while the run has no metrics, and given theirs here, the same.
+        """
         entities, now = self._mlflow.entities, _millis()
         items = [entities.Metric(key, value, now, 0) for key, value in values.items()]
         items += [
             entities.Metric(key, float(value), now, step)
             for key, series in steps.items()
             for step, value in enumerate(series)
+        ]
+        items += [
+            entities.Metric(m.key, m.value, m.timestamp, m.step, model_id=model)
+            for model in models
+            for m in items
+            if m.step == 0
         ]
         for start in range(0, len(items), 1000):
             self.client.log_batch(run_id or self.run_id, metrics=items[start : start + 1000])
@@ -204,8 +218,9 @@ class MlflowRun:
 
     def log_model(
         self, name: str, model: Pipeline, example: pd.DataFrame, classes: list[str]
-    ) -> str:
-        """Log a fitted model with its signature and input example; its ``models:/`` URI.
+    ) -> "ModelInfo":
+        """Log a fitted model with its signature and input example (its ``model_uri`` and
+        ``model_id``).
 
         It predicts class codes (a regression's: numbers): ``classes`` (the names, by
         code; none for a regression) is in its metadata,
@@ -218,7 +233,7 @@ class MlflowRun:
 
         rows = as_mlflow_reads(example)
         trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
-        info = self._mlflow.sklearn.log_model(
+        return self._mlflow.sklearn.log_model(
             model,
             name=name,
             signature=signature(example, model.predict(rows)),
@@ -230,7 +245,6 @@ class MlflowRun:
             pip_requirements=_requirements(model),
             run_id=self.run_id,  # this run's, without making it mlflow's active run
         )
-        return info.model_uri
 
     def child(self, name: str, parent_id: str, tags: Mapping[str, str] = {}) -> str:  # noqa: B006
         """A finished child run of ``parent_id``; its id."""

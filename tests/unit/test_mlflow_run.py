@@ -163,8 +163,9 @@ def store(tmp_path_factory):
     run = MlflowRun(f"sqlite:///{folder / 'mlflow.db'}", "unit", "2026-01-01T00.00.00.000Z", {})
     with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always")
-        uri = run.log_model("random_forest", model, take_input_example(rows, roles), ["x", "y"])
+        info = run.log_model("random_forest", model, take_input_example(rows, roles), ["x", "y"])
     run.end()
+    uri = info.model_uri
     return run, uri, model, rows, [str(w.message) for w in raised]
 
 
@@ -219,6 +220,32 @@ class TestMlflowRun:
         run = store[0]
         info = run.client.get_run(run.run_id).info
         assert (info.run_name, info.status) == ("2026-01-01T00.00.00.000Z", "FINISHED")
+
+    def test_metrics_logged_after_the_models_reach_them_as_mlflow_copies_them(
+        self, store, tmp_path
+    ):
+        # mlflow 3.17's log_model copies the run's step-0 metrics onto the model it logs,
+        # one query per metric; a run logs its models first and gives them theirs.
+        _, _, model, rows, _ = store
+        uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+        values, steps = {"a": 1.0, "b": 0.5}, {"s": [0.25, 0.75]}
+        theirs = MlflowRun(uri, "unit", "mlflow's way", {})
+        theirs.log_metrics(values, steps)
+        copied = theirs.log_model("random_forest", model, rows.head(3), ["x", "y"])
+        ours = MlflowRun(uri, "unit", "ours", {})
+        given = ours.log_model("random_forest", model, rows.head(3), ["x", "y"])
+        ours.log_metrics(values, steps, models=[given.model_id])
+
+        def records(run: MlflowRun, model_id: str) -> tuple:
+            logged = run.client.get_logged_model(model_id).metrics
+            history = [run.client.get_metric_history(run.run_id, key) for key in [*values, *steps]]
+            return (
+                sorted((m.key, m.value, m.step, m.run_id == run.run_id) for m in logged),
+                [[(m.key, m.value, m.step) for m in metric] for metric in history],
+            )
+
+        assert records(ours, given.model_id) == records(theirs, copied.model_id)
+        assert len(records(ours, given.model_id)[0]) == 3  # a, b, and s at step 0
 
 
 class TestPreparedLogging:

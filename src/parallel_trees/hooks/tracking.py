@@ -191,8 +191,23 @@ def _log_results(run: MlflowRun, pipeline: Pipeline, catalog: Any) -> None:
         return saved[name][0].load() if name in saved else None
 
     metrics = load(METRICS)
+    example = load(INPUT_EXAMPLE)
+    models = []  # the logged models' ids
+    # The models first: logging one copies the run's metrics logged so far onto it, one
+    # query each (log_metrics gives them theirs).
+    for name in MODELS:
+        model = load(f"{name}.model")
+        judged = metrics and name in metrics["models"]  # not left out of the run
+        if model is not None and example is not None and judged:
+            info = run.log_model(name, model, example, metrics["run"]["classes"])
+            models.append(info.model_id)
+            logger.info("Logged %s to MLflow as %s", MODELS[name].display_name, info.model_uri)
+        if metrics and name in metrics["models"]:
+            metric = metrics["run"]["yardstick"]["metric"]
+            _log_trials(run, name, metrics["models"][name], metric)
+
     if metrics:
-        run.log_metrics(run_metrics(metrics), fold_scores(metrics))
+        run.log_metrics(run_metrics(metrics), fold_scores(metrics), models=models)
         if metrics["ranking"]:
             run.client.set_tag(run.run_id, "best_model", metrics["best"])
             run.client.set_tag(run.run_id, "metric", metrics["run"]["yardstick"]["metric"])
@@ -200,17 +215,6 @@ def _log_results(run: MlflowRun, pipeline: Pipeline, catalog: Any) -> None:
         # (sources.describe, which holds no credentials), as data_source.<key> tags.
         for key, value in (metrics["run"].get("data_source") or {}).items():
             run.client.set_tag(run.run_id, f"data_source.{key}", value)
-
-    example = load(INPUT_EXAMPLE)
-    for name in MODELS:
-        model = load(f"{name}.model")
-        judged = metrics and name in metrics["models"]  # not left out of the run
-        if model is not None and example is not None and judged:
-            uri = run.log_model(name, model, example, metrics["run"]["classes"])
-            logger.info("Logged %s to MLflow as %s", MODELS[name].display_name, uri)
-        if metrics and name in metrics["models"]:
-            metric = metrics["run"]["yardstick"]["metric"]
-            _log_trials(run, name, metrics["models"][name], metric)
 
 
 def _log_trials(run: MlflowRun, name: str, record: dict[str, Any], metric: str) -> None:
