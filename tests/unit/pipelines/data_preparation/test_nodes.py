@@ -652,6 +652,15 @@ class TestMakeCvSplits:
             assert set(train).isdisjoint(valid)
             assert y_train.iloc[valid].value_counts().to_dict() == {0: 8, 1: 8, 2: 8}
 
+    def test_positions_are_int32_the_splitters_own(self, iris_split):
+        y_train = iris_split[2]
+        splits = make_cv_splits(y_train, CLASSES, 5, True, 21)
+        expected = StratifiedKFold(5, shuffle=True, random_state=21).split(y_train, y_train)
+        for (fit, valid), (fit_k, valid_k) in zip(splits, expected, strict=True):
+            assert fit.dtype == valid.dtype == np.int32
+            np.testing.assert_array_equal(fit, fit_k)
+            np.testing.assert_array_equal(valid, valid_k)
+
     def test_same_seed_same_folds(self, iris_split):
         y_train = iris_split[2]
         first = make_cv_splits(y_train, CLASSES, 5, True, 21)
