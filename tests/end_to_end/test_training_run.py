@@ -210,8 +210,9 @@ class TestParallelAndSequentialRuns:
     def test_saved_models_are_the_fitted_estimators(self, runs):
         with runs["sequential"].saved("data/06_models/xgboost.pkl").open("rb") as f:
             model = pickle.load(f)  # our own file, just written
-        # The whole pipeline: it predicts from the table's own columns.
-        assert [type(step).__name__ for step in model] == ["ColumnTransformer", "XGBClassifier"]
+        # The whole pipeline: it predicts from the table's own columns (as one array).
+        steps = [type(step).__name__ for step in model]
+        assert steps == ["ColumnTransformer", "FunctionTransformer", "XGBClassifier"]
         assert model[-1].get_params()["n_estimators"] == 100
         assert model.feature_names_in_.tolist() == IRIS_COLUMNS
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -46,13 +47,46 @@ class TestMissingValues:
         features, target = _table()
         model = make_model(estimator, ROLES, 0).fit(features, target)
         assert model[0].transformers[0][1] == "passthrough"
-        assert np.isnan(model[0].transform(features)[:, 0]).sum() == features["width"].isna().sum()
+        columns = model[:-1].transform(features)  # what the estimator gets
+        assert np.isnan(columns[:, 0]).sum() == features["width"].isna().sum()
 
     def test_a_model_that_does_not_take_nan_gets_an_imputer(self):
         features, target = _table()
         model = make_model(LogisticRegression(), ROLES, 0).fit(features, target)
         assert isinstance(model[0].named_transformers_["numeric"], SimpleImputer)
-        assert not np.isnan(model[0].transform(features)).any()
+        assert not np.isnan(model[:-1].transform(features)).any()
+
+
+class TestWhatTheEstimatorGets:
+    def test_columns_of_one_dtype_are_read_without_a_copy(self):
+        rng = np.random.default_rng(0)
+        features = pd.DataFrame(rng.normal(size=(50, 3)).astype(np.float32), columns=list("abc"))
+        roles = {"numeric": ["c", "a"], "categorical": [], "many_levels": []}
+        model = make_model(XGBClassifier(n_estimators=2), roles, 0).fit(features, np.arange(50) % 2)
+        columns = model[:-1].transform(features)
+        np.testing.assert_array_equal(columns, features[["c", "a"]].to_numpy())
+        assert np.shares_memory(columns, features.to_numpy())
+
+    @pytest.mark.parametrize("many_levels", [[], ["colour"]])
+    def test_the_columns_are_the_transformers_array_output_without_names(self, many_levels):
+        features, target = _table()
+        features["count"] = np.arange(len(features)) % 7  # int64, beside float64 and levels
+        roles = {**ROLES, "numeric": ["width", "count"], "many_levels": many_levels}
+        model = make_model(RandomForestClassifier(random_state=0), roles, 0).fit(features, target)
+        as_arrays = clone(model[0]).set_output(transform="default").fit(features, target)
+        expected = as_arrays.transform(features)
+        assert expected.dtype == np.float64  # float32 levels, float64 and int64 numbers
+        np.testing.assert_array_equal(model[:-1].transform(features), expected)
+        assert not hasattr(model[-1], "feature_names_in_")
+
+    def test_xgboost_trains_on_names_it_would_refuse(self):
+        # XGBoost refuses feature names with [, ] or <: a table's, or a one-hot level's.
+        features, target = _table()
+        features = features.rename(columns={"width": "width[cm]"})
+        features["age"] = np.where(np.arange(len(features)) % 2, "<18", "18+")
+        roles = {**ROLES, "numeric": ["width[cm]"], "categorical": ["colour", "age"]}
+        model = make_model(XGBClassifier(n_estimators=2), roles, 0).fit(features, target)
+        assert model.predict(features).shape == (len(features),)
 
 
 class TestCategories:

@@ -79,6 +79,18 @@ class TestSharedFile:
         loaded.loc[10, "length"] = 0.0
         assert dataset.load().loc[10, "length"] == 1.5
 
+    @pytest.mark.parametrize("name", ["target", None])
+    def test_a_series_keeps_its_name_and_index_and_stores_the_index_once(self, tmp_path, name):
+        rows = 100_000
+        index = pd.Index(np.random.default_rng(0).permutation(rows))
+        series = pd.Series(np.arange(rows) % 3, index=index, name=name)
+        path = tmp_path / "y_train"
+        SharedFileDataset(str(path)).save(series)
+        loaded = SharedFileDataset(str(path)).load()
+        pd.testing.assert_series_equal(loaded, series)
+        assert mapped_from(loaded.to_numpy(), path) and mapped_from(loaded.index.to_numpy(), path)
+        assert path.stat().st_size < 2.1 * rows * 8  # values and index, once each
+
     def test_plain_objects_and_empty_arrays_round_trip(self, tmp_path):
         data = {"classes": ["setosa", "virginica"], "folds": [(np.arange(3), np.arange(0))]}
         dataset = SharedFileDataset(str(tmp_path / "objects"))

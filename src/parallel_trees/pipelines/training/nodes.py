@@ -392,7 +392,7 @@ def _training_error(model: str, hyperparameters: dict[str, Any], error: Exceptio
 def export_model(model: Pipeline, model_name: str) -> dict[str, Any]:
     """The fitted estimator in its library's portable format (``MODELS[model_name].export``).
 
-    Only the estimator: it takes the preprocessed columns (``model[0]``'s output), not raw rows.
+    Only the estimator: it takes the preprocessed columns (``model[:-1]``'s output), not raw rows.
 
     Args:
         model: The fitted model.

@@ -1,10 +1,11 @@
 import math
 import re
+import tracemalloc
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import make_regression
+from sklearn.datasets import make_classification, make_regression
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from parallel_trees.errors import DataError
@@ -74,6 +75,37 @@ class TestLoadDataset:
         other, *_ = load("synthetic", 22)
         pd.testing.assert_frame_equal(features, again)
         assert not features.equals(other)
+
+    @pytest.mark.parametrize("rows", [200, 70_001])  # 70,001: more than one shuffled block
+    def test_synthetic_is_make_classifications_table_bit_for_bit(self, rows):
+        size = SYNTHETIC | {"n_samples": rows}
+        features, target, *_ = load_dataset("synthetic", size, 5, "target", None)
+        expected_x, expected_y = make_classification(
+            n_samples=rows,
+            n_features=6,
+            n_informative=3,
+            n_classes=4,
+            n_redundant=0,
+            n_clusters_per_class=1,
+            random_state=5,
+        )
+        np.testing.assert_array_equal(features.to_numpy(), expected_x.astype(np.float32))
+        np.testing.assert_array_equal(target.to_numpy(), expected_y)
+        assert list(features.columns) == [f"x{i}" for i in range(6)]
+
+    @pytest.mark.parametrize("task", ["classification", "regression"])
+    def test_synthetic_is_made_without_the_generators_shuffled_float64_copies(self, task):
+        size = {"n_samples": 200_000, "n_features": 20, "n_informative": 10, "n_classes": 3}
+        float64_table = 200_000 * 20 * 8
+        tracemalloc.start()
+        try:
+            load_dataset("synthetic", size | {"noise": 1.0}, 21, "target", None, task)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        # The generator's float64 table and the float32 one (1.8 x); the generator's own
+        # shuffle kept the unshuffled table beside two shuffled copies (3.1 x).
+        assert peak < 2 * float64_table
 
     def test_unknown_dataset_names_the_allowed_ones(self):
         with pytest.raises(
@@ -270,7 +302,7 @@ class TestTask:
             n_samples=200, n_features=6, n_informative=3, noise=0.0, random_state=21
         )
         assert (classes, task) == ([], "regression")
-        np.testing.assert_allclose(features.to_numpy(), expected_x.astype(np.float32))
+        np.testing.assert_array_equal(features.to_numpy(), expected_x.astype(np.float32))
         np.testing.assert_array_equal(target.to_numpy(), expected_y)
 
     def test_a_regression_is_split_and_folded_without_strata(self):
@@ -619,6 +651,15 @@ class TestMakeCvSplits:
         for train, valid in splits:
             assert set(train).isdisjoint(valid)
             assert y_train.iloc[valid].value_counts().to_dict() == {0: 8, 1: 8, 2: 8}
+
+    def test_positions_are_int32_the_splitters_own(self, iris_split):
+        y_train = iris_split[2]
+        splits = make_cv_splits(y_train, CLASSES, 5, True, 21)
+        expected = StratifiedKFold(5, shuffle=True, random_state=21).split(y_train, y_train)
+        for (fit, valid), (fit_k, valid_k) in zip(splits, expected, strict=True):
+            assert fit.dtype == valid.dtype == np.int32
+            np.testing.assert_array_equal(fit, fit_k)
+            np.testing.assert_array_equal(valid, valid_k)
 
     def test_same_seed_same_folds(self, iris_split):
         y_train = iris_split[2]

@@ -328,8 +328,8 @@ def test_exported_xgboost_loads_without_pickle_and_predicts_the_same(trained, ir
     loaded = XGBClassifier()
     loaded.load_model(path)
     x_test = iris_split[1]
-    # The booster alone: it takes the columns the model's first step makes of raw rows.
-    columns = fitted[0].transform(x_test)
+    # The booster alone: it takes the columns the model's steps before it make of raw rows.
+    columns = fitted[:-1].transform(x_test)
     assert loaded.predict(columns).tolist() == fitted.predict(x_test).tolist()
     np.testing.assert_allclose(loaded.predict_proba(columns), fitted.predict_proba(x_test))
 
