@@ -159,6 +159,12 @@ class Metric:
                 return None
         return None if math.isnan(value) else value
 
+    def oriented_score(self, outcome: Outcome) -> float:
+        """``score`` turned so that greater is better (``oriented``), nan where there is
+        none: as a scikit-learn scorer gives it."""
+        value = self.score(outcome)
+        return float("nan") if value is None else self.oriented(value)
+
     def better(self, a: float, b: float) -> bool:
         """Whether ``a`` is better than ``b`` by this metric."""
         return a > b if self.greater_is_better else a < b
@@ -328,7 +334,6 @@ def scorer(metric: Metric, classes: int, positive: int) -> Callable[[Any, Any, A
     expects (a loss comes negated), from one prediction of the rows."""
 
     def score(model: Any, x: Any, y: Any) -> float:
-        value = metric.score(outcome_of(model, x, y, classes, positive))
-        return float("nan") if value is None else metric.oriented(value)
+        return metric.oriented_score(outcome_of(model, x, y, classes, positive))
 
     return score

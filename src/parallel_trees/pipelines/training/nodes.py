@@ -606,11 +606,12 @@ def _oriented_scores(
     one prediction of them all."""
     outcome = judge.outcome(model, x, np.tile(truth, blocks))
     rows = len(truth)
-    scores = [
-        judge.metric.score(outcome.take(np.arange(block * rows, (block + 1) * rows)))
-        for block in range(blocks)
-    ]
-    return np.array([np.nan if s is None else judge.metric.oriented(s) for s in scores])
+    return np.array(
+        [
+            judge.metric.oriented_score(outcome.take(np.arange(block * rows, (block + 1) * rows)))
+            for block in range(blocks)
+        ]
+    )
 
 
 def evaluate_baseline(
